@@ -1,0 +1,179 @@
+"""PACT contracts: the second-order functions of a PACT program (VLDB J. 2014, sec. 5.1).
+
+A contract pairs an input contract (how records are grouped into parallelization units) with a user function
+(UDF) that is opaque to this layer. Records are opaque Python objects; keys are produced by opaque key
+functions ``key(record) -> hashable``. Nothing here knows Meteor, Sopremo or JSON paths.
+
+UDF shapes (every UDF may emit 0..n records by returning or yielding an iterable):
+- ``Map.udf(records: Iterator[R]) -> Iterable[R]`` over a stream of records (a chained, per-partition map);
+- ``Reduce.udf(key, group: list[R]) -> Iterable[R]``, once per distinct key; ``combiner`` has the same shape
+  and pre-aggregates a partial group before shipping (its output must be valid input of ``udf``);
+- ``Match.udf(left: R, right: R) -> Iterable[R]``, once per pair of records with equal keys;
+- ``Cross.udf(left: R, right: R) -> Iterable[R]``, once per pair of the Cartesian product;
+- ``CoGroup.udf(key, left: list[R], right: list[R]) -> Iterable[R]``, once per key of either side;
+- ``Union`` has no UDF: the bag union of its inputs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Protocol
+
+KeyFunction = Callable[[Any], Any]
+
+_ids = itertools.count(1)
+
+
+class InputFormat(Protocol):
+    """What a Source reads: ``read()`` streams records; ``describe()`` names it for explain and errors.
+
+    ``splits(n)`` (optional) returns up to ``n`` independent parts and ``read_split(part)`` streams one of them,
+    so a parallel executor can read byte ranges on all cores. ``size_bytes()`` (optional) estimates the input.
+    """
+
+    def read(self) -> Iterator[Any]: ...
+
+    def describe(self) -> str: ...
+
+
+class OutputFormat(Protocol):
+    """What a Sink writes: ``open()`` returns a writer with ``write(record)``, ``commit()`` and ``abort()``.
+
+    ``commit`` makes the output visible atomically (temp file, then rename); ``abort`` removes the temp file.
+    """
+
+    def open(self) -> Any: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass
+class Hints:
+    """Optimizer hints: ``selectivity`` (output records per input record or group), ``output_records`` and
+    ``output_bytes`` estimates (None = unknown), ``record_bytes`` (average record size in bytes)."""
+
+    selectivity: float | None = None
+    output_records: int | None = None
+    output_bytes: int | None = None
+    record_bytes: int | None = None
+
+
+@dataclass(eq=False)
+class Contract:
+    """Base of all contracts: a named node of a PACT program with input contracts, DOP hint and hints."""
+
+    name: str
+    inputs: list["Contract"] = field(default_factory=list)
+    dop: int | None = None
+    hints: Hints = field(default_factory=Hints)
+    id: int = field(default_factory=lambda: next(_ids))
+
+    kind = "Contract"
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({self.name})"
+
+
+@dataclass(eq=False)
+class Source(Contract):
+    """A data source: reads records through ``input_format``."""
+
+    input_format: Any = None
+    kind = "Source"
+
+
+@dataclass(eq=False)
+class Sink(Contract):
+    """A data sink: writes the records of its single input through ``output_format``.
+
+    ``ordered``: the input arrives in a meaningful order (after a sort) that the sink must keep.
+    """
+
+    output_format: Any = None
+    ordered: bool = False
+    kind = "Sink"
+
+
+@dataclass(eq=False)
+class Map(Contract):
+    """Map: every record independently; ``udf(records) -> records`` over a stream."""
+
+    udf: Callable[[Iterator[Any]], Iterable[Any]] | None = None
+    kind = "Map"
+
+
+@dataclass(eq=False)
+class Reduce(Contract):
+    """Reduce: all records with an equal key form one group; ``udf(key, group)``.
+
+    ``key`` None = one global group. ``combiner(key, partial_group)`` optionally pre-aggregates.
+    ``group_order``: (key function, descending) ordering the records inside each group (secondary sort).
+    """
+
+    key: KeyFunction | None = None
+    udf: Callable[[Any, list[Any]], Iterable[Any]] | None = None
+    combiner: Callable[[Any, list[Any]], Iterable[Any]] | None = None
+    group_order: tuple[KeyFunction, bool] | None = None
+    kind = "Reduce"
+
+
+@dataclass(eq=False)
+class Match(Contract):
+    """Match: every pair of records of the two inputs with equal keys; ``udf(left, right)``."""
+
+    keys: tuple[KeyFunction, KeyFunction] | None = None
+    udf: Callable[[Any, Any], Iterable[Any]] | None = None
+    kind = "Match"
+
+
+@dataclass(eq=False)
+class Cross(Contract):
+    """Cross: every pair of the Cartesian product of the two inputs; ``udf(left, right)``."""
+
+    udf: Callable[[Any, Any], Iterable[Any]] | None = None
+    kind = "Cross"
+
+
+@dataclass(eq=False)
+class CoGroup(Contract):
+    """CoGroup: per key of either input, both groups at once; ``udf(key, left_group, right_group)``.
+
+    ``group_order`` as for Reduce, one entry per input (or None).
+    """
+
+    keys: tuple[KeyFunction, KeyFunction] | None = None
+    udf: Callable[[Any, list[Any], list[Any]], Iterable[Any]] | None = None
+    group_order: tuple[tuple[KeyFunction, bool] | None, tuple[KeyFunction, bool] | None] | None = None
+    kind = "CoGroup"
+
+
+@dataclass(eq=False)
+class Union(Contract):
+    """Union: the bag union of all inputs (no UDF)."""
+
+    kind = "Union"
+
+
+@dataclass
+class PactPlan:
+    """A PACT program: its sinks; every contract is reachable from a sink through ``inputs``."""
+
+    sinks: list[Sink] = field(default_factory=list)
+
+    def contracts(self) -> list[Contract]:
+        """All contracts in a topological order (inputs before consumers)."""
+        order: list[Contract] = []
+        seen: set[int] = set()
+
+        def visit(c: Contract) -> None:
+            if c.id in seen:
+                return
+            seen.add(c.id)
+            for i in c.inputs:
+                visit(i)
+            order.append(c)
+
+        for s in self.sinks:
+            visit(s)
+        return order

@@ -1,0 +1,50 @@
+"""Sopremo functions: the callable values of the function registry (built-ins, ``fn`` definitions, pyudf).
+
+A ``SopremoFunction`` is called by compiled expressions with already-evaluated JSON argument values. An
+aggregation function additionally carries an ``Aggregation`` (an incremental fold) so that ``group ... into``
+can compute ``sum($g[*].x)`` in one pass and, when algebraic, pre-aggregate in a combiner (meteor-language.md,
+"Aggregations"; VLDB J. 2014, sec. 7.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregation:
+    """An incremental fold: ``initial()`` -> acc; ``add(acc, value)`` -> acc; ``merge(acc, acc)`` -> acc;
+    ``result(acc)`` -> JSON value. ``algebraic``: partial accumulators may be merged (a combiner may run)."""
+
+    initial: Callable[[], Any]
+    add: Callable[[Any, Any], Any]
+    result: Callable[[Any], Any]
+    merge: Callable[[Any, Any], Any] | None = None
+    algebraic: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class SopremoFunction:
+    """A named function: ``impl(*values)`` on evaluated arguments.
+
+    ``min_args``/``max_args`` (None = variadic) are checked at bind time. ``aggregation``: set for aggregation
+    functions (their first argument is an array; ``impl`` still works on a whole array). ``higher_order``: the
+    function takes function values (``Lambda`` arguments arrive as Python callables). ``doc``: one line for
+    ``meteor help`` and docs.
+    """
+
+    name: str
+    impl: Callable[..., Any]
+    min_args: int = 0
+    max_args: int | None = None
+    aggregation: Aggregation | None = None
+    higher_order: bool = False
+    doc: str = ""
+
+    def __call__(self, *args: Any) -> Any:
+        return self.impl(*args)
+
+    def accepts(self, n: int) -> bool:
+        """Whether ``n`` arguments are within the arity."""
+        return n >= self.min_args and (self.max_args is None or n <= self.max_args)
