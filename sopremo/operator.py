@@ -36,6 +36,7 @@ CONSTANT = "constant"      # evaluated once at bind time to a JSON value (window
 INPUTS = "inputs"          # one input reference or an array of them -> tuple of input indexes (preserve)
 BINDING = "binding"        # ``$v = <expr>``: introduces variable ``$v`` for later properties (pivot ... around)
 OPERATORS = "operators"    # nested operator calls as values (``with [ group ... ]``)
+INPUT = "input"            # ``with $dict``: a data set that becomes one more input; the attribute = its index
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class PropertySpec:
 
     ``words``: the property name as written (``'where'``, ``'partition on'``, ``'with window'``); may be
     empty only for a per-input property that follows the input directly (none in base). ``attr``: the Python
-    attribute set on the operator. ``kind``: one of EXPRESSION, CONSTANT, INPUTS, BINDING, OPERATORS.
+    attribute set on the operator. ``kind``: one of EXPRESSION, CONSTANT, INPUTS, BINDING, OPERATORS, INPUT.
     ``per_input``: written after an input (``group $e in $emps by <expr>, ...``); the operator then receives a
     tuple with one value per input (None where not given). ``choices``: allowed values of a CONSTANT (compared
     case-insensitively for strings). ``aliases``: other accepted word sequences (``direction`` for ``order``).
