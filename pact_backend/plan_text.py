@@ -1,0 +1,96 @@
+"""Plain-text rendering of a PACT program (for ``explain`` and debugging): one tree per sink, inputs below.
+
+Every contract prints as ``#id Kind name`` followed by what defines it: formats of sources and sinks, keys
+(``description`` attribute of the key function, else its ``__name__``), combiner, group order, DOP and
+hints. A contract read by several consumers is printed in full once; later reads show ``(shared, see above)``.
+With run statistics, each line also shows records in/out and seconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pact_backend import contracts as pact
+
+
+def describe_function(fn: Any) -> str:
+    """A short name for a UDF or key function: its ``description`` attribute, else its name, else 'fn'."""
+    text = getattr(fn, "description", None)
+    if text:
+        return str(text)
+    name = getattr(fn, "__name__", None)
+    return name if name and not name.startswith("<") else "fn"
+
+
+def _describe_format(fmt: Any) -> str:
+    describe = getattr(fmt, "describe", None)
+    return describe() if callable(describe) else repr(fmt)
+
+
+def _order(order: tuple[Any, bool] | None) -> str:
+    return f"{describe_function(order[0])} {'desc' if order[1] else 'asc'}" if order else "-"
+
+
+def _details(c: pact.Contract) -> list[str]:
+    """The defining attributes of ``c`` as ``name=value`` words."""
+    parts: list[str] = []
+    if isinstance(c, pact.Source):
+        parts.append(f"from {_describe_format(c.input_format)}")
+    elif isinstance(c, pact.Sink):
+        parts.append(f"to {_describe_format(c.output_format)}")
+        parts += ["ordered"] if c.ordered else []
+    elif isinstance(c, pact.Reduce):
+        parts.append(f"key={describe_function(c.key)}" if c.key is not None else "global")
+        parts += ["combiner"] if c.combiner is not None else []
+        parts += [f"order={_order(c.group_order)}"] if c.group_order else []
+    elif isinstance(c, (pact.Match, pact.CoGroup)) and c.keys is not None:
+        parts.append(f"keys=({', '.join(describe_function(k) for k in c.keys)})")
+        orders = getattr(c, "group_order", None)
+        parts += [f"order=({', '.join(_order(o) for o in orders)})"] if orders else []
+    udf = getattr(c, "udf", None)
+    if udf is not None and describe_function(udf) != "fn":
+        parts.append(f"udf={describe_function(udf)}")
+    if c.dop is not None:
+        parts.append(f"dop={c.dop}")
+    parts += _hints(c.hints)
+    return parts
+
+
+def _hints(hints: pact.Hints) -> list[str]:
+    names = (("selectivity", "selectivity"), ("output_records", "records"), ("output_bytes", "bytes"),
+             ("record_bytes", "record_bytes"))
+    return [f"{label}~{getattr(hints, attr)}" for attr, label in names if getattr(hints, attr) is not None]
+
+
+def contract_line(c: pact.Contract, stats: Any = None) -> str:
+    """One line for ``c``: ``#id Kind name  details`` (and ``[in=.. out=.. s]`` from ``stats`` if given)."""
+    line = " ".join([f"#{c.id}", c.kind, c.name or "-", *_details(c)])
+    if stats is not None:
+        try:
+            entry = stats.of(c)
+        except KeyError:
+            return line
+        line += f"  [in={entry.records_in} out={entry.records_out} {entry.seconds:.3f}s]"
+    return line
+
+
+def plan_text(plan: pact.PactPlan, stats: Any = None) -> str:
+    """The whole program as indented trees, one per sink, in sink order; ``stats`` is an optional RunStats."""
+    lines: list[str] = []
+    printed: set[int] = set()
+    for sink in plan.sinks:
+        _render(sink, "", "", printed, lines, stats)
+    return "\n".join(lines)
+
+
+def _render(c: pact.Contract, head: str, rest: str, printed: set[int], lines: list[str], stats: Any) -> None:
+    """Append ``c`` (prefixed by ``head``) and its inputs (prefixed by ``rest`` plus tree branches)."""
+    if c.id in printed:
+        lines.append(f"{head}#{c.id} {c.kind} {c.name or '-'} (shared, see above)")
+        return
+    printed.add(c.id)
+    lines.append(head + contract_line(c, stats))
+    for i, source in enumerate(c.inputs):
+        last = i == len(c.inputs) - 1
+        _render(source, rest + ("`- " if last else "|- "), rest + ("   " if last else "|  "),
+                printed, lines, stats)

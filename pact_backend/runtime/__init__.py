@@ -1,0 +1,1 @@
+"""Local runtime building blocks of the PACT layer: grouping, hash join, plan checks and run statistics."""
