@@ -1,0 +1,122 @@
+"""A combiner for ``group ... into``: pre-aggregates algebraic aggregations before the Reduce sees a group.
+
+When every use of the group array in ``into`` is either an algebraic aggregation over it (``sum($g[*].x)``,
+``count($g)``, ``min``/``max``/``mean``/``first``) or its first record (``$g[0].k``), a partial group can be
+folded into one ``Partial`` (the first record plus one accumulator per aggregation) and partials merged later:
+the PACT combiner of VLDB J. 2014, sec. 5.1 / 7.3. Groups that were never combined are projected as usual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+
+from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
+from sopremo.expressions.nodes import ArrayIndex, Constant, Expression, InputRef, LambdaParam, Var, input_refs
+
+from .keys import compile_expr
+
+ELEMENT = "__combine_element"
+
+
+class _NotCombinable(Exception):
+    """The projection reads the group in a way partial aggregates cannot answer."""
+
+
+@dataclass
+class Partial:
+    """A pre-aggregated part of a group: its first record and one accumulator per aggregation."""
+
+    first: Any
+    accumulators: list[Any]
+
+
+@dataclass
+class _Slot:
+    aggregation: Any
+    element: Callable[[Any], Any] | None
+
+
+def _rebuild(expr: Expression, transform: Callable[[Expression], Expression]) -> Expression:
+    changes = {}
+    for f in fields(expr):
+        value = getattr(expr, f.name)
+        if isinstance(value, Expression):
+            changes[f.name] = transform(value)
+        elif isinstance(value, tuple) and any(isinstance(v, Expression) for v in value):
+            changes[f.name] = tuple(transform(v) if isinstance(v, Expression) else v for v in value)
+    return type(expr)(**{f.name: changes.get(f.name, getattr(expr, f.name)) for f in fields(expr)}) if changes \
+        else expr
+
+
+def _as_variable(expr: Expression) -> Expression:
+    if isinstance(expr, LambdaParam) and expr.name == ELEMENT:
+        return Var(ELEMENT)
+    return _rebuild(expr, _as_variable)
+
+
+class GroupCombiner:
+    """Combiner and final projection of one ``group ... into``; ``plan(projection)`` returns None when the
+    projection is not combinable."""
+
+    def __init__(self, projection: Expression):
+        self.slots: list[_Slot] = []
+        rewritten = self._rewrite(projection)
+        names = tuple(f"__aggregate{i}" for i in range(len(self.slots)))
+        self.final = compile_expr(rewritten, 1, names)
+
+    @classmethod
+    def plan(cls, projection: Expression) -> "GroupCombiner | None":
+        """The combiner of ``projection`` (over InputRef(0) = the group array), or None."""
+        try:
+            combiner = cls(projection)
+        except _NotCombinable:
+            return None
+        return combiner if combiner.slots else None
+
+    def _rewrite(self, expr: Expression) -> Expression:
+        if isinstance(expr, ArrayIndex) and expr.base == InputRef(0) and expr.index == Constant(0):
+            return expr
+        if isinstance(expr, InputRef):
+            raise _NotCombinable()
+        if is_aggregation_call(expr) and 0 in input_refs(expr):
+            return self._slot(expr)
+        return _rebuild(expr, self._rewrite)
+
+    def _slot(self, call: Any) -> Expression:
+        aggregation, argument = call.function.aggregation, call.args[0]
+        if not aggregation.algebraic or aggregation.merge is None:
+            raise _NotCombinable()
+        if argument == InputRef(0):
+            element = None
+        else:
+            split = split_aggregation(argument, ELEMENT)
+            if split is None or split.base != InputRef(0) or input_refs(split.element):
+                raise _NotCombinable()
+            element = compile_expr(_as_variable(split.element), 0, (ELEMENT,))
+        self.slots.append(_Slot(aggregation, element))
+        return Var(f"__aggregate{len(self.slots) - 1}")
+
+    def _fold(self, group: list[Any]) -> tuple[Any, list[Any]]:
+        first, accumulators = None, [slot.aggregation.initial() for slot in self.slots]
+        for index, item in enumerate(group):
+            if isinstance(item, Partial):
+                first = item.first if index == 0 else first
+                accumulators = [s.aggregation.merge(a, b) for s, a, b in zip(self.slots, accumulators,
+                                                                             item.accumulators)]
+                continue
+            first = item if index == 0 else first
+            for i, slot in enumerate(self.slots):
+                value = item if slot.element is None else slot.element(item)
+                accumulators[i] = slot.aggregation.add(accumulators[i], value)
+        return first, accumulators
+
+    def combine(self, _key: Any, group: list[Any]) -> list[Partial]:
+        """The PACT combiner: a partial group (raw records and partials) folded into one Partial."""
+        return [Partial(*self._fold(group))]
+
+    def finish(self, group: list[Any]) -> Any:
+        """The ``into`` value of a group holding at least one Partial."""
+        first, accumulators = self._fold(group)
+        results = [slot.aggregation.result(a) for slot, a in zip(self.slots, accumulators)]
+        return self.final([first], *results)

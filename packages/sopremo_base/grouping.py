@@ -1,0 +1,86 @@
+"""``group $in [by <key>] into <expr>`` and the co-group of two inputs (VLDB J. 2014, Table 1; PACT Reduce/CoGroup).
+
+Inside ``into`` the input variable is the *array of the group's records*, in input order (meteor-language.md,
+"Semantics pinned by the tests"). Without ``by`` all records form one global group; like the original (a PACT
+Reduce calls its function only for groups that exist) an empty input yields no output record at all.
+Algebraic aggregations in ``into`` get a combiner (sopremo_base.combine).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pact_backend.contracts import CoGroup, Reduce
+from sopremo.expressions.nodes import ArrayConstruction, InputRef
+from sopremo.operator import EXPRESSION, ElementaryOperator, PropertyError, PropertySpec
+
+from . import package
+from .combine import GroupCombiner, Partial
+from .keys import compile_expr, constant_key, contract_args, key_function, per_input
+
+
+@package.operator
+class Grouping(ElementaryOperator):
+    """Groups records by a key and emits one ``into`` value per group; two inputs co-group by their keys.
+
+    In: one data set (Reduce) or two (CoGroup: ``into`` sees the group of each input, ``[]`` where an input has
+    no record with that key). Out: one value per group. Default ``into``: the group array (for two inputs the
+    array ``[groupA, groupB]``). Raises PropertyError when only one of two inputs has a ``by``.
+    """
+
+    verb = "group"
+    min_inputs, max_inputs = 1, 2
+    doc = "group $in [by <key>] into <expr>; co-group: group $a in $A by k1, $b in $B by k2 into <expr>"
+    properties = (
+        PropertySpec("by", "keys", EXPRESSION, per_input=True,
+                     doc="grouping key of the input (an array [k1, k2] for composite keys); none = one group"),
+        PropertySpec("into", "projection", EXPRESSION,
+                     doc="output per group; the input variable is the array of the group's records"),
+    )
+
+    def validate(self) -> None:
+        super().validate()
+        keys = per_input(self.keys, len(self.inputs))
+        if len(keys) > len(self.inputs):
+            raise PropertyError("group: more 'by' keys than inputs", "by")
+        if len(self.inputs) == 2 and (keys[0] is None) != (keys[1] is None):
+            raise PropertyError("group: a co-group needs a 'by' key for both inputs or for none", "by")
+
+    def default_projection(self) -> Any:
+        """``$g`` for one input, ``[$a, $b]`` for a co-group."""
+        if len(self.inputs) == 2:
+            return ArrayConstruction((InputRef(0), InputRef(1)))
+        return InputRef(0)
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> Any:
+        keys = per_input(self.keys, len(self.inputs))
+        arity = len(self.inputs)
+        projection = compile_expr(self.projection or self.default_projection(), arity)
+        if arity == 2:
+            return self._cogroup(inputs, keys, projection)
+        return self._reduce(inputs, keys[0], projection)
+
+    def _reduce(self, inputs: list[Any], key: Any, projection: Any) -> Reduce:
+        combiner = GroupCombiner.plan(self.projection) if self.projection is not None else None
+
+        def reduce_group(_key: Any, group: list[Any]) -> Iterable[Any]:
+            if not group:
+                return
+            if combiner is not None and any(isinstance(item, Partial) for item in group):
+                yield combiner.finish(group)
+            else:
+                yield projection(list(group))
+
+        return Reduce(key=None if key is None else key_function(key), udf=reduce_group,
+                      combiner=combiner.combine if combiner is not None else None, **contract_args(self, inputs))
+
+    def _cogroup(self, inputs: list[Any], keys: tuple, projection: Any) -> CoGroup:
+        def cogroup(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
+            if left or right:
+                yield projection(list(left), list(right))
+
+        if keys[0] is None:
+            key_functions = (constant_key, constant_key)
+        else:
+            key_functions = (key_function(keys[0]), key_function(keys[1]))
+        return CoGroup(keys=key_functions, udf=cogroup, **contract_args(self, inputs))

@@ -1,0 +1,210 @@
+"""The internal elementary operators a ``join`` expands to (the original's ``@Internal`` TwoSourceJoin and kin).
+
+Between them flow *join tuples*: Python tuples with one slot per input of the whole join, holding that input's
+record or ``MISSING`` (not joined yet, unmatched outer side, or consumed by a semi/anti join). A join key that
+is missing matches nothing (as SQL's NULL), so an unmatched outer side never joins on its missing fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator
+
+from pact_backend.contracts import CoGroup, Cross, Map, Match
+from sopremo.expressions.nodes import Expression
+from sopremo.operator import ElementaryOperator
+from sopremo.values import MISSING, hashable, truthy
+
+from .keys import compile_expr, constant_key, contract_args, to_slot
+
+LEFT_MISSING = ("missing", "left")    # never produced by hashable(): keys of records with a missing join key
+RIGHT_MISSING = ("missing", "right")
+
+
+def lift(slot: int, arity: int) -> Callable[[Any], tuple]:
+    """A function placing a raw record into slot ``slot`` of an otherwise MISSING join tuple."""
+    before, after = (MISSING,) * slot, (MISSING,) * (arity - slot - 1)
+    return lambda record: before + (record,) + after
+
+
+def tuple_functions(exprs: tuple[Expression, ...], slot: int | None, arity: int) -> list[Callable]:
+    """Compiled ``exprs``, each taking one value: a raw record of ``slot`` or (slot None) a join tuple."""
+    if slot is not None:
+        return [compile_expr(to_slot(e, slot), 1) for e in exprs]
+    return [_spread(compile_expr(e, arity)) for e in exprs]
+
+
+def _spread(f: Callable) -> Callable[[tuple], Any]:
+    return lambda t: f(*t)
+
+
+def join_key(functions: list[Callable], missing_key: Any) -> Callable[[Any], Any]:
+    """A key function over several equi-join expressions; a missing part yields ``missing_key``."""
+    if len(functions) == 1:
+        f = functions[0]
+
+        def single(record: Any) -> Any:
+            value = f(record)
+            return missing_key if value is MISSING else hashable(value)
+        return single
+
+    def composite(record: Any) -> Any:
+        values = [f(record) for f in functions]
+        if any(v is MISSING for v in values):
+            return missing_key
+        return tuple(hashable(v) for v in values)
+    return composite
+
+
+class TwoSourceJoin(ElementaryOperator):
+    """One step of a join chain: joins the left stream (raw records of ``left_slot`` or join tuples) with the
+    raw records of input ``right_slot``; out: join tuples of width ``arity``.
+
+    ``left_keys``/``right_keys``: equi-join expressions (InputRef(i) = slot i); none = a theta join (Cross).
+    ``condition``: residual filter over the joined tuple. ``left_outer``/``right_outer``: keep unmatched records
+    (CoGroup), the other side staying MISSING. VLDB J. 2014, sec. 5.1 (Match, Cross, CoGroup).
+    """
+
+    verb = ""
+    min_inputs = max_inputs = 2
+
+    def __init__(self, inputs: list, *, arity: int, left_slot: int | None, right_slot: int,
+                 left_keys: tuple = (), right_keys: tuple = (), condition: Expression | None = None,
+                 left_outer: bool = False, right_outer: bool = False):
+        super().__init__(inputs)
+        self.arity, self.left_slot, self.right_slot = arity, left_slot, right_slot
+        self.left_keys, self.right_keys, self.condition = left_keys, right_keys, condition
+        self.left_outer, self.right_outer = left_outer, right_outer
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> Any:
+        left_lift = lift(self.left_slot, self.arity) if self.left_slot is not None else (lambda t: t)
+        right_slot = self.right_slot
+        condition = _spread(compile_expr(self.condition, self.arity)) if self.condition is not None else None
+
+        def combine(left: Any, right: Any) -> tuple | None:
+            joined = left_lift(left)
+            joined = joined[:right_slot] + (right,) + joined[right_slot + 1:]
+            return joined if condition is None or truthy(condition(joined)) else None
+
+        if self.left_outer or self.right_outer:
+            return self._outer(inputs, combine, left_lift)
+        if self.left_keys:
+            return Match(keys=self._keys(), udf=_pairs(combine), **contract_args(self, inputs))
+        return Cross(udf=_pairs(combine), **contract_args(self, inputs))
+
+    def _keys(self) -> tuple[Callable, Callable]:
+        left = tuple_functions(self.left_keys, self.left_slot, self.arity)
+        right = tuple_functions(self.right_keys, self.right_slot, self.arity)
+        return join_key(left, LEFT_MISSING), join_key(right, RIGHT_MISSING)
+
+    def _outer(self, inputs: list[Any], combine: Callable, left_lift: Callable) -> CoGroup:
+        right_lift = lift(self.right_slot, self.arity)
+        keep_left, keep_right = self.left_outer, self.right_outer
+
+        def outer(_key: Any, left: list[Any], right: list[Any]) -> Iterator[tuple]:
+            matched = [False] * len(right)
+            for l in left:
+                hit = False
+                for index, r in enumerate(right):
+                    joined = combine(l, r)
+                    if joined is not None:
+                        hit = matched[index] = True
+                        yield joined
+                if keep_left and not hit:
+                    yield left_lift(l)
+            if keep_right:
+                yield from (right_lift(r) for r, m in zip(right, matched) if not m)
+
+        keys = self._keys() if self.left_keys else (constant_key, constant_key)
+        return CoGroup(keys=keys, udf=outer, **contract_args(self, inputs))
+
+
+def _pairs(combine: Callable) -> Callable[[Any, Any], Iterable[tuple]]:
+    def pair(left: Any, right: Any) -> Iterable[tuple]:
+        joined = combine(left, right)
+        return () if joined is None else (joined,)
+    return pair
+
+
+class SetMembers(ElementaryOperator):
+    """Map: the members of ``collection`` per record (an array contributes its elements, a missing value none).
+
+    Feeds the right side of a semi/anti join: ``$a.x in $b.ids`` asks whether some ``$b`` has ``$a.x`` among
+    its ``ids`` (or equal to it, when ``ids`` is no array).
+    """
+
+    verb = ""
+
+    def __init__(self, inputs: list, *, collection: Expression):
+        super().__init__(inputs)
+        self.collection = collection
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
+        collection = compile_expr(self.collection, 1)
+
+        def members(records: Iterator[Any]) -> Iterable[Any]:
+            for record in records:
+                value = collection(record)
+                if isinstance(value, list):
+                    yield from (v for v in value if v is not MISSING)
+                elif value is not MISSING:
+                    yield value
+
+        return Map(udf=members, **contract_args(self, inputs))
+
+
+class SemiJoin(ElementaryOperator):
+    """CoGroup: the left records whose ``element`` is (semi) or is not (anti, ``negate``) among the right members.
+
+    In: left records, right members (from SetMembers); out: left records unchanged.
+    """
+
+    verb = ""
+    min_inputs = max_inputs = 2
+
+    def __init__(self, inputs: list, *, element: Expression, negate: bool):
+        super().__init__(inputs)
+        self.element, self.negate = element, negate
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> CoGroup:
+        negate = self.negate
+        left_key = join_key([compile_expr(self.element, 1)], LEFT_MISSING)
+
+        def semi(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
+            return left if bool(right) != negate else ()
+
+        return CoGroup(keys=(left_key, hashable), udf=semi, **contract_args(self, inputs))
+
+
+class JoinProjection(ElementaryOperator):
+    """Map at the end of a join: optional residual ``condition``, then ``projection`` over the join tuple.
+
+    ``slot``: the input records are raw records of that slot (a join whose other inputs were all semi/anti
+    joined) instead of join tuples. ``projection`` None = the array of the ``outputs`` slots, missing as null.
+    """
+
+    verb = ""
+
+    def __init__(self, inputs: list, *, arity: int, slot: int | None, outputs: tuple[int, ...],
+                 condition: Expression | None = None, projection: Expression | None = None):
+        super().__init__(inputs)
+        self.arity, self.slot, self.slots = arity, slot, outputs
+        self.condition, self.projection = condition, projection
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
+        to_tuple = lift(self.slot, self.arity) if self.slot is not None else (lambda t: t)
+        condition = compile_expr(self.condition, self.arity) if self.condition is not None else None
+        project = self._projection()
+
+        def finish(records: Iterator[Any]) -> Iterable[Any]:
+            for record in records:
+                joined = to_tuple(record)
+                if condition is None or truthy(condition(*joined)):
+                    yield project(joined)
+
+        return Map(udf=finish, **contract_args(self, inputs))
+
+    def _projection(self) -> Callable[[tuple], Any]:
+        if self.projection is not None:
+            return _spread(compile_expr(self.projection, self.arity))
+        slots = self.slots
+        return lambda joined: [None if joined[i] is MISSING else joined[i] for i in slots]

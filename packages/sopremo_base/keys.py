@@ -1,0 +1,134 @@
+"""Helpers shared by the base operators: compiled expressions, key functions, paths, internal operators.
+
+Keys follow the hand-off's rule: a key function is ``record -> sopremo.values.hashable(value)``, so values that
+Meteor considers equal (``1`` and ``1.0``, equal objects) land in one group (VLDB J. 2014, sec. 5.1: PACT keys).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from sopremo.errors import OperatorError
+from sopremo.expressions.nodes import (ArrayIndex, Constant, Expression, FieldAccess, InputRef,
+                                       replace_inputs)
+from sopremo.operator import Operator, PropertyError
+from sopremo.values import MISSING, hashable, to_json
+
+
+def compile_expr(expr: Expression, arity: int = 1, variables: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """``expr`` compiled once to a closure of ``arity`` input values plus one value per variable name.
+
+    Thin wrapper over ``sopremo.expressions.compiler.compile_expression`` (imported on first use, so loading
+    the package's metadata never needs the compiler).
+    """
+    from sopremo.expressions.compiler import compile_expression
+    return compile_expression(expr, arity, variables)
+
+
+def key_function(expr: Expression | None) -> Callable[[Any], Any]:
+    """A PACT key function ``record -> hashable(expr(record))``; ``None`` keys by the whole record."""
+    if expr is None:
+        return hashable
+    f = compile_expr(expr, 1)
+    return lambda record: hashable(f(record))
+
+
+def whole_value_key(record: Any) -> Any:
+    """The key of set operators: the whole JSON value (meteor-language.md, "Set operators ... whole values")."""
+    return hashable(record)
+
+
+def constant_key(record: Any) -> Any:
+    """A key putting every record into one group (global co-group)."""
+    return 0
+
+
+def per_input(value: Any, count: int) -> tuple:
+    """A per-input property value as a tuple of ``count`` entries (``None`` where not given).
+
+    The binder passes a tuple; Python callers may pass a single Expression for the first input.
+    """
+    if value is None:
+        return (None,) * count
+    if isinstance(value, Expression):
+        value = (value,)
+    items = tuple(value)
+    return items + (None,) * (count - len(items))
+
+
+def to_slot(expr: Expression, slot: int) -> Expression:
+    """``expr`` over input ``slot`` rewritten to read ``InputRef(0)`` instead (to compile it with arity 1)."""
+    return replace_inputs(expr, {slot: InputRef(0)})
+
+
+# ---- paths ----------------------------------------------------------------------------------------------------
+
+PathStep = tuple[str, Any]  # ('field', name) or ('index', int)
+
+
+def path_steps(expr: Expression, prop: str) -> list[PathStep]:
+    """The steps of a path ``$r.a.b[0]`` rooted at ``InputRef(0)``; raises PropertyError naming ``prop``.
+
+    ``InputRef(0)`` alone (the whole record) is the empty path.
+    """
+    steps: list[PathStep] = []
+    node = expr
+    while not isinstance(node, InputRef):
+        if isinstance(node, FieldAccess):
+            steps.append(("field", node.name))
+        elif isinstance(node, ArrayIndex) and isinstance(node.index, Constant) and isinstance(node.index.value, int):
+            steps.append(("index", node.index.value))
+        else:
+            raise PropertyError(f"property {prop!r} must be a path such as $r.field.sub[0]", prop)
+        node = node.base
+    if node.index != 0:
+        raise PropertyError(f"property {prop!r} must be a path of the operator's input", prop)
+    return steps[::-1]
+
+
+def set_path(record: Any, steps: list[PathStep], value: Any) -> Any:
+    """A copy of ``record`` with ``value`` at ``steps`` (copies only the containers on the path).
+
+    A missing object on the way is created; an index outside an array or a non-container on the way raises
+    OperatorError naming the record.
+    """
+    if not steps:
+        return value
+    kind, name = steps[0]
+    if kind == "field":
+        if record is MISSING or record is None:
+            record = {}
+        if not isinstance(record, dict):
+            raise OperatorError(f"cannot set field {name!r} of a non-object in record {describe(record)}")
+        copy = dict(record)
+        copy[name] = set_path(record.get(name, MISSING), steps[1:], value)
+        return copy
+    if not isinstance(record, list) or not -len(record) <= name < len(record):
+        raise OperatorError(f"cannot set index {name} in record {describe(record)}")
+    copy = list(record)
+    copy[name] = set_path(record[name], steps[1:], value)
+    return copy
+
+
+def describe(value: Any, limit: int = 200) -> str:
+    """A short JSON rendering of ``value`` for error messages."""
+    text = json.dumps(to_json(value), default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---- internal operators -----------------------------------------------------------------------------------------
+
+
+def internal(cls: type, inputs: list, parent: Operator, suffix: str, **props: Any) -> Operator:
+    """An internal operator of ``parent``'s expansion: inherits its DOP hint and source span; named after it."""
+    op = cls(inputs=list(inputs), **props)
+    op.dop = parent.dop
+    op.source_span = parent.source_span
+    op.name = f"{parent.display_name()}/{suffix}"
+    return op
+
+
+def contract_args(op: Operator, inputs: list, dop: int | None = None) -> dict[str, Any]:
+    """The common keyword arguments of a contract built for ``op``: name, input contracts, DOP."""
+    return {"name": op.display_name(), "inputs": list(inputs), "dop": dop if dop is not None else op.dop}

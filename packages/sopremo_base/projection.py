@@ -1,0 +1,36 @@
+"""``transform $in into <expr>``: the relational projection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from pact_backend.contracts import Map
+from sopremo.operator import EXPRESSION, ElementaryOperator, PropertySpec
+
+from . import package
+from .keys import compile_expr, contract_args
+
+
+@package.operator
+class Projection(ElementaryOperator):
+    """Replaces every record by the value of its ``into`` expression (one output record per input record).
+
+    In: one data set; out: the projected values, in input order. The original's Projection.
+    """
+
+    verb = "transform"
+    min_inputs = max_inputs = 1
+    doc = "transform $in into <expr>: one output value per record"
+    properties = (
+        PropertySpec("into", "projection", EXPRESSION, required=True,
+                     doc="the output value computed from the record"),
+    )
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
+        projection = compile_expr(self.projection, 1)
+
+        def project(records: Iterator[Any]) -> Iterable[Any]:
+            for record in records:
+                yield projection(record)
+
+        return Map(udf=project, **contract_args(self, inputs))

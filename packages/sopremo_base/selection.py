@@ -1,0 +1,38 @@
+"""``filter $in where <cond>``: the relational selection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from pact_backend.contracts import Map
+from sopremo.operator import EXPRESSION, ElementaryOperator, PropertySpec
+from sopremo.values import truthy
+
+from . import package
+from .keys import compile_expr, contract_args
+
+
+@package.operator
+class Selection(ElementaryOperator):
+    """Keeps the records whose ``where`` condition is truthy (Meteor truthiness of sopremo.values.truthy).
+
+    In: one data set; out: the records passing the condition, in input order. The original's Selection.
+    """
+
+    verb = "filter"
+    min_inputs = max_inputs = 1
+    doc = "filter $in where <cond>: keep the records whose condition holds"
+    properties = (
+        PropertySpec("where", "condition", EXPRESSION, required=True,
+                     doc="condition over the record; records where it is truthy pass"),
+    )
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
+        condition = compile_expr(self.condition, 1)
+
+        def select(records: Iterator[Any]) -> Iterable[Any]:
+            for record in records:
+                if truthy(condition(record)):
+                    yield record
+
+        return Map(udf=select, **contract_args(self, inputs))

@@ -1,0 +1,57 @@
+"""``sort $in on <expr> [order 'ASCENDING'|'DESCENDING']``: a total, stable order of a data set.
+
+A PACT Reduce with no key (one global group) at DOP 1 whose ``group_order`` is the sort key; the function sorts
+once more (stable, a no-op pass on already sorted input) so the order holds on every executor. Values of
+different types sort by the fixed cross-type order of sopremo.values.sort_key (meteor-language.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from pact_backend.contracts import Reduce
+from sopremo.expressions.nodes import Expression
+from sopremo.operator import CONSTANT, EXPRESSION, ElementaryOperator, PropertySpec
+from sopremo.values import sort_key
+
+from . import package
+from .keys import compile_expr, contract_args
+
+ORDERS = ("ASCENDING", "DESCENDING")
+
+
+def order_key(expr: Expression | None) -> Callable[[Any], Any]:
+    """``record -> sort_key(expr(record))`` (the whole record when ``expr`` is None)."""
+    if expr is None:
+        return sort_key
+    f = compile_expr(expr, 1)
+    return lambda record: sort_key(f(record))
+
+
+def is_descending(order: str | None) -> bool:
+    """Whether an ``order`` property value (case-insensitive) asks for a descending order."""
+    return (order or "ASCENDING").upper() == "DESCENDING"
+
+
+@package.operator
+class Sort(ElementaryOperator):
+    """Sorts the records by ``on`` (default: the whole record), ascending unless ``order 'DESCENDING'``.
+
+    In: one data set; out: the same records in order, equal keys in input order. Always runs at DOP 1.
+    """
+
+    verb = "sort"
+    doc = "sort $in on <expr> [order 'ASCENDING'|'DESCENDING']: records ordered by the expression"
+    properties = (
+        PropertySpec("on", "key", EXPRESSION, doc="the sort key computed from the record (default: the record)"),
+        PropertySpec("order", "order", CONSTANT, default="ASCENDING", choices=ORDERS, aliases=("direction",),
+                     doc="'ASCENDING' (default) or 'DESCENDING'"),
+    )
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> Reduce:
+        key, descending = order_key(self.key), is_descending(self.order)
+
+        def sort_group(_key: Any, group: list[Any]) -> Iterable[Any]:
+            return sorted(group, key=key, reverse=descending)
+
+        return Reduce(key=None, udf=sort_group, group_order=(key, descending), **contract_args(self, inputs, 1))
