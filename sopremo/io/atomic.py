@@ -1,0 +1,113 @@
+"""Atomic file output: write a temporary file next to the target and rename it into place on commit.
+
+DESIGN.md ("Errors and data safety"): sinks write to a temporary file in the target directory and rename on
+success, so a failed run never leaves a half-written file in place of a good one. The temp file is named
+``.<name>.<random>.tmp`` (hidden, and skipped when the directory is read as input).
+"""
+
+from __future__ import annotations
+
+import gzip
+import bz2
+import lzma
+import os
+import tempfile
+from typing import IO
+
+from sopremo.errors import OutputError
+from sopremo.io.files import local_path, scheme_of
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+_COMPRESSORS = {".gz": gzip.GzipFile, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
+
+
+class AtomicFile:
+    """A binary output file that appears at ``path`` only when ``commit()`` succeeds.
+
+    ``stream`` is the (possibly compressing, by ``.gz``/``.bz2``/``.xz`` suffix) binary stream to write to.
+    ``commit()`` flushes, fsyncs and ``os.replace``s the temp file onto ``path`` (keeping the mode of a file it
+    replaces); ``abort()`` closes and deletes the temp file and leaves ``path`` untouched. Usable as a context
+    manager (commit on success, abort on an exception). Raises OutputError when the target directory does not
+    exist, the target is a directory, or the file system refuses the write.
+    """
+
+    def __init__(self, path: str):
+        if scheme_of(path):
+            raise OutputError(f"cannot write {path}: only local paths can be written "
+                              f"(scheme {scheme_of(path)!r})", path=path)
+        self.path = os.path.abspath(local_path(path))
+        directory, name = os.path.split(self.path)
+        if not os.path.isdir(directory):
+            raise OutputError(f"output directory does not exist: {directory}", path=self.path)
+        if os.path.isdir(self.path):
+            raise OutputError(f"output path is a directory: {self.path}", path=self.path)
+        try:
+            fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {directory}: {exc.strerror or exc}", path=self.path) from None
+        self._raw: IO[bytes] = os.fdopen(fd, "wb", buffering=1 << 20)
+        compressor = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
+        self.stream: IO[bytes] = compressor(fileobj=self._raw, mode="wb") if compressor else self._raw
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``; raises OutputError when the file system refuses."""
+        try:
+            self.stream.write(data)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}", path=self.path) from None
+
+    def commit(self) -> None:
+        """Make the output visible at ``path`` (atomic rename); raises OutputError on failure."""
+        if self.closed:
+            return
+        try:
+            if self.stream is not self._raw:
+                self.stream.close()
+            self._raw.flush()
+            os.fsync(self._raw.fileno())
+            self._raw.close()
+            os.chmod(self.temp_path, self._final_mode())
+            os.replace(self.temp_path, self.path)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}", path=self.path) from None
+        self.closed = True
+
+    def _final_mode(self) -> int:
+        try:
+            return os.stat(self.path).st_mode & 0o7777
+        except OSError:
+            return 0o666 & ~_UMASK
+
+    def abort(self) -> None:
+        """Discard the temp file; the target path keeps whatever it held before. Idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        for stream in (self.stream, self._raw):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+        try:
+            os.unlink(self.temp_path)
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self) -> "AtomicFile":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()

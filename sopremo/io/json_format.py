@@ -1,0 +1,274 @@
+"""The JSON format: one top-level array per file, read as a stream of its elements, written one per line.
+
+Reading never loads the file: it works on 1 MiB chunks. When the elements end at line ends (as our writer and
+most tools write them), all complete lines of a chunk are parsed by one orjson call; otherwise a small bracket-
+and quote-aware scanner (two regular expressions) finds where each top-level element ends and orjson parses
+just that slice. Memory stays at about one chunk plus one element. A file holding a single non-array value
+yields that value; an empty file yields nothing. Output is ``[``, one compact record per line, ``]`` (DESIGN.md, "Records, expressions, speed").
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import IO, Any, Generator, Iterator
+
+import orjson
+
+from sopremo.errors import DataError
+from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
+from sopremo.io.files import is_utf8, open_binary
+
+CHUNK = 1 << 20
+_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
+# Runs of element text that hold no structural byte: at depth 0 a comma ends the element, inside not.
+_SKIP_TOP = re.compile(rb'(?:[^"\[\]{},]+|' + _STRING + rb')*', re.S)
+_SKIP_IN = re.compile(rb'(?:[^"\[\]{}]+|' + _STRING + rb')*', re.S)
+_SPACE = re.compile(rb'[ \t\r\n]*')
+_QUOTE, _OPEN_ARRAY, _OPEN_OBJECT, _CLOSE_ARRAY, _CLOSE_OBJECT, _COMMA = b'"[{]},'
+_WHITESPACE = b" \t\r\n"
+
+
+class Utf8Transcoder:
+    """A binary ``read(size)`` stream of UTF-8 bytes over a stream in another ``encoding``."""
+
+    def __init__(self, raw: IO[bytes], encoding: str):
+        self.raw, self.decoder = raw, codecs.getincrementaldecoder(encoding)()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        return self.decoder.decode(data, final=not data).encode("utf-8")
+
+    def __iter__(self) -> Iterator[bytes]:
+        pending = b""
+        while chunk := self.read(CHUNK):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            yield from (line + b"\n" for line in lines)
+        if pending:
+            yield pending
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def open_utf8(file: str, encoding: str) -> Any:
+    """A binary stream of ``file``'s content as UTF-8 (transcoded when ``encoding`` is another one)."""
+    raw = open_binary(file)
+    return raw if is_utf8(encoding) else Utf8Transcoder(raw, encoding)
+
+
+class _Buffer:
+    """A sliding window over a binary stream that knows the 1-based line number of any position in it."""
+
+    def __init__(self, stream: Any, path: str):
+        self.stream, self.path = stream, path
+        self.buf, self.eof, self.line, self.mark = b"", False, 1, 0
+
+    def fill(self, keep: int) -> bool:
+        """Drop ``buf[:keep]`` and append one chunk; False at end of file."""
+        if self.eof:
+            return False
+        chunk = self.stream.read(CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        if self.mark < keep:
+            self.line_at(keep)
+        self.buf, self.mark = self.buf[keep:] + chunk, self.mark - keep
+        return True
+
+    def line_at(self, pos: int) -> int:
+        """Line of ``buf[pos]``; positions must be asked in increasing order."""
+        if pos > self.mark:
+            self.line += self.buf.count(b"\n", self.mark, pos)
+            self.mark = pos
+        return self.line
+
+    def skip_space(self, pos: int) -> int:
+        """Position of the next non-whitespace byte (``len(buf)`` at end of file); may shift the buffer to 0."""
+        while True:
+            pos = _SPACE.match(self.buf, pos).end()
+            if pos < len(self.buf) or not self.fill(pos):
+                return pos if pos < len(self.buf) else len(self.buf)
+            pos = 0
+
+    def error(self, message: str, pos: int, line_offset: int = 0, column: int | None = None) -> DataError:
+        return DataError(message, path=self.path, line=self.line_at(pos) + line_offset, column=column)
+
+
+def _element_end(b: _Buffer, start: int) -> tuple[int, int]:
+    """(start, end) of the top-level element at ``start``: ``buf[end]`` is its ',' or the closing ']'.
+
+    The buffer may be refilled (``start`` then moves to 0). Raises DataError at end of file or a stray '}'.
+    """
+    depth, pos = 0, start
+    while True:
+        buf = b.buf
+        pos = (_SKIP_IN if depth else _SKIP_TOP).match(buf, pos).end()
+        if pos < len(buf) and buf[pos] != _QUOTE:
+            c = buf[pos]
+            if c == _OPEN_ARRAY or c == _OPEN_OBJECT:
+                depth += 1
+            elif c == _CLOSE_ARRAY or c == _CLOSE_OBJECT:
+                if depth == 0:
+                    if c == _CLOSE_OBJECT:
+                        raise b.error("malformed JSON: unexpected '}'", start)
+                    return start, pos
+                depth -= 1
+            else:
+                return start, pos
+            pos += 1
+            continue
+        if not b.fill(start):
+            what = "a string" if pos < len(buf) else "the top-level array"
+            raise b.error(f"malformed JSON: unexpected end of file inside {what}", start)
+        pos, start = pos - start, 0
+
+
+def _parse(b: _Buffer, start: int, end: int) -> Any:
+    try:
+        return orjson.loads(memoryview(b.buf)[start:end])
+    except orjson.JSONDecodeError as exc:
+        if not b.buf[start:end].strip():
+            raise b.error("malformed JSON: expected a value in the array", start) from None
+        column = exc.colno + _column_of(b, start) if exc.lineno == 1 else exc.colno
+        raise b.error(f"malformed JSON: {exc.msg}", start, exc.lineno - 1, column) from None
+
+
+def _column_of(b: _Buffer, pos: int) -> int:
+    """0-based column of ``buf[pos]`` (counted from the buffer start when the line began in a dropped chunk)."""
+    return pos - (b.buf.rfind(b"\n", 0, pos) + 1)
+
+
+def read_json_stream(stream: Any, path: str) -> Iterator[Any]:
+    """The elements of the top-level JSON array in ``stream`` (or its one non-array value), one at a time.
+
+    Raises DataError with ``path`` and the 1-based line (and column) of the malformed element.
+    """
+    b = _Buffer(stream, path)
+    b.fill(0)
+    pos = b.skip_space(3 if b.buf.startswith(codecs.BOM_UTF8) else 0)
+    if pos >= len(b.buf):
+        return
+    if b.buf[pos] != _OPEN_ARRAY:
+        yield _parse_rest(b, pos)
+        return
+    end = yield from _array_elements(b, b.skip_space(pos + 1))
+    pos = b.skip_space(end + 1)
+    if pos < len(b.buf):
+        raise b.error("malformed JSON: data after the end of the top-level array", pos)
+
+
+def _array_elements(b: _Buffer, pos: int) -> Generator[Any, None, int]:
+    """Yield the elements from ``pos`` on; return the position of the array's closing ']'.
+
+    Fast path: whole lines at once (``_line_batch``); after three misses in a row, one element at a time.
+    """
+    if pos < len(b.buf) and b.buf[pos] == _CLOSE_ARRAY:
+        return pos
+    misses = 0
+    while True:
+        if misses < 3:
+            pos, batch, end = _line_batch(b, pos)
+            if batch is not None:
+                misses = 0
+                yield from batch
+                if end is not None:
+                    return end
+                pos = b.skip_space(pos)
+                continue
+            misses += 1
+        start, end = _element_end(b, pos)
+        yield _parse(b, start, end)
+        if b.buf[end] == _CLOSE_ARRAY:
+            return end
+        pos = b.skip_space(end + 1)
+
+
+def _line_batch(b: _Buffer, pos: int) -> tuple[int, list[Any] | None, int | None]:
+    """Parse a run of whole elements from ``pos`` with one orjson call.
+
+    The run ends at the last line end of the buffer that follows a ',' or the array's ']' (our writer's
+    layout), else at the last ``},{`` (minified objects). Since a run starts at an element boundary, it parses
+    as an array only if it is exactly a run of whole elements (a cut inside a string or a nested value
+    leaves it unbalanced). Returns (next position, elements, position of the closing ']' or None); elements
+    None when no cut works (the slow path then scans one element and reports errors precisely).
+    """
+    if not b.eof and len(b.buf) - pos < CHUNK // 2 and b.fill(pos):
+        pos = 0
+    buf = b.buf
+    stop = len(buf) if b.eof else buf.rfind(b"\n", pos)
+    while stop > pos and buf[stop - 1] in _WHITESPACE:
+        stop -= 1
+    if stop > pos and buf[stop - 1] == _CLOSE_ARRAY:
+        batch = _loads_run(b"[" + buf[pos:stop])
+        if batch:
+            return pos, batch, stop - 1
+    elif stop > pos and buf[stop - 1] == _COMMA:
+        batch = _loads_run(b"[" + buf[pos:stop - 1] + b"]")
+        if batch:
+            return stop, batch, None
+    cut = buf.rfind(b"},{", pos)
+    batch = _loads_run(b"[" + buf[pos:cut + 1] + b"]") if cut > pos else None
+    return (cut + 2, batch, None) if batch else (pos, None, None)
+
+
+def _loads_run(data: bytes) -> list[Any] | None:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _parse_rest(b: _Buffer, pos: int) -> Any:
+    rest = b.buf[pos:] + b.stream.read()
+    try:
+        return orjson.loads(rest)
+    except orjson.JSONDecodeError as exc:
+        raise b.error(f"malformed JSON: {exc.msg}", pos, exc.lineno - 1, exc.colno) from None
+
+
+class JsonInput(FileInput):
+    """Streams the elements of the JSON array in each file of the path."""
+
+    def read_file(self, file: str) -> Iterator[Any]:
+        stream = open_utf8(file, self.format.encoding)
+        try:
+            yield from read_json_stream(stream, file)
+        finally:
+            stream.close()
+
+
+class JsonWriter(RecordWriter):
+    """Writes ``[``, one compact JSON record per line (comma-separated), ``]``."""
+
+    def begin(self) -> bytes:
+        return b"[\n"
+
+    def encode(self, record: Any) -> bytes:
+        return (b",\n" if self.count else b"") + encode_json(record)
+
+    def end(self) -> bytes:
+        return b"\n]\n" if self.count else b"]\n"
+
+
+class JsonOutput(FileOutput):
+    """Writes one JSON array to a file, atomically."""
+
+    def open(self) -> JsonWriter:
+        return JsonWriter(self.path, self.format.encoding)
+
+
+class JsonFormat(DataFormat):
+    """``json``: one JSON array per file (its elements are the records); option ``encoding``."""
+
+    name = "json"
+    extensions = (".json",)
+    doc = "one JSON array per file, streamed element by element"
+
+    def input_format(self, path: str) -> JsonInput:
+        return JsonInput(self, path)
+
+    def output_format(self, path: str) -> JsonOutput:
+        return JsonOutput(self, path)

@@ -1,0 +1,137 @@
+"""The JSON Lines format (``.jsonl``, ``.ndjson``): one JSON value per line, blank lines skipped.
+
+Reads line by line with orjson; a local uncompressed file can also be cut into byte ranges
+(``splits(n)`` / ``read_split(part)``) so a parallel executor parses it on every core (DESIGN.md, "split files
+into byte ranges"): a line belongs to the range its first byte lies in.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from typing import Any, Iterator
+
+import orjson
+
+from sopremo.errors import DataError
+from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
+from sopremo.io.files import compression_suffix, input_files, is_utf8, open_binary, scheme_of
+from sopremo.io.json_format import open_utf8
+
+Split = tuple[str, int, int]  # (file, first byte, end byte)
+
+
+def _line_error(file: str, exc: orjson.JSONDecodeError, lineno: int) -> DataError:
+    return DataError(f"malformed JSON line: {exc.msg}", path=file, line=lineno, column=exc.colno)
+
+
+def parse_lines(lines: Any, file: str, first_line: int = 1) -> Iterator[Any]:
+    """The JSON value of every non-blank line of ``lines`` (bytes); DataError names file and line."""
+    loads = orjson.loads
+    for lineno, line in enumerate(lines, first_line):
+        try:
+            yield loads(line)
+        except orjson.JSONDecodeError as exc:
+            text = line.strip()
+            if lineno == 1 and text.startswith(codecs.BOM_UTF8):
+                text = text[len(codecs.BOM_UTF8):]
+            if not text:
+                continue
+            try:
+                value = loads(text)
+            except orjson.JSONDecodeError:
+                raise _line_error(file, exc, lineno) from None
+            yield value
+
+
+class JsonLinesInput(FileInput):
+    """Streams one record per line of each file of the path; supports byte-range splits."""
+
+    def read_file(self, file: str) -> Iterator[Any]:
+        stream = open_utf8(file, self.format.encoding)
+        try:
+            yield from parse_lines(stream, file)
+        finally:
+            stream.close()
+
+    def _splittable(self, file: str) -> bool:
+        return not scheme_of(file) and not compression_suffix(file) and is_utf8(self.format.encoding)
+
+    def splits(self, n: int) -> list[Split]:
+        """Up to about ``n`` byte ranges covering every file of the path (whole files when not splittable)."""
+        files = input_files(self.path)
+        sizes = [os.path.getsize(f) if self._splittable(f) else 0 for f in files]
+        target = max(1, sum(sizes) // max(1, n))
+        parts: list[Split] = []
+        for file, size in zip(files, sizes):
+            count = max(1, round(size / target)) if size else 1
+            bounds = [size * i // count for i in range(count + 1)] if size else [0, -1]
+            parts.extend((file, lo, hi) for lo, hi in zip(bounds, bounds[1:]))
+        return parts
+
+    def read_split(self, part: Split) -> Iterator[Any]:
+        """The records of the lines that start inside the byte range ``part`` (hi -1: the whole file)."""
+        file, lo, hi = part
+        if hi < 0:
+            yield from self.read_file(file)
+            return
+        with open_binary(file) as stream:
+            pos = lo
+            if lo > 0:
+                stream.seek(lo - 1)
+                pos = lo - 1 + len(stream.readline())
+            yield from self._read_range(stream, file, pos, hi)
+
+    def _read_range(self, stream: Any, file: str, pos: int, hi: int) -> Iterator[Any]:
+        for line in stream:
+            if pos >= hi:
+                return
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                if line.strip():
+                    raise _line_error(file, exc, _line_number(file, pos)) from None
+            else:
+                yield value
+            pos += len(line)
+
+
+def _line_number(file: str, offset: int) -> int:
+    """1-based line number of the byte ``offset`` of ``file`` (counts newlines; used only for errors)."""
+    count, done = 1, 0
+    with open(file, "rb") as stream:
+        while done < offset:
+            chunk = stream.read(min(1 << 20, offset - done))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            done += len(chunk)
+    return count
+
+
+class JsonLinesWriter(RecordWriter):
+    """Writes one compact JSON value per line."""
+
+    def encode(self, record: Any) -> bytes:
+        return encode_json(record) + b"\n"
+
+
+class JsonLinesOutput(FileOutput):
+    """Writes a JSON Lines file, atomically."""
+
+    def open(self) -> JsonLinesWriter:
+        return JsonLinesWriter(self.path, self.format.encoding)
+
+
+class JsonLinesFormat(DataFormat):
+    """``jsonl``: one JSON value per line (blank lines skipped); option ``encoding``."""
+
+    name = "jsonl"
+    extensions = (".jsonl", ".ndjson")
+    doc = "JSON Lines: one JSON value per line"
+
+    def input_format(self, path: str) -> JsonLinesInput:
+        return JsonLinesInput(self, path)
+
+    def output_format(self, path: str) -> JsonLinesOutput:
+        return JsonLinesOutput(self, path)

@@ -1,0 +1,157 @@
+"""The Source and Sink Sopremo operators behind ``read ... from`` and ``write ... to``.
+
+As in the original Sopremo, sources and sinks are elementary operators without a Meteor verb of their own (the
+``read`` / ``write`` statements create them); each maps to one PACT Source / Sink contract whose InputFormat /
+OutputFormat comes from a ``DataFormat`` (VLDB J. 2014, sec. 5.1: data sources and sinks of a PACT program).
+An ad-hoc source (``$data = [{...}, ...];``) reads an in-memory list of values.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Iterator
+
+from pact_backend import contracts
+from sopremo.io.base import DataFormat
+from sopremo.io.formats import format_for_path
+from sopremo.operator import CONSTANT, ElementaryOperator, PropertyError, PropertySpec
+
+
+class ValuesInput:
+    """An InputFormat over an in-memory list of values (each read yields fresh copies)."""
+
+    def __init__(self, values: list[Any]):
+        self.values = list(values)
+
+    def read(self) -> Iterator[Any]:
+        return (copy.deepcopy(v) for v in self.values)
+
+    def describe(self) -> str:
+        return f"{len(self.values)} ad-hoc value(s)"
+
+    def size_bytes(self) -> int | None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<ValuesInput {len(self.values)}>"
+
+
+def _check_path(op: Any) -> None:
+    if not isinstance(op.path, str) or not op.path:
+        raise PropertyError(f"{type(op).__name__} needs a file path, got {op.path!r}", "path")
+    if op.data_format is None:
+        op.data_format = format_for_path(op.path)()
+    if isinstance(op.data_format, type) and issubclass(op.data_format, DataFormat):
+        op.data_format = op.data_format()
+    if not isinstance(op.data_format, DataFormat):
+        raise PropertyError(f"not a data format: {op.data_format!r}", "format")
+
+
+class Source(ElementaryOperator):
+    """``read [format] from <path> [options]``: ``Source(path=..., data_format=fmt)`` or ``Source(values=[...])``.
+
+    ``path`` is absolute (the binder resolves relative paths); ``data_format`` defaults to the format of the
+    path's extension. ``validate()`` raises PropertyError; reading a missing file raises InputNotFoundError
+    and malformed data DataError (at run time, so ``explain`` works before the data exists).
+    """
+
+    verb = ""
+    min_inputs = 0
+    max_inputs = 0
+    properties = (
+        PropertySpec("from", "path", CONSTANT, doc="the file or directory to read"),
+        PropertySpec("format", "data_format", CONSTANT, doc="a DataFormat (default: by extension)"),
+        PropertySpec("values", "values", CONSTANT, doc="the records of an ad-hoc source"),
+    )
+
+    def __init__(self, inputs: list | None = None, **props: Any):
+        super().__init__(inputs, **props)
+        if self.path is not None and self.data_format is None:
+            self.data_format = format_for_path(self.path)()
+
+    def validate(self) -> None:
+        super().validate()
+        if self.values is not None:
+            if self.path is not None:
+                raise PropertyError("a source reads either a path or ad-hoc values, not both", "values")
+            if not isinstance(self.values, (list, tuple)):
+                raise PropertyError(f"ad-hoc values must be an array, got {self.values!r}", "values")
+            return
+        _check_path(self)
+
+    def input_format(self) -> Any:
+        """The InputFormat this source reads through."""
+        if self.values is not None:
+            return ValuesInput(self.values)
+        self.validate()
+        return self.data_format.input_format(self.path)
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> contracts.Source:
+        """A PACT Source contract (``inputs`` is empty); size hints from the file or the values."""
+        fmt = self.input_format()
+        hints = contracts.Hints(output_bytes=fmt.size_bytes(),
+                                output_records=len(self.values) if self.values is not None else None)
+        return contracts.Source(name=self.display_name(), dop=self.dop, hints=hints, input_format=fmt)
+
+    def describe(self) -> str:
+        """``read json from /abs/x.json`` or ``ad-hoc source (3 values)``, for explain output."""
+        if self.values is not None:
+            return f"ad-hoc source ({len(self.values)} values)"
+        fmt = self.data_format.describe() if self.data_format is not None else "?"
+        return f"read {fmt} from {self.path}"
+
+    def display_name(self) -> str:
+        return self.name or ("values" if self.values is not None else f"read {self.path}")
+
+
+class Sink(ElementaryOperator):
+    """``write [format] $var to <path> [options]``: ``Sink(inputs=[stream], path=..., data_format=fmt)``.
+
+    One input, no outputs. The output appears atomically on commit (temp file + rename); ``ordered`` (None =
+    derive) tells the PACT sink that its input is sorted: true when the producing operator is a ``sort`` or
+    declares ``ordered_output = True``.
+    """
+
+    verb = ""
+    min_inputs = 1
+    max_inputs = 1
+    outputs = 0
+    properties = (
+        PropertySpec("to", "path", CONSTANT, doc="the file to write"),
+        PropertySpec("format", "data_format", CONSTANT, doc="a DataFormat (default: by extension)"),
+        PropertySpec("ordered", "ordered", CONSTANT, doc="the input order is meaningful (default: derived)"),
+    )
+
+    def __init__(self, inputs: list | None = None, **props: Any):
+        super().__init__(inputs, **props)
+        if self.path is not None and self.data_format is None:
+            self.data_format = format_for_path(self.path)()
+
+    def validate(self) -> None:
+        super().validate()
+        _check_path(self)
+
+    def output_format(self) -> Any:
+        """The OutputFormat this sink writes through."""
+        self.validate()
+        return self.data_format.output_format(self.path)
+
+    def is_ordered(self) -> bool:
+        """Whether the input arrives in a meaningful order (explicit ``ordered`` or a sort upstream)."""
+        if self.ordered is not None:
+            return bool(self.ordered)
+        producer = self.inputs[0].operator if self.inputs else None
+        return bool(getattr(producer, "ordered_output", False) or getattr(producer, "verb", "") == "sort")
+
+    def to_contract(self, inputs: list[Any], ctx: Any) -> contracts.Sink:
+        """A PACT Sink contract over the single input contract."""
+        return contracts.Sink(name=self.display_name(), inputs=list(inputs[:1]), dop=self.dop,
+                              output_format=self.output_format(), ordered=self.is_ordered())
+
+    def describe(self) -> str:
+        """``write json to /abs/out.json``, for explain output."""
+        fmt = self.data_format.describe() if self.data_format is not None else "?"
+        return f"write {fmt} to {self.path}"
+
+    def display_name(self) -> str:
+        return self.name or f"write {self.path}"
