@@ -1,0 +1,125 @@
+"""Aggregation calls over projections: ``sum($g[*].a * (1 - $g[*].b))`` folds one element at a time.
+
+Inside the argument of an aggregation function, every projection ``base[*]<element>`` stands for one element of
+``base`` (meteor-language.md, "Aggregations"; the paper's Listing 1 and the TPC-H scripts rely on it). The
+compiler asks ``split_aggregation`` for the projected base and a per-element expression (the projections
+replaced by a placeholder parameter), then folds that expression over the base with the function's
+``Aggregation`` (``make_fold``). Several projections over the same base refer to the same element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+
+from sopremo.errors import MeteorError, OperatorError
+from sopremo.expressions.nodes import ArrayProjection, ElementRef, Expression, FunctionCall, LambdaParam
+from sopremo.function import Aggregation
+from sopremo.values import MISSING, type_name
+
+
+@dataclass(frozen=True)
+class AggregationSplit:
+    """An aggregation argument taken apart: fold ``element`` (reading ``LambdaParam(param)``) over ``base``."""
+
+    base: Expression
+    element: Expression
+    param: str
+
+
+def is_aggregation_call(expr: Expression) -> bool:
+    """Whether ``expr`` calls an aggregation function with one argument."""
+    return (isinstance(expr, FunctionCall) and getattr(expr.function, "aggregation", None) is not None
+            and len(expr.args) == 1)
+
+
+def _projections(expr: Expression) -> list[ArrayProjection]:
+    """The outermost projections of ``expr``, not looking into nested aggregation calls."""
+    if isinstance(expr, ArrayProjection):
+        return [expr]
+    if is_aggregation_call(expr):
+        return []
+    found: list[ArrayProjection] = []
+    for child in expr.children():
+        found.extend(_projections(child))
+    return found
+
+
+def _rebuild(expr: Expression, transform: Callable[[Expression], Expression]) -> Expression:
+    """``expr`` with ``transform`` applied to every direct child expression."""
+    changes = {}
+    for f in fields(expr):
+        value = getattr(expr, f.name)
+        if isinstance(value, Expression):
+            changes[f.name] = transform(value)
+        elif isinstance(value, tuple) and any(isinstance(v, Expression) for v in value):
+            changes[f.name] = tuple(transform(v) if isinstance(v, Expression) else v for v in value)
+    if not changes:
+        return expr
+    return type(expr)(**{f.name: changes.get(f.name, getattr(expr, f.name)) for f in fields(expr)})
+
+
+def _bind_element(expr: Expression, param: LambdaParam) -> Expression:
+    """``expr`` with the ``ElementRef`` of the enclosing projection replaced by ``param``.
+
+    Element references inside a nested projection's element belong to that projection and stay.
+    """
+    if isinstance(expr, ElementRef):
+        return param
+    if isinstance(expr, ArrayProjection):
+        return ArrayProjection(_bind_element(expr.base, param), expr.element)
+    return _rebuild(expr, lambda child: _bind_element(child, param))
+
+
+def _replace_projections(expr: Expression, base: Expression, param: LambdaParam) -> Expression:
+    if isinstance(expr, ArrayProjection) and expr.base == base:
+        return _bind_element(expr.element, param)
+    if is_aggregation_call(expr):
+        return expr
+    return _rebuild(expr, lambda child: _replace_projections(child, base, param))
+
+
+def split_aggregation(argument: Expression, param: str) -> AggregationSplit | None:
+    """The per-element form of an aggregation argument, or None when it holds no projection.
+
+    Raises MeteorError when the argument projects over more than one distinct array (``sum($a[*].x + $b[*].y)``
+    has no element-at-a-time meaning).
+    """
+    projections = _projections(argument)
+    if not projections:
+        return None
+    base = projections[0].base
+    if any(p.base != base for p in projections[1:]):
+        raise MeteorError("the argument of an aggregation projects over several different arrays "
+                          "([*] must always follow the same array)")
+    return AggregationSplit(base, _replace_projections(argument, base, LambdaParam(param)), param)
+
+
+def _as_items(value: Any, name: str) -> Any:
+    """The elements an aggregation folds: an array's items; none for missing/null; else OperatorError."""
+    if type(value) is list or type(value) is tuple:
+        return value
+    if value is MISSING or value is None:
+        return ()
+    raise OperatorError(f"{name}() aggregates an array, got {type_name(value)}")
+
+
+def make_fold(aggregation: Aggregation, name: str) -> Callable[..., Any]:
+    """``run(array, element=None)``: fold ``element(item)`` (or the items) with ``aggregation``.
+
+    A missing or null array folds nothing (``sum`` gives 0, ``count`` 0, ``min`` null, ``mean`` missing).
+    """
+    initial, add, result = aggregation.initial, aggregation.add, aggregation.result
+
+    def run(array: Any, element: Callable[[Any], Any] | None = None) -> Any:
+        items = array if type(array) is list else _as_items(array, name)
+        acc = initial()
+        if element is None:
+            for item in items:
+                acc = add(acc, item)
+        else:
+            for item in items:
+                acc = add(acc, element(item))
+        return result(acc)
+
+    return run
