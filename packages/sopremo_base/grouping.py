@@ -16,7 +16,7 @@ from sopremo.operator import EXPRESSION, ElementaryOperator, PropertyError, Prop
 
 from . import package
 from .combine import GroupCombiner, Partial
-from .keys import compile_expr, constant_key, contract_args, key_function, per_input
+from .keys import compile_expr, constant_key, contract_args, key_function, per_input, to_slot
 
 
 @package.operator
@@ -82,5 +82,5 @@ class Grouping(ElementaryOperator):
         if keys[0] is None:
             key_functions = (constant_key, constant_key)
         else:
-            key_functions = (key_function(keys[0]), key_function(keys[1]))
+            key_functions = (key_function(keys[0]), key_function(to_slot(keys[1], 1)))
         return CoGroup(keys=key_functions, udf=cogroup, **contract_args(self, inputs))

@@ -73,7 +73,7 @@ class ValueEmitters:
         op = expr.op
         if isinstance(expr.left, n.Constant) and not isinstance(expr.right, n.Constant):
             return self._compare_constant(_MIRROR[op], self.emit(expr.right), expr.left.value)
-        if isinstance(expr.right, n.Constant):
+        if isinstance(expr.right, n.Constant) and not isinstance(expr.left, n.Constant):
             return self._compare_constant(op, self.emit(expr.left), expr.right.value)
         return Code(f"{_COMPARE[op]}({self.emit(expr.left).text}, {self.emit(expr.right).text})", True, False)
 

@@ -55,7 +55,7 @@ def input_files(path: str) -> list[str]:
     if scheme_of(path):
         fs, _, paths = _fsspec(path).get_fs_token_paths(path)
         if not fs.exists(paths[0]):
-            raise InputNotFoundError(f"input not found: {path}", path=path)
+            raise InputNotFoundError("input not found (no such file or directory)", path=path)
         return [path]
     path = local_path(path)
     if os.path.isdir(path):
@@ -65,7 +65,7 @@ def input_files(path: str) -> list[str]:
             raise InputNotFoundError(f"input directory holds no files: {path}", path=path)
         return files
     if not os.path.exists(path):
-        raise InputNotFoundError(f"input not found: {path}", path=path)
+        raise InputNotFoundError("input not found (no such file or directory)", path=path)
     return [path]
 
 
@@ -78,7 +78,7 @@ def open_binary(path: str) -> IO[bytes]:
     try:
         return opener(path, "rb")
     except FileNotFoundError:
-        raise InputNotFoundError(f"input not found: {path}", path=path) from None
+        raise InputNotFoundError("input not found (no such file or directory)", path=path) from None
     except OSError as exc:
         raise InputNotFoundError(f"cannot open input {path}: {exc.strerror or exc}", path=path) from None
 

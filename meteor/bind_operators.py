@@ -1,0 +1,152 @@
+"""Binding of Meteor operator calls to configured Sopremo operators (VLDB J. 2014, sec. 5.1 and 5.2).
+
+The operator class is found by its verb in the scope's registry; each input alias becomes ``InputRef(i)``;
+property values are coerced by ``PropertySpec.kind`` (EXPRESSION, CONSTANT, INPUTS, BINDING, INPUT, OPERATORS;
+see sopremo/operator.py); ``PropertyError`` raised by the operator becomes a bind error at the property.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from meteor import ast
+from meteor.bind_expressions import Context
+from meteor.errors import did_you_mean
+from sopremo.errors import MeteorError
+from sopremo.expressions import nodes as ex
+from sopremo.operator import (BINDING, CONSTANT, INPUT, INPUTS, OPERATORS, Operator, PropertyError,
+                              PropertySpec)
+from sopremo.package import PackageError
+from sopremo.registry import UnknownNameError, suggest
+
+
+class OperatorBinder:
+    """Creates operators for a ``Binder`` (which provides scope, streams, expression binding and errors)."""
+
+    def __init__(self, binder: Any):
+        self.b = binder
+
+    def operator_class(self, call: ast.OperatorCall) -> type:
+        """The operator class of ``call``; raises MeteorBindError with suggestions and a ``using`` hint."""
+        try:
+            return self.b.scope.operators.lookup(call.verb, call.package)
+        except UnknownNameError as exc:
+            hint = self._using_hint(call.verb)
+            raise self.b.error(f"unknown operator '{exc.name}'{did_you_mean(exc.suggestions)}{hint}", call,
+                               exc.suggestions) from None
+
+    def _using_hint(self, verb: str) -> str:
+        manager = self.b.scope.manager
+        for name in manager.available():
+            if name in self.b.scope.packages:
+                continue
+            try:
+                if verb in manager.get(name).operators:
+                    return f" (it is in package '{name}': add 'using {name};' before this statement)"
+            except PackageError:
+                continue
+        return ""
+
+    def bind(self, call: ast.OperatorCall, outer: Context | None = None) -> Operator:
+        """A validated operator for ``call`` (``outer``: the context of an enclosing operator, if nested)."""
+        cls = self.operator_class(call)
+        inputs, aliases = self._inputs(call, outer)
+        ctx = Context(inputs=aliases)
+        values: dict[str, Any] = {}
+        per_input: dict[str, list] = {}
+        for i, inp in enumerate(call.inputs):
+            for prop in inp.props:
+                spec = self._spec(cls, prop)
+                per_input.setdefault(spec.attr, [None] * len(call.inputs))[i] = self._value(spec, prop, ctx, inputs)
+        for prop in call.props:
+            spec = self._spec(cls, prop)
+            if spec.attr in values:
+                raise self.b.error(f"property '{prop.words}' is given twice", prop)
+            values[spec.attr] = self._value(spec, prop, ctx, inputs)
+            if spec.kind == BINDING:
+                ctx = replace(ctx, variables=ctx.variables | {prop.binds})
+        values.update({attr: tuple(v) for attr, v in per_input.items()})
+        return self._create(cls, call, [s for s in inputs if s is not None], values, validate=outer is None)
+
+    def _inputs(self, call: ast.OperatorCall, outer: Context | None) -> tuple[list, dict[str, int]]:
+        streams, aliases = [], {}
+        for i, inp in enumerate(call.inputs):
+            alias = inp.alias or inp.variable
+            if alias in aliases:
+                raise self.b.error(f"${alias} names two inputs of this operator; use '$a in ${inp.variable}'", inp)
+            aliases[alias] = i
+            if outer is not None and inp.variable in outer.inputs:
+                streams.append(None)  # a nested operator over an input of the enclosing operator
+            else:
+                streams.append(self.b.stream(inp.variable, inp))
+        return streams, aliases
+
+    def _spec(self, cls: type, prop: ast.Prop) -> PropertySpec:
+        try:
+            return cls.property_spec(prop.words)
+        except PropertyError:
+            known = [w for spec in cls.properties for w in spec.all_words]
+            close = suggest(prop.words, known)
+            raise self.b.error(f"operator '{cls.verb}' has no property '{prop.words}'{did_you_mean(close)}",
+                               prop, close) from None
+
+    def _value(self, spec: PropertySpec, prop: ast.Prop, ctx: Context, inputs: list) -> Any:
+        if spec.kind == BINDING:
+            return (prop.binds, self.b.expressions.bind(prop.value, ctx))
+        if spec.kind == INPUT:
+            if not isinstance(prop.value, ast.Variable):
+                raise self.b.error(f"property '{prop.words}' expects a data set such as $dict", prop.value)
+            inputs.append(self.b.stream(prop.value.name, prop.value))
+            return len(inputs) - 1
+        if spec.kind == INPUTS:
+            return self._input_indexes(prop, ctx)
+        if spec.kind == OPERATORS:
+            items = prop.value.items if isinstance(prop.value, ast.ArrayLit) else (prop.value,)
+            return tuple(ex.NestedOperator(self.bind(item, ctx)) if isinstance(item, ast.OperatorCall)
+                         else self.b.expressions.bind(item, ctx) for item in items)
+        bound = self.b.expressions.bind(prop.value, ctx)
+        if spec.kind == CONSTANT:
+            return self.b.constant(bound, prop.value, f"property '{prop.words}'")
+        return bound
+
+    def _input_indexes(self, prop: ast.Prop, ctx: Context) -> tuple[int, ...]:
+        items = prop.value.items if isinstance(prop.value, ast.ArrayLit) else (prop.value,)
+        indexes = []
+        for item in items:
+            if not isinstance(item, ast.Variable):
+                raise self.b.error(f"property '{prop.words}' expects inputs such as $a or [$a, $b]", item)
+            if item.name not in ctx.inputs:
+                close = ["$" + c for c in suggest(item.name, list(ctx.inputs))]
+                raise self.b.error(f"${item.name} is not an input of this operator{did_you_mean(close)}", item,
+                                   close)
+            indexes.append(ctx.inputs[item.name])
+        return tuple(indexes)
+
+    def _create(self, cls: type, call: ast.OperatorCall, inputs: list, values: dict, validate: bool) -> Operator:
+        try:
+            op = cls(inputs=inputs, **values)
+            op.dop = self._dop(call)
+            op.source_span = call.span
+            if validate:
+                op.validate()
+        except PropertyError as exc:
+            raise self.b.error(str(exc), self._prop_node(call, cls, exc.prop)) from None
+        except MeteorError as exc:
+            raise self.b.error(exc.message, call) from None
+        return op
+
+    def _dop(self, call: ast.OperatorCall) -> int | None:
+        if call.dop is not None and call.dop < 1:
+            raise self.b.error(f"parallel needs a positive degree of parallelism, got {call.dop}", call)
+        return call.dop
+
+    @staticmethod
+    def _prop_node(call: ast.OperatorCall, cls: type, name: str | None) -> ast.Node:
+        """The property node that ``name`` (words or attribute) refers to, else the call itself."""
+        props = [*call.props, *(p for inp in call.inputs for p in inp.props)]
+        for prop in props:
+            spec = next((s for s in cls.properties if prop.words in s.all_words), None)
+            if name is not None and (prop.words == name or (spec is not None and spec.attr == name)):
+                return prop
+        return call
