@@ -1,0 +1,100 @@
+"""The physical plan: per contract a degree of parallelism, per input channel a ship strategy, per contract a
+local strategy, and the optimizer's size estimates (VLDB J. 2014, sec. 6.3; the Stratosphere PACT compiler's
+vocabulary).
+
+The optimizer (``pact_backend.optimizer``) produces a ``PhysicalPlan``; executors run it. ``default_physical``
+gives the strategies an executor uses when no optimizer ran (``--no-optimize``): hash-partition the inputs of
+keyed contracts, broadcast the second input of a Cross, forward everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pact_backend.contracts import CoGroup, Contract, Cross, Map, Match, PactPlan, Reduce, Sink, Source, Union
+
+# Ship strategies of a channel (how records move from the producer's partitions to the consumer's).
+FORWARD = "forward"                  # partition i -> partition i (same DOP, no shipping)
+HASH_PARTITION = "hash-partition"    # by a stable hash of the consumer's key for that input
+RANGE_PARTITION = "range-partition"  # by key ranges (global order across partitions)
+BROADCAST = "broadcast"              # every consumer partition receives all records
+GATHER = "gather"                    # all partitions into one (consumer DOP 1)
+SHIP_STRATEGIES = (FORWARD, HASH_PARTITION, RANGE_PARTITION, BROADCAST, GATHER)
+
+# Local strategies of a contract (how one parallel instance processes its partition).
+NONE = "none"                                  # Source, Map, Union, Sink
+HASH_GROUP = "hash-group"                      # Reduce/CoGroup: hash table of groups (spills past the budget)
+SORT_GROUP = "sort-group"                      # Reduce/CoGroup: external sort, then group runs of equal keys
+HYBRID_HASH_BUILD_FIRST = "hybrid-hash-build-first"    # Match: build a hash table on input 0, probe with 1
+HYBRID_HASH_BUILD_SECOND = "hybrid-hash-build-second"  # Match: build on input 1, probe with 0
+SORT_MERGE = "sort-merge"                      # Match: sort both inputs on the key, merge
+NESTED_LOOP = "nested-loop"                    # Cross / theta joins: materialise one side, stream the other
+LOCAL_STRATEGIES = (NONE, HASH_GROUP, SORT_GROUP, HYBRID_HASH_BUILD_FIRST, HYBRID_HASH_BUILD_SECOND, SORT_MERGE,
+                    NESTED_LOOP)
+
+
+@dataclass
+class Estimate:
+    """Estimated output of a contract: ``records`` and ``bytes`` (None = unknown)."""
+
+    records: float | None = None
+    bytes: float | None = None
+
+
+@dataclass
+class PhysicalNode:
+    """The physical choices for one contract: ``dop``, ``ship`` (one ship strategy per input, in input order),
+    ``local`` (a local strategy), ``estimate`` of its output, and ``cost`` (estimated network + disk bytes of
+    this node, the optimizer's unit) and ``reason`` (one line for explain: why this choice)."""
+
+    contract: Contract
+    dop: int
+    ship: list[str] = field(default_factory=list)
+    local: str = NONE
+    estimate: Estimate = field(default_factory=Estimate)
+    cost: float = 0.0
+    reason: str = ""
+
+
+@dataclass
+class PhysicalPlan:
+    """A PACT program with a ``PhysicalNode`` per contract id; ``node(c)`` looks one up."""
+
+    plan: PactPlan
+    nodes: dict[int, PhysicalNode] = field(default_factory=dict)
+
+    def node(self, contract: Contract) -> PhysicalNode:
+        return self.nodes[contract.id]
+
+    def total_cost(self) -> float:
+        return sum(n.cost for n in self.nodes.values())
+
+
+def default_physical(plan: PactPlan, parallelism: int) -> PhysicalPlan:
+    """Strategies without optimization: keyed inputs hash-partitioned and hash-grouped / hash-joined (build
+    second), Cross broadcasts input 1, a contract with a DOP hint (``parallel N``, ``Sort``) gets that DOP,
+    Maps, Unions and Sinks take their inputs' DOP (forward: partition i feeds partition i)."""
+    physical = PhysicalPlan(plan)
+    for c in plan.contracts():
+        dop = c.dop or parallelism
+        if isinstance(c, (Reduce, CoGroup)):
+            node = PhysicalNode(c, dop, [HASH_PARTITION] * len(c.inputs), HASH_GROUP)
+            if isinstance(c, Reduce) and c.key is None:
+                node = PhysicalNode(c, 1, [GATHER], HASH_GROUP)
+        elif isinstance(c, Match):
+            node = PhysicalNode(c, dop, [HASH_PARTITION, HASH_PARTITION], HYBRID_HASH_BUILD_SECOND)
+        elif isinstance(c, Cross):
+            node = PhysicalNode(c, dop, [FORWARD, BROADCAST], NESTED_LOOP)
+        elif isinstance(c, Sink):
+            producer = physical.nodes[c.inputs[0].id]
+            node = PhysicalNode(c, producer.dop, [FORWARD])
+        elif isinstance(c, (Map, Union)):
+            # forward keeps partitions (and order after a sort): the DOP follows the inputs
+            dop = c.dop or max(physical.nodes[i.id].dop for i in c.inputs)
+            node = PhysicalNode(c, dop, [FORWARD] * len(c.inputs))
+        elif isinstance(c, Source):
+            node = PhysicalNode(c, dop)
+        else:
+            node = PhysicalNode(c, dop, [FORWARD] * len(c.inputs))
+        physical.nodes[c.id] = node
+    return physical
