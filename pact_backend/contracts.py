@@ -59,7 +59,7 @@ class Hints:
     record_bytes: int | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Contract:
     """Base of all contracts: a named node of a PACT program with input contracts, DOP hint and hints."""
 
@@ -75,7 +75,7 @@ class Contract:
         return f"{self.kind}({self.name})"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Source(Contract):
     """A data source: reads records through ``input_format``."""
 
@@ -83,7 +83,7 @@ class Source(Contract):
     kind = "Source"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Sink(Contract):
     """A data sink: writes the records of its single input through ``output_format``.
 
@@ -95,7 +95,7 @@ class Sink(Contract):
     kind = "Sink"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Map(Contract):
     """Map: every record independently; ``udf(records) -> records`` over a stream."""
 
@@ -103,7 +103,7 @@ class Map(Contract):
     kind = "Map"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Reduce(Contract):
     """Reduce: all records with an equal key form one group; ``udf(key, group)``.
 
@@ -118,7 +118,7 @@ class Reduce(Contract):
     kind = "Reduce"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Match(Contract):
     """Match: every pair of records of the two inputs with equal keys; ``udf(left, right)``."""
 
@@ -127,7 +127,7 @@ class Match(Contract):
     kind = "Match"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Cross(Contract):
     """Cross: every pair of the Cartesian product of the two inputs; ``udf(left, right)``."""
 
@@ -135,7 +135,7 @@ class Cross(Contract):
     kind = "Cross"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CoGroup(Contract):
     """CoGroup: per key of either input, both groups at once; ``udf(key, left_group, right_group)``.
 
@@ -148,7 +148,7 @@ class CoGroup(Contract):
     kind = "CoGroup"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Union(Contract):
     """Union: the bag union of all inputs (no UDF)."""
 
