@@ -8,11 +8,11 @@ the PACT combiner of VLDB J. 2014, sec. 5.1 / 7.3. Groups that were never combin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
-from sopremo.expressions.nodes import ArrayIndex, Constant, Expression, InputRef, LambdaParam, Var, input_refs
+from sopremo.expressions.nodes import ArrayIndex, Constant, Expression, InputRef, LambdaParam, Var, input_refs, map_children
 
 from .keys import compile_expr
 
@@ -37,22 +37,10 @@ class _Slot:
     element: Callable[[Any], Any] | None
 
 
-def _rebuild(expr: Expression, transform: Callable[[Expression], Expression]) -> Expression:
-    changes = {}
-    for f in fields(expr):
-        value = getattr(expr, f.name)
-        if isinstance(value, Expression):
-            changes[f.name] = transform(value)
-        elif isinstance(value, tuple) and any(isinstance(v, Expression) for v in value):
-            changes[f.name] = tuple(transform(v) if isinstance(v, Expression) else v for v in value)
-    return type(expr)(**{f.name: changes.get(f.name, getattr(expr, f.name)) for f in fields(expr)}) if changes \
-        else expr
-
-
 def _as_variable(expr: Expression) -> Expression:
     if isinstance(expr, LambdaParam) and expr.name == ELEMENT:
         return Var(ELEMENT)
-    return _rebuild(expr, _as_variable)
+    return map_children(expr, _as_variable)
 
 
 class GroupCombiner:
@@ -81,7 +69,7 @@ class GroupCombiner:
             raise _NotCombinable()
         if is_aggregation_call(expr) and 0 in input_refs(expr):
             return self._slot(expr)
-        return _rebuild(expr, self._rewrite)
+        return map_children(expr, self._rewrite)
 
     def _slot(self, call: Any) -> Expression:
         aggregation, argument = call.function.aggregation, call.args[0]

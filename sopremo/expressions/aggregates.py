@@ -9,11 +9,11 @@ replaced by a placeholder parameter), then folds that expression over the base w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from sopremo.errors import MeteorError, OperatorError
-from sopremo.expressions.nodes import ArrayProjection, ElementRef, Expression, FunctionCall, LambdaParam
+from sopremo.expressions.nodes import ArrayProjection, ElementRef, Expression, FunctionCall, LambdaParam, map_children
 from sopremo.function import Aggregation
 from sopremo.values import MISSING, type_name
 
@@ -45,20 +45,6 @@ def _projections(expr: Expression) -> list[ArrayProjection]:
     return found
 
 
-def _rebuild(expr: Expression, transform: Callable[[Expression], Expression]) -> Expression:
-    """``expr`` with ``transform`` applied to every direct child expression."""
-    changes = {}
-    for f in fields(expr):
-        value = getattr(expr, f.name)
-        if isinstance(value, Expression):
-            changes[f.name] = transform(value)
-        elif isinstance(value, tuple) and any(isinstance(v, Expression) for v in value):
-            changes[f.name] = tuple(transform(v) if isinstance(v, Expression) else v for v in value)
-    if not changes:
-        return expr
-    return type(expr)(**{f.name: changes.get(f.name, getattr(expr, f.name)) for f in fields(expr)})
-
-
 def _bind_element(expr: Expression, param: LambdaParam) -> Expression:
     """``expr`` with the ``ElementRef`` of the enclosing projection replaced by ``param``.
 
@@ -68,7 +54,7 @@ def _bind_element(expr: Expression, param: LambdaParam) -> Expression:
         return param
     if isinstance(expr, ArrayProjection):
         return ArrayProjection(_bind_element(expr.base, param), expr.element)
-    return _rebuild(expr, lambda child: _bind_element(child, param))
+    return map_children(expr, lambda child: _bind_element(child, param))
 
 
 def _replace_projections(expr: Expression, base: Expression, param: LambdaParam) -> Expression:
@@ -76,7 +62,7 @@ def _replace_projections(expr: Expression, base: Expression, param: LambdaParam)
         return _bind_element(expr.element, param)
     if is_aggregation_call(expr):
         return expr
-    return _rebuild(expr, lambda child: _replace_projections(child, base, param))
+    return map_children(expr, lambda child: _replace_projections(child, base, param))
 
 
 def split_aggregation(argument: Expression, param: str) -> AggregationSplit | None:

@@ -13,7 +13,7 @@ visited by the innermost ``ArrayProjection``. ``LambdaParam(name)`` is a paramet
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 @dataclass(frozen=True)
@@ -283,17 +283,22 @@ def input_refs(expr: Expression) -> set[int]:
     return {node.index for node in expr.walk() if isinstance(node, InputRef)}
 
 
-def replace_inputs(expr: Expression, mapping: dict[int, Expression]) -> Expression:
-    """``expr`` with each ``InputRef(i)`` replaced by ``mapping[i]`` (when present); used by decomposition."""
-    if isinstance(expr, InputRef):
-        return mapping.get(expr.index, expr)
+def map_children(expr: Expression, transform: Callable[[Expression], Expression]) -> Expression:
+    """``expr`` with ``transform`` applied to every direct child expression (``expr`` itself when unchanged)."""
     changes = {}
     for f in fields(expr):
         value = getattr(expr, f.name)
         if isinstance(value, Expression):
-            changes[f.name] = replace_inputs(value, mapping)
+            changes[f.name] = transform(value)
         elif isinstance(value, tuple) and any(isinstance(v, Expression) for v in value):
-            changes[f.name] = tuple(replace_inputs(v, mapping) if isinstance(v, Expression) else v for v in value)
+            changes[f.name] = tuple(transform(v) if isinstance(v, Expression) else v for v in value)
     if not changes:
         return expr
     return type(expr)(**{f.name: changes.get(f.name, getattr(expr, f.name)) for f in fields(expr)})
+
+
+def replace_inputs(expr: Expression, mapping: dict[int, Expression]) -> Expression:
+    """``expr`` with each ``InputRef(i)`` replaced by ``mapping[i]`` (when present); used by decomposition."""
+    if isinstance(expr, InputRef):
+        return mapping.get(expr.index, expr)
+    return map_children(expr, lambda child: replace_inputs(child, mapping))
