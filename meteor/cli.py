@@ -86,14 +86,14 @@ def explain(script: str, params: tuple[str, ...], debug: bool) -> None:
     """Print the Sopremo plan and the PACT program of SCRIPT."""
     from meteor import api
     from meteor.explain import render_sopremo
-    from pact_backend.plan_text import render_pact
+    from pact_backend.plan_text import plan_text
 
     try:
         plan = api.compile_file(script, _parse_params(params))
         click.echo("== Sopremo plan ==")
         click.echo(render_sopremo(plan))
         click.echo("\n== PACT program ==")
-        click.echo(render_pact(api.plan_pact(plan)))
+        click.echo(plan_text(api.plan_pact(plan)))
     except (MeteorError, PackageError) as exc:
         _fail(exc, debug)
 
