@@ -135,9 +135,13 @@ def case_workdir(request, tmp_path, monkeypatch) -> Path:
     return work
 
 
+EXECUTORS = ("inline", "process")  # every case runs on every executor (DESIGN.md, "Tests")
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
 @pytest.mark.parametrize("case_workdir", CASE_DIRS, ids=[p.name for p in CASE_DIRS], indirect=True)
-def test_case(case_workdir: Path) -> None:
-    """Run the case's script and compare its outputs (or its error) with the expectations."""
+def test_case(case_workdir: Path, executor: str) -> None:
+    """Run the case's script on ``executor`` and compare its outputs (or its error) with the expectations."""
     from meteor.api import run_file
     from sopremo.errors import MeteorError
 
@@ -145,12 +149,12 @@ def test_case(case_workdir: Path) -> None:
     config = load_config(case_dir)
     if (case_dir / "expected_error.txt").exists():
         with pytest.raises(MeteorError) as info:
-            run_file("script.meteor")
+            run_file("script.meteor", executor=executor)
         message = str(info.value)
         for fragment in error_fragments(case_dir):
             assert fragment in message, f"error message lacks {fragment!r}: {message}"
         return
-    run_file("script.meteor")
+    run_file("script.meteor", executor=executor)
     tol = config.get("tolerance", DEFAULT_TOLERANCE)
     for rel in expected_files(case_dir):
         name = rel.as_posix()

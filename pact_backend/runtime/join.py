@@ -23,7 +23,13 @@ def hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: KeyFunction
     for one probe record the build records in their input order. ``build_is_left`` tells which input of
     the Match the build side is, so ``udf`` still gets (input 0 record, input 1 record).
     """
-    table = hash_groups(build, build_key)
+    yield from probe_table(probe, hash_groups(build, build_key), probe_key, udf, build_is_left)
+
+
+def probe_table(probe: Iterable[Any], table: dict[Any, list[Any]], probe_key: KeyFunction, udf: PairFunction,
+                build_is_left: bool = False) -> Iterator[Any]:
+    """Records of ``udf(left, right)`` for every probe record and its matches in the built ``table``
+    (key -> build records); probe order, the build records of one key in their order."""
     get = table.get
     for record in probe:
         matches = get(probe_key(record))

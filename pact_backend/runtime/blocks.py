@@ -1,0 +1,143 @@
+"""Blocks: many records pickled (protocol 5) into one bytes object; block files, segments and bucketed writers.
+
+Records travel between processes and to spill files in blocks, never one message per record (DESIGN.md,
+"Records, expressions, speed"). A producer appends blocks to one file and remembers each block as a
+``Segment`` (path, offset, length, records); a consumer reads the segments it was handed, in order.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator
+
+BLOCK_RECORDS = 4096        # records per block of a single-bucket writer or a spill run
+BUFFERED_RECORDS = 32768    # records a writer buffers over all its buckets (blocks shrink as buckets grow)
+MIN_BLOCK_RECORDS = 128
+
+
+def encode_block(records: list[Any]) -> bytes:
+    """The bytes of a block holding ``records`` (pickle protocol 5). Raises pickle errors for unpicklable ones."""
+    return pickle.dumps(records, protocol=5)
+
+
+def decode_block(data: bytes | memoryview) -> list[Any]:
+    """The records of a block made by ``encode_block``."""
+    return pickle.loads(data)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One block stored in a file: ``path``, byte ``offset`` and ``length``, and how many ``records`` it holds."""
+
+    path: str
+    offset: int
+    length: int
+    records: int
+
+
+class BlockFile:
+    """Appends blocks to the file ``path`` (created on the first block); ``append(records) -> Segment``.
+
+    ``close()`` closes it; ``bytes_written`` counts the bytes. Usable as a context manager.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.bytes_written = 0
+        self._stream: Any = None
+
+    def append(self, records: list[Any]) -> Segment:
+        data = encode_block(records)
+        if self._stream is None:
+            self._stream = open(self.path, "wb")
+        offset = self.bytes_written
+        self._stream.write(data)
+        self.bytes_written += len(data)
+        return Segment(self.path, offset, len(data), len(records))
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def __enter__(self) -> "BlockFile":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def read_blocks(segments: Iterable[Segment]) -> Iterator[list[Any]]:
+    """The record lists of ``segments`` in order; consecutive segments of one file share one open stream."""
+    stream, current = None, None
+    try:
+        for segment in segments:
+            if segment.path != current:
+                if stream is not None:
+                    stream.close()
+                stream, current = open(segment.path, "rb"), segment.path
+            stream.seek(segment.offset)
+            yield decode_block(stream.read(segment.length))
+    finally:
+        if stream is not None:
+            stream.close()
+
+
+def read_records(segments: Iterable[Segment]) -> Iterator[Any]:
+    """Every record of ``segments``, block after block."""
+    for block in read_blocks(segments):
+        yield from block
+
+
+class BucketWriter:
+    """Routes records into ``buckets`` buffers and flushes full buffers as blocks into one ``BlockFile``.
+
+    ``route(record) -> bucket`` picks the bucket (None: everything into bucket 0). ``write(record)`` buffers,
+    ``close() -> list[list[Segment]]`` flushes and returns the segments of every bucket, in write order.
+    ``records`` counts records written. ``block_records`` (default: BLOCK_RECORDS, smaller with many buckets
+    so that at most about BUFFERED_RECORDS records wait in memory) is the size of a full block.
+    """
+
+    def __init__(self, path: str, buckets: int, route: Callable[[Any], int] | None = None,
+                 block_records: int | None = None):
+        self.file = BlockFile(path)
+        self.route = route
+        if block_records is None:
+            block_records = max(MIN_BLOCK_RECORDS, min(BLOCK_RECORDS, BUFFERED_RECORDS // max(1, buckets)))
+        self.block_records = block_records
+        self.buffers: list[list[Any]] = [[] for _ in range(buckets)]
+        self.segments: list[list[Segment]] = [[] for _ in range(buckets)]
+        self.records = 0
+
+    def write(self, record: Any) -> None:
+        bucket = 0 if self.route is None else self.route(record)
+        buffer = self.buffers[bucket]
+        buffer.append(record)
+        if len(buffer) >= self.block_records:
+            self._flush(bucket)
+
+    def write_all(self, records: Iterable[Any]) -> None:
+        """Write every record of ``records`` (the fast path when there is a single bucket)."""
+        if self.route is not None:
+            for record in records:
+                self.write(record)
+            return
+        buffer, limit = self.buffers[0], self.block_records
+        for record in records:
+            buffer.append(record)
+            if len(buffer) >= limit:
+                self._flush(0)
+
+    def _flush(self, bucket: int) -> None:
+        buffer = self.buffers[bucket]
+        if buffer:
+            self.segments[bucket].append(self.file.append(buffer))
+            self.records += len(buffer)
+            buffer.clear()
+
+    def close(self) -> list[list[Segment]]:
+        for bucket in range(len(self.buffers)):
+            self._flush(bucket)
+        self.file.close()
+        return self.segments

@@ -1,0 +1,165 @@
+"""Memory-bounded grouping and joining: a hash table that spills sorted runs, and a grace hash join.
+
+Past its budget the grouping table is written as a run sorted by the keys' canonical bytes (keys are opaque
+and need not be comparable) and emptied; at the end the runs are merged and equal keys reunited, so inputs
+larger than memory finish (VLDB J. 2014, sec. 7.3). Only one group at a time must fit, as the UDF receives it
+as a list. The join builds in memory and, past the budget, partitions both sides into bucket files and joins
+bucket by bucket (grace hash join).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Iterator
+
+from pact_backend.runtime.blocks import BucketWriter, read_records
+from pact_backend.runtime.join import probe_table
+from pact_backend.runtime.memory import SizeEstimator
+from pact_backend.runtime.partition import canonical_bytes
+from pact_backend.runtime.sorter import SpillDir, merge_runs
+
+KeyFunction = Callable[[Any], Any]
+Combiner = Callable[[Any, list[Any]], Iterable[Any]]
+GRACE_FANOUT = 16
+
+
+class SpillingGrouper:
+    """Groups records of ``sides`` inputs by key; ``add(side, records)`` then ``groups()``.
+
+    ``keys[side]`` is the key function of each input (None: one global group). Groups come as
+    ``(key, [records of side 0, records of side 1, ...])``, each side's records in input order; in first-seen
+    key order while nothing spilled, else in canonical-bytes order. ``combiner`` (one side only) replaces a
+    group of ``threshold`` records by its combination, and combines groups before they spill. ``spilled``
+    counts runs written.
+    """
+
+    def __init__(self, keys: list[KeyFunction | None], budget: float, spill: SpillDir,
+                 combiner: Combiner | None = None, threshold: int = 1024):
+        self.keys = keys
+        self.budget = budget
+        self.spill = spill
+        self.combiner = combiner if len(keys) == 1 else None
+        self.threshold = threshold
+        self.table: dict[Any, list[list[Any]]] = {}
+        self.limits: dict[Any, int] = {}
+        self.runs: list[Iterable[Any]] = []
+        self.used = 0.0
+        self.estimator = SizeEstimator()
+        self.spilled = 0
+
+    def add(self, side: int, records: Iterable[Any]) -> None:
+        """Put every record of ``records`` into its group on input ``side``; spills past the budget."""
+        key = self.keys[side]
+        self.add_keyed(side, ((None, r) for r in records) if key is None else ((key(r), r) for r in records))
+
+    def add_keyed(self, side: int, pairs: Iterable[tuple[Any, Any]]) -> None:
+        """Like ``add`` for (key, record) pairs whose key was computed upstream (combined partial groups)."""
+        sides, charge, budget = len(self.keys), self.estimator.charge, self.budget
+        combiner, threshold, limits = self.combiner, self.threshold, self.limits
+        table, used = self.table, self.used
+        for k, record in pairs:
+            entry = table.get(k)
+            if entry is None:
+                table[k] = entry = [[] for _ in range(sides)]
+            group = entry[side]
+            group.append(record)
+            used += charge(record)
+            if combiner is not None and len(group) >= threshold and len(group) >= limits.get(k, threshold):
+                self.used = used
+                self._combine(k, group)
+                used = self.used
+            if used > budget:
+                self._spill()
+                table, limits, used = self.table, self.limits, 0.0
+        self.used = used
+
+    def _combine(self, k: Any, group: list[Any]) -> None:
+        before = len(group)
+        group[:] = list(self.combiner(k, group))
+        self.used -= (before - len(group)) * self.estimator.average
+        self.limits[k] = max(self.threshold, 2 * len(group))
+
+    def _sorted_entries(self) -> list[tuple[bytes, Any, list[list[Any]]]]:
+        if self.combiner is not None:
+            for k, entry in self.table.items():
+                if len(entry[0]) > 1:
+                    entry[0][:] = list(self.combiner(k, entry[0]))
+        entries = [(canonical_bytes(k), k, entry) for k, entry in self.table.items()]
+        entries.sort(key=itemgetter(0))
+        return entries
+
+    def _spill(self) -> None:
+        segments = self.spill.write_run(self._sorted_entries(), "group")
+        self.runs.append(read_records(segments))
+        self.table, self.limits, self.used = {}, {}, 0.0
+        self.spilled += 1
+
+    def groups(self) -> Iterator[tuple[Any, list[list[Any]]]]:
+        """Every (key, per-side record lists) once; consumes the grouper."""
+        if not self.runs:
+            table, self.table = self.table, {}
+            yield from table.items()
+            return
+        runs = self.runs + [self._sorted_entries()]
+        self.table, self.runs = {}, []
+        merged = merge_runs(runs, itemgetter(0), self.spill)
+        current: bytes | None = None
+        pending: dict[Any, list[list[Any]]] = {}
+        for canon, k, entry in merged:
+            if canon != current:
+                yield from pending.items()
+                pending, current = {}, canon
+            have = pending.get(k)
+            if have is None:
+                pending[k] = entry
+            else:
+                for mine, more in zip(have, entry):
+                    mine.extend(more)
+        yield from pending.items()
+
+
+def _grace_bucket(fanout: int) -> Callable[[Any], int]:
+    """A bucket function over canonical key bytes, independent of the CRC-32 used for shipping."""
+    def bucket(key: Any) -> int:
+        digest = hashlib.blake2b(canonical_bytes(key), digest_size=8).digest()
+        return int.from_bytes(digest, "little") % fanout
+    return bucket
+
+
+def spilling_hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: KeyFunction,
+                       build_key: KeyFunction, udf: Callable[[Any, Any], Iterable[Any]], build_is_left: bool,
+                       budget: float, spill: SpillDir, fanout: int = GRACE_FANOUT) -> Iterator[Any]:
+    """``udf(left, right)`` output for every pair with equal keys, holding about ``budget`` bytes of build side.
+
+    While the build side fits, this is ``hash_join`` (probe order). Past the budget both sides are written to
+    ``fanout`` bucket files by a hash of the key and joined bucket by bucket (one bucket's build side must
+    fit). The probe side is always read to its end.
+    """
+    table: dict[Any, list[Any]] = {}
+    charge, used = SizeEstimator().charge, 0.0
+    build_iter = iter(build)
+    for record in build_iter:
+        table.setdefault(build_key(record), []).append(record)
+        used += charge(record)
+        if used > budget:
+            break
+    else:
+        yield from probe_table(probe, table, probe_key, udf, build_is_left)
+        return
+    bucket = _grace_bucket(fanout)
+    build_out = BucketWriter(spill.new_path("build"), fanout, lambda r: bucket(build_key(r)))
+    for records in table.values():
+        build_out.write_all(records)
+    table.clear()
+    build_out.write_all(build_iter)
+    probe_out = BucketWriter(spill.new_path("probe"), fanout, lambda r: bucket(probe_key(r)))
+    probe_out.write_all(probe)
+    build_parts, probe_parts = build_out.close(), probe_out.close()
+    spill.files += 2
+    spill.bytes += build_out.file.bytes_written + probe_out.file.bytes_written
+    for build_segments, probe_segments in zip(build_parts, probe_parts):
+        part: dict[Any, list[Any]] = {}
+        for record in read_records(build_segments):
+            part.setdefault(build_key(record), []).append(record)
+        yield from probe_table(read_records(probe_segments), part, probe_key, udf, build_is_left)

@@ -1,0 +1,283 @@
+"""Stages of chained drivers and the task that runs one partition of a stage (in a worker process).
+
+A stage is a head contract (a Source split, or a Reduce / CoGroup / Match / Cross / Union / Map over
+shipped inputs) followed by the Maps chained to it, ending in outputs that cut the records into blocks,
+partitioned for their consumers; a combiner of a following Reduce runs there too (VLDB J. 2014, sec. 7.3:
+source -> map -> combine -> partition in one task). ``StageSpec`` is shipped (cloudpickle) once per stage;
+``run_task(spec, task)`` is a pure function from input segments to output segments.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from dataclasses import dataclass, field
+from operator import itemgetter
+from time import perf_counter
+from typing import Any, Callable, Iterable, Iterator
+
+from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
+from pact_backend.runtime.grouping import order_group
+from pact_backend.runtime.memory import SizeEstimator
+from pact_backend.runtime.partition import canonical_bytes, partitioner
+from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
+from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
+
+
+@dataclass
+class OutputSpec:
+    """One output of a stage: ``buckets`` partitions routed by ``key`` (None: one plain bucket), optionally
+    pre-aggregated by ``combiner`` (the combiner of the consuming Reduce, same key)."""
+
+    buckets: int = 1
+    key: Callable[[Any], Any] | None = None
+    combiner: Callable[[Any, list[Any]], Iterable[Any]] | None = None
+    consumer: int | None = None  # contract id the combiner's seconds are charged to
+
+    @property
+    def keyed(self) -> bool:
+        """True when the output carries (key, record) pairs: a combined record may not have its group's key
+        any more, so the key computed before combining travels with it."""
+        return self.combiner is not None
+
+
+@dataclass
+class StageSpec:
+    """What a worker needs to run any partition of a stage (no Contract objects: they drag the whole plan).
+
+    ``kind``: source, map, union, reduce, cogroup, match or cross; ``head``: the head's attributes (udf,
+    key(s), combiner, group_order, input_format, build, sort_group); ``head_id`` and ``chain`` (contract id,
+    map udf) name the contracts for statistics; ``outputs``: one OutputSpec per distinct output.
+    """
+
+    stage: int
+    kind: str
+    head_id: int
+    head: dict[str, Any]
+    chain: list[tuple[int, Callable[[Iterator[Any]], Iterable[Any]]]] = field(default_factory=list)
+    outputs: list[OutputSpec] = field(default_factory=list)
+
+
+@dataclass
+class TaskInput:
+    """One partition of a stage: ``part`` number, ``inputs`` (segments per head input), ``splits`` (source
+    parts, None = read the whole source), the run directory, the memory ``budget`` in bytes, and the
+    caller's ``cwd`` and ``sys_path`` (relative paths in scripts resolve as in the caller)."""
+
+    part: int
+    inputs: list[list[Segment]]
+    splits: list[Any] | None
+    run_dir: str
+    budget: int
+    cwd: str
+    sys_path: list[str]
+    combine_threshold: int = 1024
+
+
+@dataclass
+class TaskResult:
+    """What a task produced: segments per output and bucket, per-contract (records out, own seconds), and the
+    spill files and bytes it wrote (all removed before it returned)."""
+
+    outputs: list[list[list[Segment]]]
+    stats: dict[int, tuple[int, float]]
+    spill_files: int = 0
+    spill_bytes: int = 0
+
+
+class _Meter:
+    __slots__ = ("records", "seconds")
+
+    def __init__(self) -> None:
+        self.records, self.seconds = 0, 0.0
+
+
+def _metered(stream: Iterable[Any], meter: _Meter) -> Iterator[Any]:
+    """Yield ``stream``'s records, counting them and timing every pull (inclusive of upstream work)."""
+    clock, count, spent = perf_counter, 0, 0.0
+    start = clock()
+    try:
+        for record in stream:
+            spent += clock() - start
+            count += 1
+            yield record
+            start = clock()
+        spent += clock() - start
+    finally:
+        meter.records += count
+        meter.seconds += spent
+
+
+def prepare(task: TaskInput) -> None:
+    """Make the worker see what the caller sees: its working directory and module search path."""
+    if os.getcwd() != task.cwd:
+        os.chdir(task.cwd)
+    missing = [p for p in task.sys_path if p not in sys.path]
+    sys.path.extend(missing)
+
+
+def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
+    """Run partition ``task.part`` of the stage ``spec``; raises whatever a UDF or format raises."""
+    prepare(task)
+    spill = SpillDir(task.run_dir, prefix=f"s{spec.stage}p{task.part}")
+    meters = {spec.head_id: _Meter()}
+    try:
+        inputs = [read_records(segments) for segments in task.inputs]
+        stream: Iterable[Any] = _metered(_HEADS[spec.kind](spec.head, inputs, task, spill), meters[spec.head_id])
+        for contract_id, udf in spec.chain:
+            meters[contract_id] = _Meter()
+            stream = _metered(udf(stream), meters[contract_id])
+        outputs, combining = _write_outputs(spec, task, stream)
+    finally:
+        spill.cleanup()
+    stats, upstream = {}, 0.0
+    for contract_id, meter in meters.items():
+        stats[contract_id] = (meter.records, max(0.0, meter.seconds - upstream))
+        upstream = meter.seconds
+    for target in combining:
+        records, seconds = stats.get(target.consumer, (0, 0.0))
+        stats[target.consumer] = (records, seconds + target.seconds)
+    return TaskResult(outputs, stats, spill.files, spill.bytes)
+
+
+def _write_outputs(spec: StageSpec, task: TaskInput, stream: Iterable[Any]
+                   ) -> tuple[list[list[list[Segment]]], list["_Combining"]]:
+    """Route every record of ``stream`` into every output of the stage; returns their segments and the
+    combining outputs (for their combiners' seconds)."""
+    writers, sinks = [], []
+    for index, out in enumerate(spec.outputs):
+        path = os.path.join(task.run_dir, f"s{spec.stage}p{task.part}o{index}.blk")
+        by = itemgetter(0) if out.keyed else out.key
+        route = None if by is None or out.buckets == 1 else partitioner(by, out.buckets)
+        writer = BucketWriter(path, out.buckets, route)
+        writers.append(writer)
+        sinks.append(_Combining(writer, out, task) if out.combiner is not None else writer)
+    if len(sinks) == 1:
+        sinks[0].write_all(stream)
+    else:
+        writes = [s.write for s in sinks]
+        for record in stream:
+            for write in writes:
+                write(record)
+    for target in sinks:
+        if isinstance(target, _Combining):
+            target.flush()
+    return [writer.close() for writer in writers], [t for t in sinks if isinstance(t, _Combining)]
+
+
+class _Combining:
+    """Pre-aggregates records per key with the Reduce's combiner before they are shipped; past the task's
+    budget (or at the end) the combined groups go to ``writer`` and the table starts again (no disk)."""
+
+    def __init__(self, writer: BucketWriter, out: OutputSpec, task: TaskInput):
+        self.writer, self.key, self.combiner, self.consumer = writer, out.key, out.combiner, out.consumer
+        self.seconds = 0.0  # spent in the combiner
+        self.threshold, self.budget = task.combine_threshold, task.budget
+        self.table: dict[Any, list[Any]] = {}
+        self.limits: dict[Any, int] = {}
+        self.used, self.charge = 0.0, SizeEstimator().charge
+
+    def write(self, record: Any) -> None:
+        self.write_all((record,))
+
+    def write_all(self, records: Iterable[Any]) -> None:
+        key, combiner, threshold, budget, charge = self.key, self.combiner, self.threshold, self.budget, self.charge
+        table, limits, used = self.table, self.limits, self.used
+        get = table.get
+        for record in records:
+            k = None if key is None else key(record)
+            group = get(k)
+            if group is None:
+                table[k] = [record]
+            else:
+                group.append(record)
+                if len(group) >= threshold and len(group) >= limits.get(k, threshold):
+                    start = perf_counter()
+                    group[:] = list(combiner(k, group))
+                    self.seconds += perf_counter() - start
+                    limits[k] = max(threshold, 2 * len(group))
+            used += charge(record)
+            if used > budget:
+                self.flush()
+                table, limits, used = self.table, self.limits, 0.0
+                get = table.get
+        self.used = used
+
+    def flush(self) -> None:
+        table, self.table, self.limits, self.used = self.table, {}, {}, 0.0
+        start = perf_counter()
+        for k, group in table.items():
+            for record in (self.combiner(k, group) if len(group) > 1 else group):
+                self.writer.write((k, record))
+        self.seconds += perf_counter() - start
+
+
+# -- head drivers: the local strategies of the stage's first contract -------------------------------------------
+
+def _source(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
+    fmt = head["input_format"]
+    if task.splits is None:
+        yield from fmt.read()
+        return
+    for part in task.splits:
+        yield from fmt.read_split(part)
+
+
+def _map(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
+    return head["udf"](inputs[0])
+
+
+def _union(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
+    return itertools.chain.from_iterable(inputs)
+
+
+def _reduce(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
+    key, udf, order = head["key"], head["udf"], head["group_order"]
+    keyed = head.get("keyed", False)  # input of (key, combined record) pairs
+    if head.get("sort_group") and key is not None:
+        pairs = inputs[0] if keyed else ((key(r), r) for r in inputs[0])
+        ordered = external_sort(pairs, lambda pair: canonical_bytes(pair[0]), task.budget, spill)
+        for k, items in group_sorted(ordered, itemgetter(0)):
+            yield from udf(k, order_group([record for _, record in items], order))
+        return
+    combiner = head["combiner"] if order is None else None
+    budget = task.budget if key is not None else float("inf")  # one global group cannot be split
+    grouper = SpillingGrouper([key], budget, spill, combiner, task.combine_threshold)
+    if keyed:
+        grouper.add_keyed(0, inputs[0])
+    else:
+        grouper.add(0, inputs[0])
+    for k, (group,) in grouper.groups():
+        yield from udf(k, order_group(group, order))
+
+
+def _cogroup(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
+    udf = head["udf"]
+    left_order, right_order = head["group_order"] or (None, None)
+    grouper = SpillingGrouper(list(head["keys"]), task.budget, spill)
+    grouper.add(0, inputs[0])
+    grouper.add(1, inputs[1])
+    for k, (left, right) in grouper.groups():
+        yield from udf(k, order_group(left, left_order), order_group(right, right_order))
+
+
+def _match(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
+    build, keys = head["build"], head["keys"]
+    probe = 1 - build
+    yield from spilling_hash_join(inputs[probe], inputs[build], keys[probe], keys[build], head["udf"],
+                                  build == 0, task.budget, spill)
+
+
+def _cross(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
+    udf, inner_side = head["udf"], head["inner"]
+    inner = list(inputs[inner_side])
+    for outer in inputs[1 - inner_side]:
+        for other in inner:
+            yield from (udf(outer, other) if inner_side == 1 else udf(other, outer))
+
+
+_HEADS: dict[str, Callable[[dict, list, TaskInput, SpillDir], Iterable[Any]]] = {
+    "source": _source, "map": _map, "union": _union, "reduce": _reduce, "cogroup": _cogroup,
+    "match": _match, "cross": _cross,
+}
