@@ -51,12 +51,17 @@ class OutputFormat(Protocol):
 @dataclass
 class Hints:
     """Optimizer hints: ``selectivity`` (output records per input record or group), ``output_records`` and
-    ``output_bytes`` estimates (None = unknown), ``record_bytes`` (average record size in bytes)."""
+    ``output_bytes`` estimates (None = unknown), ``record_bytes`` (average record size in bytes).
+
+    ``preserves_records``: the UDF emits only records of its (first) input, unchanged (a selection), so every
+    key value, partitioning and order of that input holds for the output (interesting properties, sec. 6.3).
+    """
 
     selectivity: float | None = None
     output_records: int | None = None
     output_bytes: int | None = None
     record_bytes: int | None = None
+    preserves_records: bool = False
 
 
 @dataclass(eq=False, repr=False)

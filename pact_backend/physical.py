@@ -45,7 +45,8 @@ class Estimate:
 class PhysicalNode:
     """The physical choices for one contract: ``dop``, ``ship`` (one ship strategy per input, in input order),
     ``local`` (a local strategy), ``estimate`` of its output, and ``cost`` (estimated network + disk bytes of
-    this node, the optimizer's unit) and ``reason`` (one line for explain: why this choice)."""
+    this node, the optimizer's unit) and ``reason`` (one line for explain: why this choice).
+    ``output_properties``: the partitioning and order of the node's output as the optimizer derived them."""
 
     contract: Contract
     dop: int
@@ -54,6 +55,7 @@ class PhysicalNode:
     estimate: Estimate = field(default_factory=Estimate)
     cost: float = 0.0
     reason: str = ""
+    output_properties: str = ""
 
 
 @dataclass

@@ -3,7 +3,9 @@
 Every contract prints as ``#id Kind name`` followed by what defines it: formats of sources and sinks, keys
 (``description`` attribute of the key function, else its ``__name__``), combiner, group order, DOP and
 hints. A contract read by several consumers is printed in full once; later reads show ``(shared, see above)``.
-With run statistics, each line also shows records in/out and seconds.
+With run statistics, each line also shows records in/out and seconds. ``physical_text``,
+``physical_dict`` and ``physical_dot`` render a PhysicalPlan (ship and local strategies, DOP, estimates, reasons)
+as text, JSON and Graphviz.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def _order(order: tuple[Any, bool] | None) -> str:
     return f"{describe_function(order[0])} {'desc' if order[1] else 'asc'}" if order else "-"
 
 
-def _details(c: pact.Contract) -> list[str]:
+def contract_details(c: pact.Contract) -> list[str]:
     """The defining attributes of ``c`` as ``name=value`` words."""
     parts: list[str] = []
     if isinstance(c, pact.Source):
@@ -53,6 +55,7 @@ def _details(c: pact.Contract) -> list[str]:
     if c.dop is not None:
         parts.append(f"dop={c.dop}")
     parts += _hints(c.hints)
+    parts += ["keeps-records"] if c.hints.preserves_records else []
     return parts
 
 
@@ -64,7 +67,7 @@ def _hints(hints: pact.Hints) -> list[str]:
 
 def contract_line(c: pact.Contract, stats: Any = None) -> str:
     """One line for ``c``: ``#id Kind name  details`` (and ``[in=.. out=.. s]`` from ``stats`` if given)."""
-    line = " ".join([f"#{c.id}", c.kind, c.name or "-", *_details(c)])
+    line = " ".join([f"#{c.id}", c.kind, c.name or "-", *contract_details(c)])
     if stats is not None:
         try:
             entry = stats.of(c)
@@ -94,3 +97,82 @@ def _render(c: pact.Contract, head: str, rest: str, printed: set[int], lines: li
         last = i == len(c.inputs) - 1
         _render(source, rest + ("`- " if last else "|- "), rest + ("   " if last else "|  "),
                 printed, lines, stats)
+
+
+# ---- the physical plan ----------------------------------------------------------------------------------------
+
+
+def _amount(value: float | None, unit: str = "") -> str:
+    """A rounded number with a K/M/G suffix (``?`` when unknown): ``380``, ``12.4K``, ``2.1G``."""
+    if value is None:
+        return "?"
+    for suffix, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f}{suffix}{unit}"
+    return f"{value:.0f}{unit}"
+
+
+def physical_line(node: Any) -> str:
+    """One line for a PhysicalNode: ``#id Kind name  dop=N ship=[..] local=.. est=R rec/B cost=C``."""
+    c = node.contract
+    ship = f" ship=[{', '.join(node.ship)}]" if node.ship else ""
+    local = f" local={node.local}" if node.local != "none" else ""
+    est = f" est={_amount(node.estimate.records)} rec/{_amount(node.estimate.bytes, 'B')}"
+    return f"#{c.id} {c.kind} {c.name or '-'}  dop={node.dop}{ship}{local}{est} cost={_amount(node.cost, 'B')}"
+
+
+def physical_text(physical: Any, reasons: bool = True) -> str:
+    """The physical plan as indented trees (like ``plan_text``), each node followed by its reason."""
+    lines: list[str] = []
+    printed: set[int] = set()
+
+    def render(c: pact.Contract, head: str, rest: str) -> None:
+        if c.id in printed:
+            lines.append(f"{head}#{c.id} {c.kind} {c.name or '-'} (shared, see above)")
+            return
+        printed.add(c.id)
+        node = physical.node(c)
+        lines.append(head + physical_line(node))
+        if reasons and node.reason:
+            lines.append(rest + ("|    " if c.inputs else "     ") + "why: " + node.reason)
+        for i, source in enumerate(c.inputs):
+            last = i == len(c.inputs) - 1
+            render(source, rest + ("`- " if last else "|- "), rest + ("   " if last else "|  "))
+
+    for sink in physical.plan.sinks:
+        render(sink, "", "")
+    lines.append(f"total cost {_amount(physical.total_cost(), 'B')} (network + disk bytes)")
+    return "\n".join(lines)
+
+
+def physical_dict(physical: Any) -> list[dict[str, Any]]:
+    """The physical plan as JSON-ready dicts, one per contract in topological order (inputs by id)."""
+    out = []
+    for c in physical.plan.contracts():
+        node = physical.node(c)
+        out.append({"id": c.id, "kind": c.kind, "name": c.name, "details": contract_details(c),
+                    "inputs": [i.id for i in c.inputs], "dop": node.dop, "ship": list(node.ship),
+                    "local": node.local, "estimate": {"records": node.estimate.records, "bytes": node.estimate.bytes},
+                    "cost": node.cost, "reason": node.reason,
+                    "output_properties": getattr(node, "output_properties", "")})
+    return out
+
+
+def physical_dot(physical: Any) -> str:
+    """The physical plan as a Graphviz digraph: a box per contract, an edge per channel labelled by its ship."""
+    lines = ["digraph physical {", "  rankdir=BT;", "  node [shape=box, fontname=\"monospace\"];"]
+    for c in physical.plan.contracts():
+        node = physical.node(c)
+        label = [f"#{c.id} {c.kind} {c.name or '-'}", f"dop {node.dop}"]
+        label += [node.local] if node.local != "none" else []
+        label.append(f"est {_amount(node.estimate.records)} rec / {_amount(node.estimate.bytes, 'B')}")
+        lines.append(f"  c{c.id} [label={_quote(chr(10).join(label))}];")
+        for i, (source, ship) in enumerate(zip(c.inputs, node.ship)):
+            lines.append(f"  c{source.id} -> c{c.id} [label={_quote(ship)}];")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _quote(text: str) -> str:
+    """A Graphviz double-quoted string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

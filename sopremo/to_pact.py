@@ -14,6 +14,7 @@ from typing import Any
 from pact_backend import contracts as pact
 from sopremo.decompose import PlanError, decompose
 from sopremo.operator import ElementaryOperator, Operator, SopremoPlan
+from sopremo.rewrite import rewrite
 
 
 @dataclass
@@ -22,11 +23,13 @@ class PactContext:
 
     ``dop``: the default degree of parallelism of the run (None = executor default); an operator's own
     ``parallel N`` hint is copied to its contract by ``to_pact``. ``options``: free-form settings by name
-    (``option(name, default)`` reads one), e.g. for packages that need run-wide configuration.
+    (``option(name, default)`` reads one), e.g. for packages that need run-wide configuration. ``optimize``:
+    apply the logical rewrites of ``sopremo.rewrite`` before decomposing (``--no-optimize`` turns them off).
     """
 
     dop: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    optimize: bool = True
 
     def option(self, name: str, default: Any = None) -> Any:
         """The option ``name``, or ``default`` when it is not set."""
@@ -37,12 +40,14 @@ def to_pact(plan: SopremoPlan, ctx: PactContext | None = None) -> pact.PactPlan:
     """The PACT program of ``plan``: decompose, then one contract per elementary operator.
 
     Each contract gets the operator's ``dop`` hint when it has none, and the operator's display name when
-    its name is empty. Raises PlanError (with the operator's source location) for an elementary operator
+    its name is empty; an operator declaring ``preserves_records = True`` (it emits input records unchanged,
+    e.g. a selection) marks its contract's hints so (``Hints.preserves_records``). Raises PlanError (with the
+    operator's source location) for an elementary operator
     with several outputs, a read of output > 0, a ``to_contract`` that returns no Contract, or a sink
     operator whose contract is not a Sink; errors of ``to_contract`` itself propagate unchanged.
     """
     ctx = ctx if ctx is not None else PactContext()
-    elementary = decompose(plan)
+    elementary = decompose(rewrite(plan) if ctx.optimize else plan)
     contracts: dict[int, pact.Contract] = {}
     for op in elementary.operators():
         contracts[id(op)] = _contract(op, contracts, ctx)
@@ -73,4 +78,6 @@ def _contract(op: Operator, done: dict[int, pact.Contract], ctx: PactContext) ->
         contract.dop = op.dop
     if not contract.name:
         contract.name = op.display_name()
+    if getattr(op, "preserves_records", False):
+        contract.hints.preserves_records = True  # the optimizer may keep partitioning and order across it
     return contract

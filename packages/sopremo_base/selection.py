@@ -21,6 +21,7 @@ class Selection(ElementaryOperator):
 
     verb = "filter"
     min_inputs = max_inputs = 1
+    preserves_records = True  # emits input records unchanged: the optimizer keeps partitioning and order
     doc = "filter $in where <cond>: keep the records whose condition holds"
     properties = (
         PropertySpec("where", "condition", EXPRESSION, required=True,

@@ -1,0 +1,100 @@
+"""Interesting properties of a data stream: how it is partitioned and how each partition is ordered (VLDB J.
+2014, sec. 6.3; the Stratosphere PACT compiler's global and local properties).
+
+Keys are opaque functions to this layer, so a property names its key by a *key token*: the key function's
+``description`` when the layer above set one (equal descriptions = the same key), else the function object's
+identity. A UDF that keeps records unchanged (``Hints.preserves_records``, e.g. a selection) keeps every
+property of its input; any other UDF output is unpartitioned and unordered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable
+
+from pact_backend import contracts as pact
+from pact_backend.physical import BROADCAST, FORWARD, GATHER, HASH_PARTITION, RANGE_PARTITION
+
+# Partitioning kinds (global properties).
+ANY = "any"                  # records spread over the partitions in no known way
+HASHED = "hashed"            # equal key values in one partition (by a stable hash of the key)
+RANGED = "ranged"            # hashed, and partition i holds smaller keys than partition i + 1
+REPLICATED = "replicated"    # every partition holds all records (after a broadcast)
+SINGLE = "single"            # one partition holds everything (DOP 1): satisfies any partitioning
+
+
+def key_token(key: Any) -> Hashable | None:
+    """The token naming ``key`` in properties: its ``description`` or its identity; None for no key."""
+    if key is None:
+        return None
+    description = getattr(key, "description", None)
+    return ("description", str(description)) if description else ("function", id(key))
+
+
+@dataclass(frozen=True)
+class StreamProperties:
+    """What holds for the records a contract emits: ``partitioning`` (one of the kinds above) on the key
+    ``partition_key`` (a token, None for ANY / REPLICATED / SINGLE), and ``order``: the token of the key every
+    partition is sorted (or at least grouped) on, None = unordered."""
+
+    partitioning: str = ANY
+    partition_key: Hashable | None = None
+    order: Hashable | None = None
+
+    def partitioned_on(self, token: Hashable | None) -> bool:
+        """Whether equal values of key ``token`` are already in one partition (SINGLE always is)."""
+        if self.partitioning == SINGLE:
+            return True
+        return token is not None and self.partitioning in (HASHED, RANGED) and self.partition_key == token
+
+    def sorted_on(self, token: Hashable | None) -> bool:
+        """Whether every partition is already sorted (grouped) on key ``token``."""
+        return token is not None and self.order == token
+
+    def describe(self) -> str:
+        """Short text for explain: ``hashed(k3)``, ``single, sorted``, ``any``."""
+        text = self.partitioning
+        if self.partition_key is not None:
+            text += f"({_short(self.partition_key)})"
+        return text + (f", sorted({_short(self.order)})" if self.order is not None else "")
+
+
+def _short(token: Hashable) -> str:
+    kind, value = token if isinstance(token, tuple) and len(token) == 2 else ("", token)
+    return str(value) if kind == "description" else f"key@{str(value)[-4:]}"
+
+
+def after_ship(ship: str, produced: StreamProperties, key: Any, consumer_dop: int) -> StreamProperties:
+    """The properties of a stream after shipping it with ``ship`` partitioned on ``key`` into ``consumer_dop``
+    partitions. Forward keeps everything; a partitioning ship loses the order (partitions interleave)."""
+    if consumer_dop == 1 and ship in (GATHER, FORWARD, HASH_PARTITION, RANGE_PARTITION):
+        return StreamProperties(SINGLE, None, produced.order if ship == FORWARD else None)
+    if ship == FORWARD:
+        return produced
+    if ship == HASH_PARTITION:
+        return StreamProperties(HASHED, key_token(key))
+    if ship == RANGE_PARTITION:
+        return StreamProperties(RANGED, key_token(key))
+    if ship == BROADCAST:
+        return StreamProperties(REPLICATED)
+    return StreamProperties(SINGLE)
+
+
+def output_properties(contract: pact.Contract, inputs: list[StreamProperties], local: str,
+                      sorted_key: Any = None) -> StreamProperties:
+    """The properties of ``contract``'s output given the properties its inputs arrive with (after shipping).
+
+    Only a UDF that keeps records (``preserves_records``) keeps properties; a Reduce with a ``group_order``
+    and no key (a global sort) emits one partition sorted on that order. ``sorted_key``: the key a sort-based
+    local strategy sorted input 0 on (its output stays grouped on it only when records are kept).
+    """
+    if isinstance(contract, pact.Reduce) and contract.key is None and contract.group_order is not None:
+        return StreamProperties(SINGLE, None, key_token(contract.group_order[0]))
+    if contract.hints.preserves_records and inputs:
+        kept = inputs[0]
+        if sorted_key is not None and kept.order is None:
+            kept = StreamProperties(kept.partitioning, kept.partition_key, key_token(sorted_key))
+        return kept
+    if inputs and all(p.partitioning == SINGLE for p in inputs):
+        return StreamProperties(SINGLE)
+    return StreamProperties()
