@@ -1,4 +1,4 @@
-"""The ``meteor`` command line: ``meteor run``, ``meteor explain``, ``meteor packages``.
+"""The ``meteor`` command line: ``meteor run``, ``meteor explain``, ``meteor packages``, ``meteor help``.
 
 User errors (bad script, bad data, missing files) print one clear message and exit with status 1; ``--debug``
 shows the Python traceback too. Internal errors always show their traceback.
@@ -42,14 +42,38 @@ def _fail(exc: BaseException, debug: bool) -> None:
 _params_option = click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
                               help="Define the constant NAME in the script (repeatable).")
 _debug_option = click.option("--debug", is_flag=True, help="Show Python tracebacks of user errors.")
+_no_optimize_option = click.option("--no-optimize", is_flag=True,
+                                   help="Skip the optimizer: no logical rewrites, default physical strategies.")
+
+
+def _add_package_path(ctx: click.Context, param: click.Parameter, dirs: tuple[str, ...]) -> None:
+    """Put every ``--package-path`` directory on the package path (before METEOR_PACKAGE_PATH)."""
+    for directory in dirs:
+        PACKAGES.add_path(directory)
+
+
+_package_path_option = click.option(
+    "--package-path", multiple=True, metavar="DIR", expose_value=False, callback=_add_package_path,
+    type=click.Path(exists=True, file_okay=False),
+    help="Also load operator packages from the Python modules in DIR (repeatable; see docs/packages.md).")
 
 
 @click.group(invoke_without_command=True)
 @click.version_option(package_name="meteor")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """Meteor: a query language for JSON-like data over Sopremo operators and PACT programs."""
+    """Meteor: a query language for JSON-like data over Sopremo operators and PACT programs.
+
+    Without a command: an interactive REPL on a terminal; a script piped to stdin runs statement by statement.
+    """
     if ctx.invoked_subcommand is None:
+        from meteor import repl
+
+        if sys.stdin.isatty():
+            sys.exit(repl.run_repl())
+        script = sys.stdin.read()
+        if script.strip():
+            sys.exit(repl.run_stream(script.splitlines(keepends=True)))
         click.echo(ctx.get_help())
 
 
@@ -58,8 +82,20 @@ def main(ctx: click.Context) -> None:
 @_params_option
 @click.option("--stats", is_flag=True, help="Print records in/out and time per operator to stderr.")
 @click.option("--dry-run", is_flag=True, help="Parse, bind and plan the script without running it.")
+@_package_path_option
+@_no_optimize_option
+@click.option("--executor", type=click.Choice(["process", "inline"]), default=None,
+              help="Where the plan runs: worker processes on all cores (the default), or inline in one "
+                   "process (for debugging).")
+@click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Default degree of parallelism of the process executor (default: all cores).")
+@click.option("--memory", default=None, metavar="SIZE",
+              help="Memory budget of the process executor, e.g. 512MB; sorts and hash tables spill past it "
+                   "(default: half the RAM).")
 @_debug_option
-def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug: bool) -> None:
+def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug: bool,
+        no_optimize: bool = False, executor: str | None = None, parallelism: int | None = None,
+        memory: str | None = None) -> None:
     """Run a Meteor SCRIPT on the embedded engine."""
     from meteor import api
 
@@ -67,10 +103,11 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
         started = time.perf_counter()
         plan = api.compile_file(script, _parse_params(params))
         if dry_run:
-            api.plan_pact(plan)
+            api.plan_pact(plan, optimize=not no_optimize)
             click.echo(f"{script}: ok ({len(plan.sinks)} output(s))", err=True)
             return
-        result = api.run_plan(plan)
+        result = api.run_plan(plan, optimize=not no_optimize, executor=executor, parallelism=parallelism,
+                              memory=memory)
         if stats:
             click.echo(result.table(), err=True)
             click.echo(f"total {time.perf_counter() - started:.3f} s", err=True)
@@ -81,37 +118,50 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
 @main.command()
 @click.argument("script", type=click.Path(dir_okay=False))
 @_params_option
+@_package_path_option
+@_no_optimize_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True,
+              help="text, a machine-readable JSON plan, or a Graphviz digraph of the physical plan.")
+@click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Plan for N parallel instances (default: the number of cores).")
 @_debug_option
-def explain(script: str, params: tuple[str, ...], debug: bool) -> None:
-    """Print the Sopremo plan and the PACT program of SCRIPT."""
+def explain(script: str, params: tuple[str, ...], debug: bool, no_optimize: bool = False, fmt: str = "text",
+            parallelism: int | None = None) -> None:
+    """Print the Sopremo plan, the PACT program and the physical plan (strategies, DOP, estimates) of SCRIPT."""
     from meteor import api
-    from meteor.explain import render_sopremo
-    from pact_backend.plan_text import plan_text
+    from meteor.explain import explain as explain_script
 
     try:
         plan = api.compile_file(script, _parse_params(params))
-        click.echo("== Sopremo plan ==")
-        click.echo(render_sopremo(plan))
-        click.echo("\n== PACT program ==")
-        click.echo(plan_text(api.plan_pact(plan)))
+        click.echo(explain_script(plan, fmt, optimize=not no_optimize, parallelism=parallelism))
     except (MeteorError, PackageError) as exc:
         _fail(exc, debug)
 
 
 @main.command()
+@_package_path_option
 def packages() -> None:
     """List installed operator packages with their operators and functions."""
-    for name in PACKAGES.available():
-        try:
-            package = PACKAGES.get(name)
-        except PackageError as exc:
-            click.echo(f"{name}: failed to load: {exc}")
-            continue
-        click.echo(f"{name}: {package.doc}")
-        click.echo(f"  operators: {', '.join(sorted(package.operators))}")
-        click.echo(f"  functions: {', '.join(sorted(package.functions))}")
-        if package.formats:
-            click.echo(f"  formats:   {', '.join(sorted(package.formats))}")
+    from meteor.help import packages_listing
+
+    listing, errors = packages_listing(PACKAGES)
+    click.echo(listing)
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    sys.exit(1 if errors else 0)
+
+
+@main.command(name="help")
+@click.argument("name", nargs=-1)
+@_package_path_option
+def help_(name: tuple[str, ...]) -> None:
+    """Show the syntax and properties of operator NAME (or a function or format); without NAME, list all."""
+    from meteor.help import HelpError, help_text, overview
+
+    try:
+        click.echo(help_text(" ".join(name), PACKAGES) if name else overview(PACKAGES))
+    except HelpError as exc:
+        _fail(exc, False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,11 +17,12 @@ from sopremo.operator import SopremoPlan
 from sopremo.package import PACKAGES, PackageError, PackageManager, Scope
 
 
-def grammar_scope(text: str, path: str | None, manager: PackageManager) -> Scope:
-    """A scope holding every package the script (or its includes) names in ``using``; unknown ones are left
-    out here and reported by the binder at their ``using`` statement."""
+def grammar_scope(text: str, path: str | None, manager: PackageManager, packages: tuple[str, ...] = ()) -> Scope:
+    """A scope holding ``packages`` (already in scope, e.g. from earlier REPL input) and every package the
+    script (or its includes) names in ``using``; unknown ones are left out here and reported by the binder at
+    their ``using`` statement."""
     scope = Scope(manager)
-    for name in prescan_packages(text, path):
+    for name in (*packages, *prescan_packages(text, path)):
         try:
             scope.use(name)
         except PackageError:
@@ -30,13 +31,14 @@ def grammar_scope(text: str, path: str | None, manager: PackageManager) -> Scope
 
 
 def parse_script(text: str, path: str | None = None, manager: PackageManager | None = None,
-                 sources: dict | None = None) -> list[ast.Node]:
+                 sources: dict | None = None, packages: tuple[str, ...] = ()) -> list[ast.Node]:
     """The statements of the script with includes expanded; raises MeteorSyntaxError / MeteorBindError.
 
     ``sources`` (optional dict) receives the text of every file read, keyed by path, for error excerpts.
+    ``packages``: names already in scope before this text (the REPL parses one input at a time).
     """
     sources = sources if sources is not None else {}
-    scope = grammar_scope(text, path, manager or PACKAGES)
+    scope = grammar_scope(text, path, manager or PACKAGES, tuple(packages))
     sources[path] = text
     return _expand(parse(text, path, scope), path, scope, sources, ())
 
