@@ -32,8 +32,24 @@ def _literal(words: str) -> str:
     return " ".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in words.split())
 
 
+# Expression keywords that may begin a multi-word property (``and type``): after a property value the parser
+# would read them as the boolean operator, so such words become one terminal matched before the keyword.
+_EXPRESSION_KEYWORDS = {"and", "or", "not", "in", "if"}
+
+
+def _words_pattern(words: str) -> str:
+    """``'and type'`` -> the regexp terminal ``/and\\s+type\\b/`` (tried before the shorter ``and``)."""
+    return "/" + r"\s+".join(re.escape(w) for w in words.split()) + r"\b/"
+
+
 def _alternatives(word_lists: list[str], alias: str) -> str:
-    return "\n    | ".join(f"{_literal(w)} -> {alias}" for w in word_lists)
+    def words(w: str) -> str:
+        parts = w.split()
+        if alias == "propwords" and len(parts) > 1 and parts[0] in _EXPRESSION_KEYWORDS:
+            return _words_pattern(w)
+        return _literal(w)
+
+    return "\n    | ".join(f"{words(w)} -> {alias}" for w in word_lists)
 
 
 def operators_in_scope(scope) -> list[type]:

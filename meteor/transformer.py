@@ -10,7 +10,7 @@ from meteor import ast
 
 
 def _words(tokens: list[Any]) -> str:
-    return " ".join(str(t) for t in tokens if isinstance(t, Token))
+    return " ".join(" ".join(str(t).split()) for t in tokens if isinstance(t, Token))
 
 
 def _split_qualified(text: str) -> tuple[str | None, str]:
