@@ -1,0 +1,34 @@
+"""The ``cleansing`` Sopremo package (``using cleansing;``): scrub, detect/remove duplicates, link, cluster, fuse.
+
+The paper's third domain (VLDB J. 2014, Table 1 bottom, Fig. 3). Importing this module registers the operators
+(scrub, detect duplicates, link records, cluster transitively, fuse, remove duplicates, global match) and the
+functions: similarities (levenshtein, jaro, jaroWinkler, hamming, jaccard, dice, mongeElkan, soundex, dateSim,
+numericSim), combinators (average, min, max), scrub rules and fixes and fuse resolutions (docs/cleansing.md).
+"""
+
+from sopremo.package import SopremoPackage
+
+package = SopremoPackage("cleansing", doc="data cleansing: scrub, detect/remove duplicates, link records, "
+                                          "cluster, fuse, global match; similarity functions")
+
+
+def _register_functions() -> None:
+    """Similarities and combinators, scrub rules/fixes and fuse resolutions (functions and bare constants)."""
+    from .similarity import similarity_functions
+    from .vocabulary import vocabulary_constants, vocabulary_functions
+
+    package.functions.update(similarity_functions())
+    package.functions.update(vocabulary_functions())
+    package.constants.update(vocabulary_constants())
+
+
+_register_functions()
+
+from .cluster import ClusterTransitively, GlobalMatch  # noqa: E402
+from .detect import DetectDuplicates, LinkRecords  # noqa: E402
+from .fuse import Fuse  # noqa: E402
+from .remove import RemoveDuplicates  # noqa: E402
+from .scrub import Scrub  # noqa: E402
+
+__all__ = ["package", "ClusterTransitively", "DetectDuplicates", "Fuse", "GlobalMatch", "LinkRecords",
+           "RemoveDuplicates", "Scrub"]

@@ -1,0 +1,102 @@
+"""Generates dirty person records with a known truth for the cleansing package (duplicates, typos, blocks).
+
+Usage: ``python scripts/make_persons.py N OUT.json [--seed S] [--jsonl]``. Every generated *entity* (a real
+person) yields one clean record and, with probability 0.5, one to three dirty copies: a typo (one letter
+replaced), two neighbouring letters swapped, an abbreviated first name (``J.``), or a birthday off by days.
+Records carry ``id`` (unique), ``entity`` (the truth: equal for records of one person), ``firstName``,
+``lastName``, ``birthDay`` (ISO date), ``zip`` (a block shared by about 50 entities) and ``_source``.
+``make_persons(n, seed)`` returns the records; ``truth_pairs(records)`` the true duplicate pairs as id pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import itertools
+import json
+import random
+from pathlib import Path
+
+FIRST = ["john", "mary", "peter", "anna", "michael", "sarah", "thomas", "laura", "james", "emma", "robert",
+         "linda", "william", "olivia", "david", "sophia", "richard", "grace", "charles", "alice", "martha",
+         "berta", "henry", "clara", "george", "helen", "frank", "irene", "walter", "julia"]
+LAST = ["smith", "johnson", "williams", "brown", "jones", "miller", "davis", "garcia", "wilson", "martinez",
+        "anderson", "taylor", "thomas", "moore", "jackson", "martin", "lee", "thompson", "white", "harris",
+        "clark", "lewis", "robinson", "walker", "young", "allen", "king", "wright", "scott", "green", "baker",
+        "adams", "nelson", "hill", "campbell", "mitchell", "roberts", "carter", "phillips", "evans", "turner",
+        "torres", "parker", "collins", "edwards", "stewart", "morris", "murphy", "cook", "rogers"]
+SOURCES = ["crm", "web", "erp"]
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    i = rng.randrange(len(word))
+    return word[:i] + rng.choice("abcdefghijklmnopqrstuvwxyz") + word[i + 1:]
+
+
+def _swap(rng: random.Random, word: str) -> str:
+    if len(word) < 2:
+        return word
+    i = rng.randrange(len(word) - 1)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+def _dirty(rng: random.Random, record: dict) -> dict:
+    """A dirty copy of ``record``: one of typo, swap, abbreviation, shifted birthday (plus another source)."""
+    copy = dict(record, _source=rng.choice(SOURCES))
+    kind = rng.randrange(4)
+    if kind == 0:
+        field = rng.choice(["firstName", "lastName"])
+        copy[field] = _typo(rng, copy[field])
+    elif kind == 1:
+        field = rng.choice(["firstName", "lastName"])
+        copy[field] = _swap(rng, copy[field])
+    elif kind == 2:
+        copy["firstName"] = copy["firstName"][0] + "."
+    else:
+        day = datetime.date.fromisoformat(copy["birthDay"]) + datetime.timedelta(days=rng.randint(1, 20))
+        copy["birthDay"] = day.isoformat()
+    return copy
+
+
+def make_persons(n: int, seed: int = 7) -> list[dict]:
+    """About ``n`` person records (ids 0..n-1 in a shuffled order) with their ``entity`` truth."""
+    rng = random.Random(seed)
+    records: list[dict] = []
+    entity = 0
+    blocks = max(1, n // 75)
+    while len(records) < n:
+        born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(60 * 365))
+        clean = {"entity": entity, "firstName": rng.choice(FIRST), "lastName": rng.choice(LAST),
+                 "birthDay": born.isoformat(), "zip": 10000 + rng.randrange(blocks), "_source": rng.choice(SOURCES)}
+        records.append(clean)
+        if rng.random() < 0.5:
+            records.extend(_dirty(rng, clean) for _ in range(rng.randint(1, 3)))
+        entity += 1
+    records = records[:n]
+    rng.shuffle(records)
+    return [{"id": i, **r} for i, r in enumerate(records)]
+
+
+def truth_pairs(records: list[dict]) -> set[tuple[int, int]]:
+    """The true duplicate pairs ``(smaller id, larger id)``: records of one entity."""
+    by_entity: dict[int, list[int]] = {}
+    for r in records:
+        by_entity.setdefault(r["entity"], []).append(r["id"])
+    return {tuple(sorted(p)) for ids in by_entity.values() for p in itertools.combinations(ids, 2)}
+
+
+def main() -> None:
+    """Command line: write the records as a JSON array (or JSON Lines with --jsonl)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("n", type=int)
+    parser.add_argument("out")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jsonl", action="store_true")
+    args = parser.parse_args()
+    records = make_persons(args.n, args.seed)
+    text = "\n".join(json.dumps(r) for r in records) + "\n" if args.jsonl else json.dumps(records)
+    Path(args.out).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
