@@ -2,9 +2,9 @@
 
 Meteor syntax (VLDB J. 2014, Table 1 middle; meteor-language.md, "Package ie"):
 ``annotate sentences $in [on <text>] [use algorithm 'punkt'|'morphAdorner'|'regex'] [with pattern '<re>']``,
-``split sentences ...``, ``annotate tokens $in``, ``annotate pos $in``, ``annotate parse $in [with grammar
-'<rules>']``, ``remove stopwords $in [replace with '<s>']``, ``annotate ngrams $in size N [on characters]``,
-``split ngrams ...``.
+``split sentences ...``, ``annotate tokens $in``, ``annotate pos $in [use algorithm 'perceptron'|'brill']``,
+``annotate parse $in [with grammar '<rules>']``, ``remove stopwords $in [replace with '<s>']``,
+``annotate ngrams $in size N [on characters]``, ``split ngrams ...``.
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ class AnnotateTokens(TextOperator):
         yield with_annotations(record, added)
 
 
-def tagged_sentences(record: dict, text: str, label: str | None, added: list[dict]) -> list[list[tuple]]:
-    """Per sentence, ``(start, end, tag)`` of its tokens: existing POS annotations, else Brill's tags (the new
-    sentence, token and POS annotations are appended to ``added``)."""
+def tagged_sentences(record: dict, text: str, label: str | None, added: list[dict],
+                     algorithm: str = "perceptron") -> list[list[tuple]]:
+    """Per sentence, ``(start, end, tag)`` of its tokens: existing POS annotations, else the tags of
+    ``algorithm`` (``textproc.pos_tags``); the new sentence, token and POS annotations are appended to ``added``."""
     per_sentence = token_spans(record, text, label, added)
     have = {(a["start"], a["end"]): a.get("tag") for a in existing(record, "pos", label)}
     result = []
@@ -92,42 +93,57 @@ def tagged_sentences(record: dict, text: str, label: str | None, added: list[dic
         if spans and all(span in have for span in spans):
             result.append([(s, e, have[(s, e)]) for s, e in spans])
             continue
-        tags = textproc.pos_tags([text[s:e] for s, e in spans])
+        tags = textproc.pos_tags([text[s:e] for s, e in spans], algorithm)
         added.extend(annotation("pos", s, e, label, tag=t) for (s, e), t in zip(spans, tags))
         result.append([(s, e, t) for (s, e), t in zip(spans, tags)])
     return result
 
 
+class _Tagging(TextOperator):
+    """An operator that tags tokens: ``use algorithm 'perceptron'`` (default) or ``'brill'``."""
+
+    def prepare(self) -> None:
+        self._tagger = str(self.algorithm or "perceptron").lower()
+        if self._tagger not in textproc.POS_ALGORITHMS:
+            raise ValueError(f"unknown algorithm {self.algorithm!r}; use one of "
+                             + ", ".join(repr(a) for a in textproc.POS_ALGORITHMS))
+
+
 @package.operator
-class AnnotatePos(TextOperator):
-    """Appends ``{type: 'pos', start, end, tag}`` per token with Penn Treebank tags (Brill's tagger)."""
+class AnnotatePos(_Tagging):
+    """Appends ``{type: 'pos', start, end, tag}`` per token with Penn Treebank tags (averaged perceptron by
+    default, or Brill's tagger)."""
 
     verb = "annotate pos"
-    doc = "annotate pos $in [on <text>]: part-of-speech tags (adds sentences and tokens when missing)"
-    properties = (ON,)
+    doc = ("annotate pos $in [on <text>] [use algorithm 'perceptron'|'brill']: part-of-speech tags "
+           "(adds sentences and tokens when missing)")
+    properties = (ON, ALGORITHM)
 
     def process(self, record: dict, text: str, label: str | None) -> Iterable[Any]:
         added: list[dict] = []
-        tagged_sentences(record, text, label, added)
+        tagged_sentences(record, text, label, added, self._tagger)
         yield with_annotations(record, added)
 
 
 @package.operator
-class AnnotateParse(TextOperator):
+class AnnotateParse(_Tagging):
     """Appends ``{type: 'chunk', label, start, end}`` per noun/verb/prepositional phrase of a regexp chunker."""
 
     verb = "annotate parse"
-    doc = "annotate parse $in [on <text>] [with grammar 'NP: {<DT>?<JJ>*<NN.*>+}']: syntactic chunks"
-    properties = (ON, PropertySpec("with grammar", "grammar", CONSTANT, aliases=("grammar",),
-                                   doc="chunk rules, one 'LABEL: {<TAG>...}' per line (default NP, VP, PP)"))
+    doc = ("annotate parse $in [on <text>] [with grammar 'NP: {<DT>?<JJ>*<NN.*>+}'] "
+           "[use algorithm 'perceptron'|'brill']: syntactic chunks")
+    properties = (ON, ALGORITHM,
+                  PropertySpec("with grammar", "grammar", CONSTANT, aliases=("grammar",),
+                               doc="chunk rules, one 'LABEL: {<TAG>...}' per line (default NP, VP, PP)"))
 
     def prepare(self) -> None:
+        super().prepare()
         self._grammar = self.grammar or textproc.DEFAULT_CHUNK_GRAMMAR
         textproc.chunk_rules(self._grammar)
 
     def process(self, record: dict, text: str, label: str | None) -> Iterable[Any]:
         added: list[dict] = []
-        for tagged in tagged_sentences(record, text, label, added):
+        for tagged in tagged_sentences(record, text, label, added, self._tagger):
             for name, first, last in textproc.chunks([t for _, _, t in tagged], self._grammar):
                 added.append(annotation("chunk", tagged[first][0], tagged[last - 1][1], label, label=name))
         yield with_annotations(record, added)

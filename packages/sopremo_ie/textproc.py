@@ -11,6 +11,7 @@ from functools import cache
 from typing import Iterable
 
 from . import resources
+from .perceptron import treebank_words
 
 Span = tuple[int, int]
 
@@ -99,11 +100,24 @@ def _join_abbreviations(text: str, spans: list[Span], end: int) -> list[Span]:
     return out
 
 
-def pos_tags(words: list[str]) -> list[str]:
-    """Penn Treebank tags of ``words`` (one sentence) by Brill's tagger: lexicon, lexical rules for unknown
-    words, then contextual rules (the lexicon and rules of the ``textblob`` package)."""
+POS_ALGORITHMS = ("perceptron", "brill")
+
+
+def pos_tags(words: list[str], algorithm: str = "perceptron") -> list[str]:
+    """Penn Treebank tags of ``words`` (one sentence).
+
+    ``algorithm``: 'perceptron' (default; the averaged-perceptron tagger of ``data/perceptron-en.json.gz``;
+    opening and closing quotes get the tags `` and '', brackets -LRB- and -RRB-, as in the Treebank) or 'brill'
+    (Brill's tagger: lexicon, lexical rules for unknown words, then contextual rules, from ``textblob``).
+    Raises ValueError for another algorithm.
+    """
     if not words:
         return []
+    name = algorithm.lower()
+    if name == "perceptron":
+        return resources.perceptron_tagger().tag(treebank_words(words))
+    if name != "brill":
+        raise ValueError(f"unknown tagger {algorithm!r}; use one of {', '.join(POS_ALGORITHMS)}")
     lexicon = resources.brill_lexicon()
     tagged = resources.brill_find_tags()(list(words), lexicon=lexicon, morphology=lexicon.morphology,
                                          context=lexicon.context, default=("NN", "NNP", "CD"))
