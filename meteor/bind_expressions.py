@@ -22,13 +22,15 @@ _PATH_STEPS = (ast.Field, ast.Index, ast.Slice, ast.Projection, ast.MethodCall)
 @dataclass(frozen=True)
 class Context:
     """What names mean where an expression is bound: operator inputs, bound variables, lambda parameters,
-    ``fn`` parameters being inlined (``locals``) and the inlining depth."""
+    ``fn`` parameters being inlined (``locals``), the inlining depth and ``fields_of``: the input whose fields
+    unknown bare names read (operators with ``bare_names_are_fields``; None elsewhere)."""
 
     inputs: dict[str, int] = field(default_factory=dict)
     variables: frozenset[str] = frozenset()
     params: frozenset[str] = frozenset()
     locals: dict[str, ex.Expression] = field(default_factory=dict)
     depth: int = 0
+    fields_of: int | None = None
 
 
 class ExpressionBinder:
@@ -74,6 +76,8 @@ class ExpressionBinder:
             return ex.Constant(self.b.constants[name])
         if name in self.b.scope.constants:
             return ex.Constant(self.b.scope.constants.lookup(name))
+        if ctx.fields_of is not None:  # the paper's bare field names: levenshtein(name)
+            return ex.FieldAccess(ex.InputRef(ctx.fields_of), name)
         if name in self.b.fn_defs or name in self.b.scope.functions:
             raise self.b.error(f"'{name}' is a function: call it as {name}(...) or pass it as &{name}", node)
         known = [*ctx.locals, *ctx.params, *self.b.constants, *self.b.scope.constants.names()]

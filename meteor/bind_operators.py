@@ -3,6 +3,8 @@
 The operator class is found by its verb in the scope's registry; each input alias becomes ``InputRef(i)``;
 property values are coerced by ``PropertySpec.kind`` (EXPRESSION, CONSTANT, INPUTS, BINDING, INPUT, OPERATORS;
 see sopremo/operator.py); ``PropertyError`` raised by the operator becomes a bind error at the property.
+Class flags: ``declares_variable`` (``entity $x ...``: a new name, bound as ``Var`` in its own and its siblings'
+properties) and ``bare_names_are_fields`` (unknown bare names read fields of the single input).
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ class OperatorBinder:
     def bind(self, call: ast.OperatorCall, outer: Context | None = None) -> Operator:
         """A validated operator for ``call`` (``outer``: the context of an enclosing operator, if nested)."""
         cls = self.operator_class(call)
+        if cls.declares_variable:
+            return self._declaring(cls, call, outer)
         inputs, aliases = self._inputs(call, outer)
-        ctx = Context(inputs=aliases)
+        ctx = Context(inputs=aliases, fields_of=0 if cls.bare_names_are_fields and len(aliases) == 1 else None)
         values: dict[str, Any] = {}
         per_input: dict[str, list] = {}
         for i, inp in enumerate(call.inputs):
@@ -68,6 +72,41 @@ class OperatorBinder:
                 ctx = replace(ctx, variables=ctx.variables | {prop.binds})
         values.update({attr: tuple(v) for attr, v in per_input.items()})
         return self._create(cls, call, [s for s in inputs if s is not None], values, validate=outer is None)
+
+    def _declaring(self, cls: type, call: ast.OperatorCall, outer: Context | None) -> Operator:
+        """An operator whose ``$x`` is a new name (``entity $x identified by ...``), only a value of another
+        operator's property: its properties are bound in that operator's context, where ``$x`` and the names
+        its sibling values declare are ``Var`` nodes. ``op.declared`` = the name."""
+        if outer is None:
+            raise self.b.error(f"'{cls.verb} $name ...' declares a new name and only works as a value of another "
+                               f"operator's property", call)
+        if len(call.inputs) != 1 or call.inputs[0].alias is not None or call.inputs[0].props:
+            raise self.b.error(f"'{cls.verb}' takes one new name, such as '{cls.verb} $x'", call)
+        name = call.inputs[0].variable
+        if name in outer.inputs:
+            raise self.b.error(f"${name} is an input of the enclosing operator; '{cls.verb}' needs a new name",
+                               call.inputs[0])
+        ctx = replace(outer, variables=outer.variables | {name})
+        values: dict[str, Any] = {}
+        for prop in call.props:
+            spec = self._spec(cls, prop)
+            if spec.attr in values:
+                raise self.b.error(f"property '{prop.words}' is given twice", prop)
+            values[spec.attr] = self._value(spec, prop, ctx, [])
+        op = self._create(cls, call, [], values, validate=False)
+        op.declared = name
+        return op
+
+    def _declared_names(self, items: tuple) -> frozenset[str]:
+        """The names declared by the ``declares_variable`` operator calls among ``items`` (each once)."""
+        names: list[str] = []
+        for item in items:
+            if isinstance(item, ast.OperatorCall) and item.inputs and \
+                    self.operator_class(item).declares_variable:
+                if item.inputs[0].variable in names:
+                    raise self.b.error(f"${item.inputs[0].variable} is declared twice", item)
+                names.append(item.inputs[0].variable)
+        return frozenset(names)
 
     def _inputs(self, call: ast.OperatorCall, outer: Context | None) -> tuple[list, dict[str, int]]:
         streams, aliases = [], {}
@@ -103,8 +142,11 @@ class OperatorBinder:
             return self._input_indexes(prop, ctx)
         if spec.kind == OPERATORS:
             items = prop.value.items if isinstance(prop.value, ast.ArrayLit) else (prop.value,)
+            ctx = replace(ctx, variables=ctx.variables | self._declared_names(items))
             return tuple(ex.NestedOperator(self.bind(item, ctx)) if isinstance(item, ast.OperatorCall)
                          else self.b.expressions.bind(item, ctx) for item in items)
+        if spec.kind == CONSTANT:  # bare names are fields only where an expression over the input is wanted
+            ctx = replace(ctx, fields_of=None)
         bound = self.b.expressions.bind(prop.value, ctx)
         if spec.kind == CONSTANT:
             return self.b.constant(bound, prop.value, f"property '{prop.words}'")

@@ -2,7 +2,8 @@
 
 Usage: ``python scripts/bench_cleansing.py [N] [--executor inline|process]`` (default N = 100000). Generates N
 records with scripts/make_persons.py into a temporary directory, runs each plan with ``meteor.api.run_file``
-and prints seconds, pairs found, precision and recall against the generator's truth. Reports, never asserts.
+and prints seconds (compile and run), pairs found, precision and recall against the generator's truth, and
+the machine's load average before and after (other jobs slow the runs down). Reports, never asserts.
 """
 
 from __future__ import annotations
@@ -65,12 +66,14 @@ def main() -> None:
         os.chdir(directory)
         try:
             print(f"{args.n} records, {len(truth)} true pairs, condition: {CONDITION}")
+            print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
             for name, clause in PLANS.items():
                 seconds, pairs = run_plan(directory, clause, args.executor)
                 hits = len(pairs & truth)
                 precision = hits / len(pairs) if pairs else 1.0
                 print(f"{name:45s} {seconds:7.2f} s  {len(pairs):7d} pairs  precision {precision:.3f}  "
                       f"recall {hits / len(truth):.3f}")
+            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         finally:
             os.chdir(cwd)
 

@@ -84,6 +84,11 @@ class Operator:
     Class metadata: ``verb`` (Meteor name; several words allowed; '' = no Meteor syntax, internal),
     ``min_inputs``/``max_inputs`` (None = unbounded), ``outputs`` (fixed count of outputs, or None when
     ``output_count()`` derives it from properties), ``properties`` (PropertySpec tuple), ``doc``.
+    Binder flags: ``declares_variable`` (the ``$x`` after the verb is a new name, not a data set: the operator
+    is only a value inside another operator's property, e.g. ``entity $x identified by ...`` inside ``transform
+    records``; the binder stores the name in ``declared`` and binds the sibling values' names as ``Var``);
+    ``bare_names_are_fields`` (an unknown bare identifier in a property reads that field of the single input:
+    ``levenshtein(name)`` = ``levenshtein($p.name)``; constants and lambda parameters still win).
 
     Instance state: ``inputs`` (list of ``JsonStream``), one attribute per property (defaults from the specs),
     ``dop`` (degree-of-parallelism hint from ``parallel N``, None = executor default), ``source_span`` (file,
@@ -97,12 +102,15 @@ class Operator:
     properties: ClassVar[tuple[PropertySpec, ...]] = ()
     doc: ClassVar[str] = ""
     package: ClassVar[str] = ""  # set by SopremoPackage.register
+    declares_variable: ClassVar[bool] = False
+    bare_names_are_fields: ClassVar[bool] = False
 
     def __init__(self, inputs: list[JsonStream] | None = None, **props: Any):
         self.inputs: list[JsonStream] = list(inputs or [])
         self.dop: int | None = None
         self.source_span: Any = None
         self.name: str | None = None  # a display name (the variable it was assigned to)
+        self.declared: str | None = None  # the new variable name of a ``declares_variable`` operator
         for spec in self.properties:
             setattr(self, spec.attr, spec.default)
         for attr, value in props.items():

@@ -1,8 +1,8 @@
 """``cluster transitively $pairs`` (pairs -> connected components) and ``global match $pair in $pairs with <score>``.
 
-Both read pairs ``[r1, r2]`` (more elements, e.g. a score, are allowed and kept) (the output of detect duplicates or link records) and identify records by their
-canonical text (sopremo_cleansing.pairs). Both are one global Reduce at DOP 1: connected components and a greedy
-1:1 assignment need to see every pair.
+Both read pairs ``[r1, r2]`` (the output of detect duplicates or link records; more elements, e.g. a score,
+are allowed and kept) and identify records by their canonical text (sopremo_cleansing.pairs). Both are one
+global Reduce at DOP 1: connected components and a greedy 1:1 assignment need to see every pair.
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ canonical text (sopremo_cleansing.pairs). The plan depends on the properties:
 - neither ``partition on`` nor ``sort on``: naive, a Cross of the input with itself (n (n - 1) / 2 comparisons);
 - ``partition on k``: blocking, a Reduce per block key comparing all pairs in a block; ``[k1, k2]`` = one pass
   per key, then one Reduce keeping each pair once (multi-pass blocking);
-- ``sort on k [with window N]``: sorted neighbourhood, each record against the next N - 1 in key order (one
-  global sorted group); ``[k1, k2]`` = multi-pass; with ``partition on`` as well, a window inside each block.
+- ``sort on k [with window N]``: sorted neighbourhood, each record against the next N - 1 in key order, as a
+  range-partitioned sort with window overlap at range borders (sopremo_cleansing.neighbourhood); ``[k1, k2]`` =
+  multi-pass; with ``partition on`` as well, a window inside each block (Reduce per block).
 ``link records $a in $A, $b in $B where ...`` does the same across two inputs (``[a, b]``, ``a`` from the first);
 ``partition on {$a.k : $b.k}`` is a Match per pass, ``sort on {$a.k : $b.k} with window N`` a window over both
-inputs sorted together comparing only records of different inputs. VLDB J. 2014, Table 1 (bottom) and Fig. 3.
+inputs sorted together (range-partitioned as well) comparing only records of different inputs. Conditions that
+are thresholds on similarities are fused into one test over per-record features (sopremo_cleansing.fused).
+VLDB J. 2014, Table 1 (bottom) and Fig. 3.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sopremo.operator import CONSTANT, EXPRESSION, CompositeOperator, JsonStream
 from . import package
 from .detect_internal import (CrossPairs, DistinctPairs, GroupPairs, MatchPairs, UnionPairs, WrapRecords,
                               internal)
+from .neighbourhood import range_windows
 from .pairs import key_list, link_keys
 from .similarity import PAIRWISE
 
@@ -67,6 +71,7 @@ class DetectDuplicates(_PairDetection):
     with ``partition on``.
     """
 
+    bare_names_are_fields = True  # the paper's levenshtein(name), retain longest(name)
     verb = "detect duplicates"
     doc = "detect duplicates $p in $in where <cond> [partition on <key> | [keys]] [sort on <key> [with window N]]"
     properties = _properties("blocking key, or [keys] for multi-pass blocking",
@@ -78,20 +83,26 @@ class DetectDuplicates(_PairDetection):
             raise PropertyError("detect duplicates: with 'partition on', 'sort on' takes one key", "sort on")
 
     def expand(self) -> list[JsonStream]:
-        wrapped = internal(WrapRecords, [self.inputs[0]], self, "wrap", side=0).output()
         functions = pairwise_ids()
-        window = (self.window or DEFAULT_WINDOW) if self.sort is not None else None
+        test = {"condition": self.condition, "functions": functions, "link": False}
         if self.partition is None and self.sort is None:
-            return [internal(CrossPairs, [wrapped, wrapped], self, "all pairs", condition=self.condition,
-                             functions=functions, link=False).output()]
-        if self.partition is not None:
-            plans = [(key, self.sort) for key in key_list(self.partition)]
-        else:
-            plans = [(None, order) for order in key_list(self.sort)]
-        final = len(plans) == 1
-        passes = [internal(GroupPairs, [wrapped], self, f"pass{i}" if not final else "pairs",
-                           condition=self.condition, functions=functions, key=key, order=order, window=window,
-                           link=False, final=final) for i, (key, order) in enumerate(plans)]
+            wrapped = internal(WrapRecords, [self.inputs[0]], self, "wrap", side=0, **test).output()
+            return [internal(CrossPairs, [wrapped, wrapped], self, "all pairs", **test).output()]
+        window = self.window or DEFAULT_WINDOW
+        if self.partition is None:  # sorted neighbourhood: range-partitioned windows, one run per key
+            orders = key_list(self.sort)
+            final = len(orders) == 1
+            passes = [range_windows(self, internal(WrapRecords, [self.inputs[0]], self, f"wrap{i}", side=0,
+                                                   sort=order, **test).output(),
+                                    "pairs" if final else f"pass{i}", window=window, final=final, **test)
+                      for i, order in enumerate(orders)]
+            return self._finish(passes)
+        wrapped = internal(WrapRecords, [self.inputs[0]], self, "wrap", side=0, sort=self.sort, **test).output()
+        keys = key_list(self.partition)
+        final = len(keys) == 1
+        passes = [internal(GroupPairs, [wrapped], self, f"pass{i}" if not final else "pairs", key=key,
+                           window=window if self.sort is not None else None, final=final, **test)
+                  for i, key in enumerate(keys)]
         return self._finish(passes)
 
 
@@ -121,8 +132,8 @@ class LinkRecords(_PairDetection):
         functions = pairwise_ids()
         if self.sort is not None:
             return self._windows(functions)
-        left, right = (internal(WrapRecords, [stream], self, f"wrap{i}", side=i).output()
-                       for i, stream in enumerate(self.inputs))
+        left, right = (internal(WrapRecords, [stream], self, f"wrap{i}", side=i, condition=self.condition,
+                                functions=functions, link=True).output() for i, stream in enumerate(self.inputs))
         if self.partition is None:
             return [internal(CrossPairs, [left, right], self, "all pairs", condition=self.condition,
                              functions=functions, link=True).output()]
@@ -134,16 +145,17 @@ class LinkRecords(_PairDetection):
         return self._finish(passes)
 
     def _windows(self, functions: frozenset[int]) -> list[JsonStream]:
-        window = self.window or DEFAULT_WINDOW
+        window, test = self.window or DEFAULT_WINDOW, {"condition": self.condition, "functions": functions}
         passes = []
         keys = link_keys(self.sort, "sort on")
         for i, (a, b) in enumerate(keys):
-            left = internal(WrapRecords, [self.inputs[0]], self, f"wrap{i}a", side=0, sort=a).output()
-            right = internal(WrapRecords, [self.inputs[1]], self, f"wrap{i}b", side=1, sort=_to_first(b)).output()
+            left = internal(WrapRecords, [self.inputs[0]], self, f"wrap{i}a", side=0, sort=a, link=True,
+                            **test).output()
+            right = internal(WrapRecords, [self.inputs[1]], self, f"wrap{i}b", side=1, sort=_to_first(b),
+                             link=True, **test).output()
             both = internal(UnionPairs, [left, right], self, f"sorted{i}").output()
-            passes.append(internal(GroupPairs, [both], self, f"window{i}", condition=self.condition,
-                                   functions=functions, key=None, order=None, window=window, link=True,
-                                   final=len(keys) == 1))
+            passes.append(range_windows(self, both, f"window{i}", window=window, link=True,
+                                        final=len(keys) == 1, **test))
         return self._finish(passes)
 
 

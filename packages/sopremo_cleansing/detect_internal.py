@@ -1,10 +1,12 @@
 """The internal elementary operators that duplicate detection and record linkage expand to (one PACT contract each).
 
-Between them travel *wrapped records* ``(canonical text, record, side)`` (side 0 or 1: the input of a linkage)
-and *pair candidates* ``(canonical left, canonical right, left, right)``; the last step emits ``[left, right]``.
+Between them travel *wrapped records* ``(canonical text, record, side, sort value, features)`` (side 0 or 1: the
+input of a linkage; features: sopremo_cleansing.fused, computed once per record) and *pair candidates*
+``(canonical left, canonical right, left, right)``; the last step emits ``[left, right]``.
 - naive: ``CrossPairs`` (Cross of the input with itself, each unordered pair once; or of two inputs);
 - blocking: ``GroupPairs`` (Reduce per block key), or ``MatchPairs`` (Match on the two inputs' keys);
-- sorted neighbourhood: ``GroupPairs`` with a sort key and a window (one global group, or one per block);
+- sorted neighbourhood: range-partitioned windows (sopremo_cleansing.neighbourhood), or ``GroupPairs`` with a
+  sort key and a window inside each block;
 - several passes: ``UnionPairs`` then ``DistinctPairs`` (Reduce per pair: each pair once).
 """
 
@@ -14,9 +16,10 @@ from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.contracts import Cross, Map, Match, Reduce, Union
 from sopremo.operator import ElementaryOperator, Operator
-from sopremo.values import MISSING, hashable, truthy
+from sopremo.values import MISSING, hashable
 
-from .pairs import block_key, canonical, compile_one, compile_pair_condition, order_key
+from .fused import PairTest, pair_test
+from .pairs import block_key, canonical, compile_one, order_key
 
 
 def contract_args(op: Operator, inputs: list, dop: int | None = None) -> dict[str, Any]:
@@ -50,16 +53,18 @@ class Internal(ElementaryOperator):
 
 
 class WrapRecords(Internal):
-    """Map: record -> ``(canonical text, record, side, sort value)``. Props: ``side`` (0 or 1), ``sort``
-    (an expression over the record whose value a linkage window sorts by, or None)."""
+    """Map: record -> ``(canonical text, record, side, sort value, features)``. Props: ``side`` (0 or 1),
+    ``sort`` (an expression over the record whose value a window sorts by, or None), ``condition``,
+    ``functions`` and ``link`` (the pair test whose features are computed here)."""
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
         side = self.side
         sort = compile_one(self.sort) if getattr(self, "sort", None) is not None else (lambda record: None)
+        features = pair_test(self.condition, self.functions, self.link).features
 
         def wrap_all(records: Iterator[Any]) -> Iterable[tuple]:
             for record in records:
-                yield canonical(record), record, side, sort(record)
+                yield canonical(record), record, side, sort(record), features(record, side)
 
         return Map(udf=wrap_all, **contract_args(self, inputs))
 
@@ -71,52 +76,61 @@ class CrossPairs(Internal):
     min_inputs = max_inputs = 2
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Cross:
-        cond, link = compile_pair_condition(self.condition, self.functions), self.link
+        test, link = pair_test(self.condition, self.functions, self.link).test, self.link
 
         def pair(l: tuple, r: tuple) -> Iterable[Any]:
-            if (link or l[0] < r[0]) and truthy(cond(l[1], r[1])):
+            if (link or l[0] < r[0]) and test(l[4], r[4]):
                 yield [l[1], r[1]]
 
         return Cross(udf=pair, **contract_args(self, inputs))
 
 
 class GroupPairs(Internal):
-    """Reduce per ``key`` (None: one global group at DOP 1): all pairs of a group, or with ``order`` and
-    ``window`` N each record against the next N - 1 in sort order. ``link``: only pairs of different sides,
-    side 0 on the left. Records whose key is missing or null join no block. Props: ``condition``,
-    ``functions``, ``key``, ``order``, ``window``, ``link``, ``final``."""
+    """Reduce per block ``key``: all pairs of a block, or with ``window`` N each record against the next N - 1
+    in sort-value order (sorted neighbourhood inside blocks). Records whose key is missing or null join no
+    block. Props: ``condition``, ``functions``, ``link`` (the pair test), ``key``, ``window``, ``final``."""
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Reduce:
-        cond = compile_pair_condition(self.condition, self.functions)
-        if self.order is not None:
-            order = order_key(compile_one(self.order))
-        elif self.link and self.window is not None:
-            order = order_key(lambda item: item, index=3)
-        else:
-            order = _by_identity
+        test = pair_test(self.condition, self.functions, self.link)
+        order = order_key(lambda item: item, index=3) if self.window is not None else _by_identity
         window, link, out = self.window, self.link, emit(self.final)
-        blocked = self.key is not None
 
         def compare(key: Any, group: list[tuple]) -> Iterable[Any]:
-            if key is None and blocked:
+            if key is None:
                 return
             items = sorted(group, key=order)
             for i, a in enumerate(items):
-                stop = len(items) if window is None else min(len(items), i + window)
-                for b in items[i + 1:stop]:
-                    l, r = _orient(a, b, link)
-                    if l is not None and truthy(cond(l[1], r[1])):
-                        yield out(l, r)
+                yield from matches(a, items[i + 1:len(items) if window is None else i + window], link, test, out)
 
-        key = block_key(compile_one(self.key)) if self.key is not None else None
-        return Reduce(key=key, udf=compare, **contract_args(self, inputs, None if key is not None else 1))
+        return Reduce(key=block_key(compile_one(self.key)), udf=compare, **contract_args(self, inputs))
 
 
 def _by_identity(item: tuple) -> bytes:
     return item[0]
 
 
-def _orient(a: tuple, b: tuple, link: bool) -> tuple[tuple | None, tuple | None]:
+def matches(a: tuple, others: list[tuple], link: bool, test: PairTest, out: Callable) -> Iterator[Any]:
+    """``out(left, right)`` for each pair of ``a`` with one of ``others`` passing ``test`` (oriented; in a
+    linkage only pairs of different sides). A symmetric test runs before orienting, the common case cheaply."""
+    check = test.test
+    if test.symmetric:
+        features, side = a[4], a[2]
+        for b in others:
+            if (link and side == b[2]) or not check(features, b[4]):
+                continue
+            l, r = orient(a, b, link)
+            if l is not None:
+                yield out(l, r)
+        return
+    for b in others:
+        l, r = orient(a, b, link)
+        if l is not None and check(l[4], r[4]):
+            yield out(l, r)
+
+
+def orient(a: tuple, b: tuple, link: bool) -> tuple[tuple | None, tuple | None]:
+    """A pair of wrapped records as (left, right): for a linkage side 0 left (None, None for one side), else
+    the smaller canonical text left (None, None for records equal as JSON values)."""
     if link:
         if a[2] == b[2]:
             return None, None
@@ -133,7 +147,7 @@ class MatchPairs(Internal):
     min_inputs = max_inputs = 2
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Match:
-        cond, out = compile_pair_condition(self.condition, self.functions), emit(self.final)
+        test, out = pair_test(self.condition, self.functions, True).test, emit(self.final)
         left, right = compile_one(self.left_key, 0), compile_one(self.right_key, 1)
 
         def keyed(f: Callable, missing: Any) -> Callable[[tuple], Any]:
@@ -143,7 +157,7 @@ class MatchPairs(Internal):
             return key
 
         def pair(l: tuple, r: tuple) -> Iterable[Any]:
-            if truthy(cond(l[1], r[1])):
+            if test(l[4], r[4]):
                 yield out(l, r)
 
         keys = (keyed(left, ("missing", "left")), keyed(right, ("missing", "right")))

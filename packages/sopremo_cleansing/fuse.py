@@ -144,6 +144,7 @@ class Fuse(ElementaryOperator):
     Raises PropertyError for malformed weights or resolutions, or for ``retain`` together with resolutions.
     """
 
+    bare_names_are_fields = True  # the paper's levenshtein(name), retain longest(name)
     verb = "fuse"
     doc = "fuse $c in $clusters [with weights {source: w}] with resolutions {field: resolution | [...]}"
     properties = FUSE_PROPERTIES

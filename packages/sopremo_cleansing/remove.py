@@ -56,6 +56,7 @@ class RemoveDuplicates(CompositeOperator):
     PropertyError as those two do.
     """
 
+    bare_names_are_fields = True  # the paper's levenshtein(name), retain longest(name)
     verb = "remove duplicates"
     doc = ("remove duplicates $p in $in where <cond> [partition on <key> | sort on <key> [with window N]] "
            "[with weights {...}] with resolutions {...} | retain longest(<path>)")
