@@ -1,0 +1,219 @@
+"""The functions Dask workers run for the Dask executor: one stage partition over blocks, bucket picks, part files.
+
+A task of the Dask executor is ``run_stage``: the same pure stage function as the process executor's
+(``stages.run_task``: head driver, chained Maps, combiner, bucketed outputs; VLDB J. 2014, sec. 7.3), fed with
+blocks of pickled records that Dask moved to this worker and returning its outputs as blocks again (per output,
+per bucket), so the shuffle goes through Dask's own transfers. The stage's local files (its inputs, its outputs
+before they are read back, spills) live in a scratch directory of the worker that is removed when the task ends.
+A failing task raises the user's exception itself (same type, picklable), with a note naming the operators, the
+partition and the input splits it was reading.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+import shutil
+import tempfile
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+import cloudpickle
+
+from pact_backend.executors.base import _spec
+from pact_backend.runtime.blocks import Segment, decode_block
+from pact_backend.runtime.ranges import SAMPLE_BLOCKS, SAMPLE_KEYS, sample_keys
+from pact_backend.runtime.stages import TaskInput, prepare, run_task
+
+# One piece of a task's input: (a StageOutput, output index, bucket) or (a list of blocks, None, None).
+Piece = tuple[Any, int | None, int | None]
+PART_PREFIX = "part-"
+TEMPORARY = "_temporary"   # the directory parts are written to before the job commits (skipped on reading)
+
+
+@dataclass
+class StageOutput:
+    """What one task returns: ``outputs[o][b]`` the blocks (bytes) of bucket ``b`` of output ``o``; ``stats``
+    contract id -> (records out, own seconds); ``spill_files`` / ``spill_bytes`` the task spilled (removed)."""
+
+    outputs: list[list[list[bytes]]]
+    stats: dict[int, tuple[int, float]]
+    spill_files: int = 0
+    spill_bytes: int = 0
+
+
+def blocks_of(piece: Piece) -> list[bytes]:
+    """The blocks a piece stands for (Dask replaced the futures of the piece by their values)."""
+    value, output, bucket = piece
+    return value.outputs[output][bucket] if output is not None else value
+
+
+def pick(result: StageOutput, output: int, bucket: int) -> list[bytes]:
+    """Bucket ``bucket`` of output ``output`` of a task's result (runs where the result is, before a shuffle)."""
+    return result.outputs[output][bucket]
+
+
+def stats_of(result: StageOutput) -> tuple[dict[int, tuple[int, float]], int, int]:
+    """The small part of a task's result the client gathers: (stats, spill files, spill bytes)."""
+    return result.stats, result.spill_files, result.spill_bytes
+
+
+def constant(value: Any) -> Any:
+    """``value`` itself: a constant shipped as a task (a stage's pickled UDFs), fetched once by every worker
+    that needs it and recomputable from the scheduler's copy when the worker holding it is lost."""
+    return value
+
+
+def collect(*pieces: Piece) -> list[bytes]:
+    """All blocks of ``pieces`` in order (the broadcast side of a join, gathered once)."""
+    return [block for piece in pieces for block in blocks_of(piece)]
+
+
+def sample(key: Any, tasks: int, piece: Piece) -> list[Any]:
+    """Keys sampled from one producer task's blocks, its share (1 / ``tasks``) of what the process executor
+    samples from a whole output (``ranges.sample_keys``), for choosing range-partition boundaries."""
+    directory = tempfile.mkdtemp(prefix="meteor-sample-", dir=_scratch_root())
+    try:
+        segments = _spool(os.path.join(directory, "sample.blk"), [piece])
+        return sample_keys(segments, key, max(1, SAMPLE_KEYS // tasks), max(1, SAMPLE_BLOCKS // tasks))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _scratch_root() -> str:
+    """The worker's local directory (or the system temp dir outside a Dask worker)."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().local_directory
+    except (ImportError, ValueError):
+        return tempfile.gettempdir()
+
+
+def _spool(path: str, pieces: list[Piece]) -> list[Segment]:
+    """Write the blocks of ``pieces`` into the file ``path``; their segments, in order (records not counted)."""
+    segments, offset = [], 0
+    with open(path, "wb") as out:
+        for piece in pieces:
+            for block in blocks_of(piece):
+                out.write(block)
+                segments.append(Segment(path, offset, len(block), 0))
+                offset += len(block)
+    return segments
+
+
+def _read_back(outputs: list[list[list[Segment]]]) -> list[list[list[bytes]]]:
+    """The bytes of every output segment (each output file read once)."""
+    files: dict[str, bytes] = {}
+    result = []
+    for buckets in outputs:
+        result.append([])
+        for segments in buckets:
+            blocks = []
+            for s in segments:
+                if s.path not in files:
+                    with open(s.path, "rb") as stream:
+                        files[s.path] = stream.read()
+                blocks.append(files[s.path][s.offset:s.offset + s.length])
+            result[-1].append(blocks)
+    return result
+
+
+def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, splits: list[Any] | None,
+              inputs: list[list[Piece]], where: str) -> StageOutput:
+    """Run partition ``part`` of the stage pickled in ``blob`` on the blocks of ``inputs`` (one list of pieces
+    per head input) or on the source ``splits``; returns its outputs as blocks. ``template`` holds the TaskInput
+    settings of the job (budget in bytes, the client's cwd and sys.path). Raises the stage's own exception,
+    with a note naming ``where`` (operators and partition) and the splits read."""
+    run_dir = tempfile.mkdtemp(prefix="meteor-task-", dir=_scratch_root())
+    try:
+        cwd = template["cwd"] if os.path.isdir(template["cwd"]) else _scratch_root()
+        task = TaskInput(part, [], splits, run_dir, template["budget"], cwd, template["sys_path"],
+                         template["combine_threshold"])
+        prepare(task)
+        task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
+        result = run_task(_spec(blob, digest), task)
+        return StageOutput(_read_back(result.outputs), result.stats, result.spill_files, result.spill_bytes)
+    except Exception as exc:  # noqa: BLE001 - re-raised with its location, as itself when it pickles
+        raise located(exc, where, splits) from None
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def located(exc: BaseException, where: str, splits: list[Any] | None = None) -> BaseException:
+    """``exc`` with a note naming the operators and partition (``where``) and the input splits; replaced by a
+    RuntimeError describing it when it would not survive pickling (Dask ships it to the client)."""
+    note = f"in {where}" + (f", reading {_describe_splits(splits)}" if splits else "")
+    try:
+        pickle.loads(cloudpickle.dumps(exc, protocol=5))
+    except Exception:  # noqa: BLE001 - an unpicklable error is replaced by a faithful description
+        exc = RuntimeError(f"{type(exc).__qualname__}: {exc}")
+    if note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
+    return exc
+
+
+def _describe_splits(splits: list[Any]) -> str:
+    """``file bytes lo-hi`` for (file, lo, hi) splits, else the splits' repr (shortened)."""
+    texts = []
+    for split in splits[:3]:
+        if isinstance(split, tuple) and len(split) == 3 and isinstance(split[0], str):
+            file, lo, hi = split
+            texts.append(f"{file}" + (f" bytes {lo}-{hi}" if hi >= 0 else ""))
+        else:
+            texts.append(repr(split)[:80])
+    return ", ".join(texts) + (f" and {len(splits) - 3} more" if len(splits) > 3 else "")
+
+
+# -- sinks that write a directory of part files ------------------------------------------------------------------
+
+def is_part_directory(output_format: Any) -> bool:
+    """Whether a sink's OutputFormat writes a directory of part files: its ``path`` ends with '/'."""
+    path = getattr(output_format, "path", None)
+    return isinstance(path, str) and path.endswith("/") and "://" not in path
+
+
+def part_name(output_format: Any, index: int) -> str:
+    """``part-00003.json``: the file name of part ``index``, with the first extension of the sink's format."""
+    extensions = getattr(getattr(output_format, "format", None), "extensions", None) or ("",)
+    return f"{PART_PREFIX}{index:05d}{extensions[0]}"
+
+
+def write_part(output_format: Any, path: str, pieces: list[Piece], where: str) -> tuple[int, float]:
+    """Write the records of ``pieces`` to ``path`` through a copy of the sink's OutputFormat (atomically);
+    returns (records, seconds). Raises the format's error (OutputError) with a note naming ``where``."""
+    start, count = perf_counter(), 0
+    part = copy.copy(output_format)
+    part.path = path
+    try:
+        writer = part.open()
+        try:
+            for piece in pieces:
+                for block in blocks_of(piece):
+                    for record in decode_block(block):
+                        writer.write(record)
+                        count += 1
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    except Exception as exc:  # noqa: BLE001 - re-raised with its location
+        raise located(exc, where) from None
+    return count, perf_counter() - start
+
+
+def commit_parts(directory: str, staging: str) -> None:
+    """Move the part files of ``staging`` into ``directory`` (replacing the parts of an earlier run), then
+    remove ``staging`` and an empty ``_temporary`` (Hadoop's FileOutputCommitter, done by the client)."""
+    for name in os.listdir(directory):
+        if name.startswith(PART_PREFIX):
+            os.remove(os.path.join(directory, name))
+    for name in sorted(os.listdir(staging)):
+        os.replace(os.path.join(staging, name), os.path.join(directory, name))
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        os.rmdir(os.path.join(directory, TEMPORARY))
+    except OSError:
+        pass

@@ -1,0 +1,249 @@
+"""The Dask executor on a real cluster (a scheduler and 2 worker processes on 127.0.0.1): the same records and
+statistics as the inline executor, TPC-H answers equal to DuckDB's, user errors as themselves with the failing
+operator and data line, a worker killed in the middle of a query, part-file outputs, and the commands of
+docs/distributed.md typed as a new user would (scheduler and worker started with ``dask scheduler`` /
+``dask worker``, then Q15 run with ``--address``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pact_backend import contracts as pact
+from pact_backend import physical as phys
+from pact_backend.executors.dask import DaskExecutor
+from pact_backend.executors.inline import InlineExecutor
+from test_process_executor import Collect, Numbers, UserError, bag, counts, fail_on_1234, plan_of_every_contract
+from test_tpch import EXAMPLES, ORDER_KEYS, QUERIES, assert_same_multiset, assert_same_order, sql_records
+from test_tpch import duck, tpch_dir  # noqa: F401 - fixtures shared with the TPC-H oracle tests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def executor(dask_cluster) -> DaskExecutor:
+    return DaskExecutor(dask_cluster.scheduler_address)
+
+
+def test_every_contract_agrees_with_inline(executor):
+    plan = plan_of_every_contract()
+    inline_stats = InlineExecutor().run(plan)
+    expected = [bag(s.output_format.records) for s in plan.sinks]
+    stats = executor.run(plan)
+    assert [bag(s.output_format.records) for s in plan.sinks] == expected
+    assert counts(stats) == counts(inline_stats)
+    assert executor.last_run.workers == 2 and executor.parallelism == 2
+
+
+def test_broadcast_range_and_sort_strategies_give_the_same_records(executor):
+    plan = plan_of_every_contract()
+    physical = phys.default_physical(plan, 2)
+    for c in plan.contracts():
+        node = physical.node(c)
+        if isinstance(c, pact.Match):
+            node.ship, node.local = [phys.FORWARD, phys.BROADCAST], phys.HYBRID_HASH_BUILD_FIRST
+        elif isinstance(c, pact.Reduce):
+            node.local = phys.SORT_GROUP
+        elif isinstance(c, pact.CoGroup):
+            node.ship = [phys.RANGE_PARTITION, phys.RANGE_PARTITION]
+        elif isinstance(c, pact.Cross):
+            node.ship = [phys.BROADCAST, phys.FORWARD]
+    InlineExecutor().run(plan)
+    expected = [bag(s.output_format.records) for s in plan.sinks]
+    executor.run(plan, physical)
+    assert [bag(s.output_format.records) for s in plan.sinks] == expected
+
+
+def test_a_sorted_input_keeps_its_order(executor):
+    source = pact.Source("numbers", input_format=Numbers(3000))
+    ordered = pact.Reduce("sort", [source], udf=lambda k, g: g, group_order=(lambda r: -r["i"], False), dop=1)
+    sink = pact.Sink("out", [ordered], output_format=Collect(), ordered=True)
+    executor.run(pact.PactPlan([sink]))
+    assert [r["i"] for r in sink.output_format.records] == list(range(2999, -1, -1))
+
+
+def test_a_user_error_arrives_as_itself_naming_the_operator(executor):
+    source = pact.Source("numbers", input_format=Numbers(5000))
+    good = pact.Sink("good", [source], output_format=Collect())
+    bad = pact.Sink("bad", [pact.Map("check", [source], udf=fail_on_1234)], output_format=Collect())
+    with pytest.raises(UserError) as info:
+        executor.run(pact.PactPlan([good, bad]))
+    assert str(info.value) == "bad record" and info.value.line == 1234
+    assert any("Map(check)" in note and "partition" in note for note in info.value.__notes__)
+    assert good.output_format.opened == 0 and bad.output_format.opened == 0
+
+
+def test_bad_data_names_file_line_and_operator_on_the_command_line(dask_cluster, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from meteor.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    lines = [json.dumps({"a": i}) for i in range(4000)]
+    lines[3500] = "{not json"
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "s.meteor").write_text("$x = read from 'in.jsonl';\n$y = filter $x where $x.a > 1;\n"
+                                       "write $y to 'out.json';\n")
+    result = CliRunner().invoke(main, ["run", "s.meteor", "--executor", "dask", "--address",
+                                       dask_cluster.scheduler_address])
+    assert result.exit_code == 1
+    assert f"error: {tmp_path / 'in.jsonl'}:3501:" in result.output
+    assert re.search(r"in stage \d+ \(Source\(\$x\).*partition \d of 2, reading .*in.jsonl bytes", result.output)
+    assert "Traceback" not in result.output and not (tmp_path / "out.json").exists()
+
+
+def test_an_unreachable_scheduler_is_a_user_error(monkeypatch):
+    from meteor.api import make_executor
+    from pact_backend.executors import dask as dask_executor
+    from sopremo.errors import MeteorError
+
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT", "1s")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once the socket is closed
+    with pytest.raises(MeteorError, match=f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}"):
+        make_executor("dask", address=f"tcp://127.0.0.1:{port}")
+
+
+def test_a_directory_path_writes_part_files(dask_cluster, tmp_path, monkeypatch):
+    from meteor.api import run_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"k": i % 7, "v": i}) + "\n" for i in range(3000)))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "part-00009.json").write_text("[]")  # a part of an earlier run: replaced
+    (tmp_path / "s.meteor").write_text("$x = read from 'in.jsonl';\n"
+                                       "$g = group $x by $x.k into {k: $x[0].k, n: count($x)};\n"
+                                       "write $g to 'out/';\n"
+                                       "write jsonl $x to 'copy/';\n")
+    (tmp_path / "copy").mkdir()
+    run_file("s.meteor", executor="dask")
+    assert sorted(os.listdir(tmp_path / "out")) == ["part-00000.json", "part-00001.json"]
+    groups = [r for p in sorted((tmp_path / "out").iterdir()) for r in json.loads(p.read_text())]
+    assert sorted((r["k"], r["n"]) for r in groups) == [(k, 429 - (k > 3)) for k in range(7)]
+    assert sorted(os.listdir(tmp_path / "copy")) == ["part-00000.jsonl", "part-00001.jsonl"]
+    (tmp_path / "back.meteor").write_text("$c = read jsonl from 'copy/';\nwrite $c to 'back.json';\n")
+    run_file("back.meteor", executor="inline")
+    assert sorted(r["v"] for r in json.loads((tmp_path / "back.json").read_text())) == list(range(3000))
+
+
+def test_workers_read_fsspec_urls(dask_cluster, tmp_path, monkeypatch):
+    from meteor.api import run_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"v": i}) + "\n" for i in range(500)))
+    (tmp_path / "s.meteor").write_text(f"$x = read from 'local://{tmp_path}/in.jsonl';\n"
+                                       f"$y = filter $x where $x.v < 250;\nwrite $y to 'out.json';\n")
+    run_file("s.meteor", executor="dask")
+    assert sorted(r["v"] for r in json.loads((tmp_path / "out.json").read_text())) == list(range(250))
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_tpch_on_dask_matches_duckdb(dask_cluster, tpch_dir, duck, query, monkeypatch):  # noqa: F811
+    from meteor.api import run_file
+
+    monkeypatch.chdir(tpch_dir)
+    out: Path = tpch_dir / f"{query}.json"
+    out.unlink(missing_ok=True)
+    run_file(EXAMPLES / f"{query}.meteor", executor="dask")
+    got = json.loads(out.read_text())
+    expected = sql_records(duck, query)  # the inline and process executors are checked against the same oracle
+    assert_same_multiset(got, expected)
+    if ORDER_KEYS[query]:
+        assert_same_order(got, expected, ORDER_KEYS[query])
+
+
+def test_a_query_survives_a_killed_worker(dask_cluster, tpch_dir, duck, monkeypatch):  # noqa: F811
+    """SIGKILL one worker process as soon as the first task of Q10 finished: Dask reruns what it held."""
+    from meteor.api import compile_file, plan_pact
+    from pact_backend.optimizer import optimize
+
+    monkeypatch.chdir(tpch_dir)
+    executor = DaskExecutor(dask_cluster.scheduler_address)
+    client = executor.client
+    pids = client.run(os.getpid)
+    killed = []
+
+    def kill_one(done: int, total: int) -> None:
+        if not killed:
+            victim = sorted(pids)[0]
+            os.kill(pids[victim], signal.SIGKILL)
+            killed.append((victim, done, total))
+
+    executor.on_task_done = kill_one
+    program = plan_pact(compile_file(EXAMPLES / "q10.meteor"))
+    executor.run(program, optimize(program, 2, memory=executor.memory_bytes // 2))
+    assert killed and killed[0][1] < killed[0][2]  # killed while tasks were still to come
+    got = json.loads((tpch_dir / "q10.json").read_text())
+    expected = sql_records(duck, "q10")
+    assert_same_multiset(got, expected)
+    assert_same_order(got, expected, ORDER_KEYS["q10"])
+    client.wait_for_workers(2, timeout=30)  # the nanny restarted the killed worker for the next tests
+    assert pids[killed[0][0]] not in client.run(os.getpid).values()
+
+
+# ---- the commands of docs/distributed.md, as a new user types them -----------------------------------------------
+
+
+def doc_commands() -> tuple[list[str], str]:
+    """The cluster commands (``dask scheduler`` / ``dask worker`` lines of the norun blocks) and the first
+    ``meteor run ... --executor dask`` command of docs/distributed.md."""
+    text = (ROOT / "docs" / "distributed.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```bash( norun)?\n(.*?)^```", text, re.S | re.M)
+    lines = [(norun, line.strip()) for norun, body in blocks for line in body.splitlines()]
+    cluster = [line for norun, line in lines if norun and re.match(r"dask (scheduler|worker)\b", line)]
+    meteor = next(line for norun, line in lines if not norun and "--executor dask" in line)
+    return cluster, meteor
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_documented_cluster_runs_q15(tpch_dir, tmp_path, monkeypatch):  # noqa: F811
+    """Start the scheduler and a worker with the documented commands (HOST = 127.0.0.1, a free port instead of
+    8786), run the documented Q15 command with --address, and compare with the process executor."""
+    from distributed import Client
+
+    from meteor.api import run_file
+
+    cluster, meteor = doc_commands()
+    assert [c.split()[1] for c in cluster] == ["scheduler", "worker"], cluster
+    port, env = free_port(), {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("METEOR_DASK_ADDRESS", None)
+    shutil.copytree(tpch_dir / "tpch", tmp_path / "tpch")
+    shutil.copytree(EXAMPLES, tmp_path / "examples" / "tpch")
+    servers = []
+    try:
+        for command in cluster:
+            command = command.split("#")[0].replace("HOST", "127.0.0.1").replace("8786", str(port))
+            servers.append(subprocess.Popen(command, shell=True, cwd=tmp_path, env=env, start_new_session=True,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            time.sleep(0.5)
+        with Client(f"tcp://127.0.0.1:{port}", timeout=60) as probe:  # a loaded machine starts them slowly
+            probe.wait_for_workers(2, timeout=60)
+        done = subprocess.run(f"{meteor} --address tcp://127.0.0.1:{port}", shell=True, cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    finally:
+        for server in servers:
+            os.killpg(server.pid, signal.SIGTERM)  # our own process groups (start_new_session above)
+            server.wait(timeout=30)
+    got = json.loads((tmp_path / "q15.json").read_text())
+    (tmp_path / "q15.json").rename(tmp_path / "q15.dask.json")
+    monkeypatch.chdir(tmp_path)
+    run_file(tmp_path / "examples" / "tpch" / "q15.meteor", executor="process")
+    assert bag(got) == bag(json.loads((tmp_path / "q15.json").read_text()))
