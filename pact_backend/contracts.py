@@ -48,6 +48,25 @@ class OutputFormat(Protocol):
     def describe(self) -> str: ...
 
 
+@dataclass(frozen=True)
+class ConstantFields:
+    """User-code annotation (VLDB J. 2014, sec. 6.2 and 6.3): the fields the UDF copies unchanged from its input
+    ``input`` (0 or 1) to the same field (position of a tuple, name of a dict) of every output record.
+
+    ``fields``: those fields; or ``all_except`` (not None): every field but these is copied.
+    """
+
+    input: int = 0
+    fields: frozenset = frozenset()
+    all_except: frozenset | None = None
+
+    def keeps(self, field: Any) -> bool:
+        """Whether ``field`` holds the same value in the output record as in the input record."""
+        if self.all_except is not None:
+            return field not in self.all_except
+        return field in self.fields
+
+
 @dataclass
 class Hints:
     """Optimizer hints: ``selectivity`` (output records per input record or group), ``output_records`` and
@@ -55,6 +74,9 @@ class Hints:
 
     ``preserves_records``: the UDF emits only records of its (first) input, unchanged (a selection), so every
     key value, partitioning and order of that input holds for the output (interesting properties, sec. 6.3).
+    ``constant_fields``: ConstantFields per annotated input: partitioning and order on constant fields survive
+    the UDF. ``cardinality``: (least, most) records emitted per UDF call (None = unbounded), sec. 6.2.
+    ``read_fields``: the fields of its input the UDF reads (its read set; None = unknown, maybe all).
     """
 
     selectivity: float | None = None
@@ -62,6 +84,9 @@ class Hints:
     output_bytes: int | None = None
     record_bytes: int | None = None
     preserves_records: bool = False
+    constant_fields: tuple[ConstantFields, ...] = ()
+    cardinality: tuple[int, int | None] | None = None
+    read_fields: frozenset | None = None
 
 
 @dataclass(eq=False, repr=False)

@@ -108,7 +108,7 @@ def check_valid(physical: ph.PhysicalPlan) -> None:
             if ship == ph.GATHER:
                 assert node.dop == 1, c
         if isinstance(c, pact.Reduce) and c.key is None:
-            assert node.dop == 1
+            assert node.dop == 1 or node.ship == [ph.RANGE_PARTITION]  # a global sort on key ranges
         if isinstance(c, (pact.Match, pact.Cross)) and node.dop > 1:
             assert node.ship.count(ph.BROADCAST) <= 1, c
 
@@ -229,3 +229,46 @@ def test_tpch_examples_get_valid_physical_plans(script, tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)  # the data files do not exist: estimates fall back, planning still works
     check_valid(optimize(plan_pact(compile_file(script)), 4))
+
+
+GROUP_THEN_JOIN = """$li = read from 'li.jsonl';
+$g = group $li by $li.l_suppkey into {into};
+$s = read from 's.jsonl';
+$j = join $s, $g where $s.s_suppkey == $g.{field} into {{ $s.s_name, $g.total }};
+write $j to 'out.jsonl';"""
+
+
+@pytest.mark.parametrize("into, field, reused", [
+    ("{supplier_no: $li[0].l_suppkey, total: sum($li[*].p)}", "supplier_no", True),
+    ("{supplier_no: $li[0].l_suppkey + 0, total: sum($li[*].p)}", "supplier_no", False),  # key field rewritten
+    ("{supplier_no: $li[0].l_suppkey, other: $li[0].l_suppkey * 7, total: 1}", "other", False),  # another key
+], ids=["same-key", "rewritten-key", "different-key"])
+def test_a_reduce_partitioning_is_reused_by_a_match_on_the_same_key(into, field, reused, tmp_path, monkeypatch):
+    """Key descriptions plus the kept group key let a Match forward the Reduce's output (VLDB J. 2014, sec. 6.3),
+    only when the keys are equal and the UDF keeps the key field; the records stay those of the inline run."""
+    import json
+    import random
+
+    from meteor.api import plan_pact
+    from meteor.frontend import compile_script
+    from pact_backend.executors.inline import InlineExecutor
+    from pact_backend.executors.process import ProcessExecutor
+
+    rng = random.Random(3)
+    (tmp_path / "li.jsonl").write_text("\n".join(json.dumps({"l_suppkey": rng.randrange(300), "p": rng.randrange(99)})
+                                                 for _ in range(3000)))
+    (tmp_path / "s.jsonl").write_text("\n".join(json.dumps({"s_suppkey": i, "s_name": f"n{i}", "pad": "x" * 40})
+                                                for i in range(300)))
+    monkeypatch.chdir(tmp_path)
+    program = plan_pact(compile_script(GROUP_THEN_JOIN.format(into=into, field=field)))
+    physical = optimize(program, 3)
+    check_valid(physical)
+    match = next(n for n in physical.nodes.values() if isinstance(n.contract, pact.Match))
+    grouped = next(n for n in physical.nodes.values() if isinstance(n.contract, pact.Reduce))
+    assert grouped.ship == [ph.HASH_PARTITION]
+    assert match.ship[1] == (ph.FORWARD if reused else ph.HASH_PARTITION)
+    assert ("reused" in match.reason) == reused
+    InlineExecutor().run(program)
+    expected = sorted((tmp_path / "out.jsonl").read_text().splitlines())
+    ProcessExecutor(parallelism=3).run(program, physical)
+    assert sorted((tmp_path / "out.jsonl").read_text().splitlines()) == expected and len(expected) > 20

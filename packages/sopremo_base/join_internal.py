@@ -3,6 +3,8 @@
 Between them flow *join tuples*: Python tuples with one slot per input of the whole join, holding that input's
 record or ``MISSING`` (not joined yet, unmatched outer side, or consumed by a semi/anti join). A join key that
 is missing matches nothing (as SQL's NULL), so an unmatched outer side never joins on its missing fields.
+Join key functions carry a ``description`` (``keys.describe_key``): over raw records the key expression read
+as ``$0``, over join tuples ``tuple:`` and the expression over the slots; a composite key ``(k1, k2)``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.contracts import CoGroup, Cross, Map, Match
 from sopremo.expressions.nodes import Expression
+from sopremo.expressions.render import render
 from sopremo.operator import ElementaryOperator
 from sopremo.values import MISSING, hashable, truthy
 
@@ -37,8 +40,24 @@ def _spread(f: Callable) -> Callable[[tuple], Any]:
     return lambda t: f(*t)
 
 
-def join_key(functions: list[Callable], missing_key: Any) -> Callable[[Any], Any]:
-    """A key function over several equi-join expressions; a missing part yields ``missing_key``."""
+def key_description(exprs: tuple[Expression, ...], slot: int | None) -> str:
+    """The ``description`` of the join key over ``exprs`` read from raw records of ``slot`` (as ``$0``) or,
+    slot None, from join tuples (``tuple:`` prefix); several expressions give ``(k1, k2)``."""
+    texts = [render(to_slot(e, slot)) if slot is not None else render(e) for e in exprs]
+    text = texts[0] if len(texts) == 1 else "(" + ", ".join(texts) + ")"
+    return text if slot is not None else "tuple:" + text
+
+
+def join_key(functions: list[Callable], missing_key: Any, description: str | None = None) -> Callable[[Any], Any]:
+    """A key function over several equi-join expressions; a missing part yields ``missing_key``. ``description``
+    (see ``key_description``) names the key for the optimizer."""
+    key = _join_key(functions, missing_key)
+    if description is not None:
+        key.description = description  # type: ignore[attr-defined]
+    return key
+
+
+def _join_key(functions: list[Callable], missing_key: Any) -> Callable[[Any], Any]:
     if len(functions) == 1:
         f = functions[0]
 
@@ -94,7 +113,8 @@ class TwoSourceJoin(ElementaryOperator):
     def _keys(self) -> tuple[Callable, Callable]:
         left = tuple_functions(self.left_keys, self.left_slot, self.arity)
         right = tuple_functions(self.right_keys, self.right_slot, self.arity)
-        return join_key(left, LEFT_MISSING), join_key(right, RIGHT_MISSING)
+        return (join_key(left, LEFT_MISSING, key_description(self.left_keys, self.left_slot)),
+                join_key(right, RIGHT_MISSING, key_description(self.right_keys, self.right_slot)))
 
     def _outer(self, inputs: list[Any], combine: Callable, left_lift: Callable) -> CoGroup:
         right_lift = lift(self.right_slot, self.arity)
@@ -167,7 +187,7 @@ class SemiJoin(ElementaryOperator):
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> CoGroup:
         negate = self.negate
-        left_key = join_key([compile_expr(self.element, 1)], LEFT_MISSING)
+        left_key = join_key([compile_expr(self.element, 1)], LEFT_MISSING, render(self.element))
 
         def semi(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
             return left if bool(right) != negate else ()

@@ -2,6 +2,9 @@
 
 Keys follow the hand-off's rule: a key function is ``record -> sopremo.values.hashable(value)``, so values that
 Meteor considers equal (``1`` and ``1.0``, equal objects) land in one group (VLDB J. 2014, sec. 5.1: PACT keys).
+Every key function carries a ``description``: its key expression rendered over ``$0`` (equal descriptions =
+equal keys), which lets the optimizer reuse a partitioning across operators (interesting properties, sec. 6.3);
+``kept_group_keys`` tells which group keys a ``group ... into`` copies into its output.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ import json
 from typing import Any, Callable
 
 from sopremo.errors import OperatorError
-from sopremo.expressions.nodes import (ArrayIndex, Constant, Expression, FieldAccess, InputRef,
-                                       replace_inputs)
+from sopremo.expressions.nodes import (ArrayIndex, Constant, Expression, FieldAccess, FieldAssignment, InputRef,
+                                       ObjectConstruction, replace_inputs)
+from sopremo.expressions.render import render
 from sopremo.operator import Operator, PropertyError
 from sopremo.values import MISSING, hashable, to_json
 
@@ -31,7 +35,43 @@ def key_function(expr: Expression | None) -> Callable[[Any], Any]:
     if expr is None:
         return hashable
     f = compile_expr(expr, 1)
-    return lambda record: hashable(f(record))
+    return describe_key(lambda record: hashable(f(record)), expr)
+
+
+def describe_key(function: Callable[[Any], Any], expr: Expression, tag: str = "") -> Callable[[Any], Any]:
+    """``function`` with its ``description`` set to ``tag`` + ``expr`` rendered (``expr`` reads the record as
+    ``InputRef(0)``); returns ``function``. The optimizer treats key functions of equal descriptions as equal."""
+    function.description = tag + render(expr)  # type: ignore[attr-defined]
+    return function
+
+
+def kept_group_keys(projection: Expression | None, key: Expression | None) -> dict[str, str]:
+    """{description of the group key: description of the output key of equal value} for a ``group ... by key
+    into projection``: an output field ``f: $g[0].path`` (the first record's key path, the group's key) keeps
+    the key, so the output is partitioned on ``$0.f`` wherever the input was partitioned on ``key``."""
+    if key is None or not isinstance(projection, ObjectConstruction):
+        return {}
+    if not all(isinstance(entry, FieldAssignment) for entry in projection.entries):
+        return {}  # a copy of whole records may overwrite any field
+    names = [entry.name for entry in projection.entries]
+    first = ArrayIndex(InputRef(0), Constant(0))
+    for entry in projection.entries:
+        if names.count(entry.name) == 1 and replace_first(entry.value, first) == key:
+            return {render(key): render(FieldAccess(InputRef(0), entry.name))}
+    return {}
+
+
+def replace_first(expr: Expression, first: Expression) -> Expression | None:
+    """``expr`` with its path base ``first`` (``$g[0]``) replaced by ``$0``; None when it is no such path."""
+    if expr == first:
+        return InputRef(0)
+    if isinstance(expr, FieldAccess) and not expr.safe:
+        base = replace_first(expr.base, first)
+        return None if base is None else FieldAccess(base, expr.name)
+    if isinstance(expr, ArrayIndex) and isinstance(expr.index, Constant) and not expr.safe:
+        base = replace_first(expr.base, first)
+        return None if base is None else ArrayIndex(base, expr.index)
+    return None
 
 
 def whole_value_key(record: Any) -> Any:

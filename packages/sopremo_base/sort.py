@@ -1,7 +1,9 @@
 """``sort $in on <expr> [order 'ASCENDING'|'DESCENDING']``: a total, stable order of a data set.
 
-A PACT Reduce with no key (one global group) at DOP 1 whose ``group_order`` is the sort key; the function sorts
-once more (stable, a no-op pass on already sorted input) so the order holds on every executor. Values of
+A PACT Reduce with no key (one global group) whose ``group_order`` is the sort key; the function sorts once
+more (stable, a no-op pass on already sorted input) so the order holds on every executor. The function is
+marked ``sorts_only`` (it only reorders its group), so the optimizer may range-partition a large input and
+sort the ranges on all cores instead of gathering it into one partition (VLDB J. 2014, sec. 6.3). Values of
 different types sort by the fixed cross-type order of sopremo.values.sort_key (meteor-language.md).
 """
 
@@ -37,7 +39,8 @@ def is_descending(order: str | None) -> bool:
 class Sort(ElementaryOperator):
     """Sorts the records by ``on`` (default: the whole record), ascending unless ``order 'DESCENDING'``.
 
-    In: one data set; out: the same records in order, equal keys in input order. Always runs at DOP 1.
+    In: one data set; out: the same records in order, equal keys in input order. Runs at DOP 1, or on key
+    ranges in parallel when the optimizer range-partitions a large input.
     """
 
     verb = "sort"
@@ -54,4 +57,5 @@ class Sort(ElementaryOperator):
         def sort_group(_key: Any, group: list[Any]) -> Iterable[Any]:
             return sorted(group, key=key, reverse=descending)
 
-        return Reduce(key=None, udf=sort_group, group_order=(key, descending), **contract_args(self, inputs, 1))
+        sort_group.sorts_only = True  # type: ignore[attr-defined]  # splits by key range (pact_backend.optimizer)
+        return Reduce(key=None, udf=sort_group, group_order=(key, descending), **contract_args(self, inputs))

@@ -5,6 +5,7 @@ in one process): no stage materialises more than its local strategy needs. Reduc
 their inputs, Match builds a hash table on one side and streams the other, Cross materialises its second
 input. A contract read by several consumers is computed once and kept as a list until its last consumer has
 read it. Sinks commit only after every sink has written all its records; any failure aborts them all.
+With a progress reporter (``pact_backend.progress``), every contract shows a line of records emitted so far.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend import contracts as pact
+from pact_backend.progress import NoProgress
 from pact_backend.runtime.checks import check_plan, consumer_counts
 from pact_backend.runtime.grouping import cogroups, reduce_groups
 from pact_backend.runtime.join import choose_build_side, hash_join, nested_loop_cross
@@ -47,6 +49,26 @@ def _timed(source: Callable[[], Iterable[Any]], meter: _Meter) -> Iterator[Any]:
         meter.seconds += spent
 
 
+REPORT_EVERY = 4096  # records between two progress updates of a contract
+
+
+def _reported(stream: Iterator[Any], progress: Any, contract: pact.Contract) -> Iterator[Any]:
+    """Yield ``stream``'s records, telling ``progress`` every REPORT_EVERY records (and at the end)."""
+    key = ("contract", contract.id)
+    progress.begin(key, f"{contract.kind} {contract.name}", None, unit="record")
+    count = 0
+    try:
+        for record in stream:
+            yield record
+            count += 1
+            if count == REPORT_EVERY:
+                progress.advance(key, count, count)
+                count = 0
+    finally:
+        progress.advance(key, count, count)
+        progress.end(key)
+
+
 def _counted(source: Callable[[], Iterable[Any]], meter: _Meter) -> Iterator[Any]:
     """Yield the records of ``source()`` (called lazily), counting them into ``meter``."""
     count = 0
@@ -66,19 +88,26 @@ class InlineExecutor:
     ``combine_threshold``: a Reduce with a combiner (and no group order) combines a group each time it
     reaches this many records, bounding memory for algebraic aggregations. Hints picked up: a Match builds
     its hash table on the smaller input when both inputs carry ``output_bytes`` or ``output_records`` hints,
-    else on input 1. DOP hints are ignored (one process). Raises PlanStructureError for malformed programs;
-    exceptions of UDFs and formats propagate unchanged after every opened sink writer was aborted.
+    else on input 1. DOP hints are ignored (one process). ``progress``: a ``pact_backend.progress`` reporter
+    (default: none) shown the records of every contract as they flow. Raises PlanStructureError for malformed
+    programs; exceptions of UDFs and formats propagate unchanged after every opened sink writer was aborted.
     """
 
-    def __init__(self, timing: bool = True, combine_threshold: int = 1024):
+    def __init__(self, timing: bool = True, combine_threshold: int = 1024, progress: Any = None):
         if combine_threshold < 1:
             raise ValueError(f"combine_threshold must be at least 1, got {combine_threshold}")
         self.timing = timing
         self.combine_threshold = combine_threshold
+        self.progress = progress if progress is not None else NoProgress()
 
     def run(self, plan: pact.PactPlan) -> RunStats:
         """Execute ``plan``: every sink writes and commits; returns per-contract statistics."""
-        return _Run(plan, self.timing, self.combine_threshold).execute()
+        run = _Run(plan, self.timing, self.combine_threshold)
+        run.progress = self.progress
+        try:
+            return run.execute()
+        finally:
+            self.progress.close()
 
 
 class _Run:
@@ -96,6 +125,7 @@ class _Run:
         self.shared: dict[int, list[Any]] = {}
         self.unread: dict[int, int] = {}
         self.generators: list[Iterator[Any]] = []
+        self.progress: Any = NoProgress()
 
     # -- driving the sinks ------------------------------------------------------------------------------------
 
@@ -165,6 +195,9 @@ class _Run:
         driver = _DRIVERS[_kind(contract)]
         stream = self.meter(lambda: driver(self, contract, inputs), self.out_meters[contract.id])
         self.generators.append(stream)
+        if self.progress.active:
+            stream = _reported(stream, self.progress, contract)
+            self.generators.append(stream)
         return stream
 
     def _shared_records(self, contract: pact.Contract) -> Iterator[Any]:

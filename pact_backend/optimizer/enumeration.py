@@ -5,7 +5,9 @@ Contracts are planned inputs first. A keyed input that is already partitioned on
 partitioning of its input; a DOP-1 stream is trivially partitioned) is forwarded instead of re-partitioned;
 a Match compares re-partitioning both inputs with broadcasting either one; the hybrid-hash build side is the
 smaller estimated input; sort-based local strategies are chosen when the input already arrives sorted on the
-key (or a group order needs a sort). Costs are network + disk bytes (``costs``).
+key (or a group order needs a sort). A global sort (a keyless Reduce whose UDF only orders its group,
+``udf.sorts_only``) of an input estimated at RANGE_SORT_BYTES or more is range-partitioned and sorted per
+range on all instances instead of gathered into one. Costs are network + disk bytes (``costs``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pact_backend import physical as ph
 from pact_backend.optimizer import costs
 from pact_backend.optimizer.estimates import Sized, estimate
 from pact_backend.optimizer.properties import SINGLE, StreamProperties, after_ship, key_token, output_properties
+
+RANGE_SORT_BYTES = 16 * 1024 * 1024  # a global sort of at least this many estimated bytes runs on key ranges
 
 
 @dataclass
@@ -99,7 +103,7 @@ class Enumerator:
         """The DOP: a hint wins; a global Reduce runs at 1; streaming contracts follow their inputs (a sink its
         producer), never below an input's DOP unless gathered into 1."""
         if isinstance(c, pact.Reduce) and c.key is None:
-            return 1
+            return (c.dop or self.parallelism) if self._range_sort(c, inputs) else 1
         if isinstance(c, pact.Sink):
             return 1 if c.ordered else inputs[0].node.dop
         if isinstance(c, (pact.Map, pact.Union)) and inputs:
@@ -109,6 +113,13 @@ class Enumerator:
         if isinstance(c, pact.Cross) and dop > 1 and all(p.node.dop != dop for p in inputs):
             return 1  # nested loops need one input forwarded at the contract's DOP
         return dop
+
+    def _range_sort(self, c: pact.Reduce, inputs: list[Planned]) -> bool:
+        """Whether the global sort ``c`` runs on key ranges: its UDF only orders (``sorts_only``), more than one
+        instance is allowed, and its input is estimated at RANGE_SORT_BYTES or more (else it is gathered)."""
+        if c.group_order is None or not getattr(c.udf, "sorts_only", False) or c.dop == 1:
+            return False
+        return self.parallelism > 1 and costs.bytes_of(inputs[0].sized) >= RANGE_SORT_BYTES
 
     @staticmethod
     def _cheapest(candidates: list[Candidate]) -> Candidate:
@@ -139,6 +150,8 @@ class Enumerator:
     def _grouping(self, c: pact.Contract, inputs: list[Planned], dop: int, sized: Sized) -> list[Candidate]:
         """Reduce / CoGroup: partition each input on its key, then hash- or sort-group."""
         keys = _keys(c)
+        if isinstance(c, pact.Reduce) and c.key is None and dop > 1:
+            return [self._ranged_sort(inputs[0], dop)]
         ships, why, network = [], [], costs.Cost()
         for p, key in zip(inputs, keys):
             ship, text = self._partition(p, key, dop)
@@ -156,6 +169,15 @@ class Enumerator:
                           f"{'; '.join(dict.fromkeys(why))}{combine}; {local}"
                           + (" (input sorted / group order)" if local == ph.SORT_GROUP else ""))
                 for local in options]
+
+    def _ranged_sort(self, p: Planned, dop: int) -> Candidate:
+        """A global sort on ``dop`` key ranges: boundaries sampled at run time, every range sorted locally."""
+        size = costs.bytes_of(p.sized)
+        cost = costs.ship_cost(ph.RANGE_PARTITION, size, p.node.dop, dop)
+        cost = cost + costs.local_cost(ph.SORT_GROUP, [size], dop, self.memory, [False])
+        return Candidate([ph.RANGE_PARTITION], ph.SORT_GROUP, cost,
+                         f"range-partitioned on the sort key ({_size(size)}, sampled boundaries); each range "
+                         f"sorted, ranges read in order")
 
     def _match(self, c: pact.Match, inputs: list[Planned], dop: int) -> list[Candidate]:
         """Re-partition both inputs (hybrid hash, build = smaller side; sort-merge when both arrive sorted), or

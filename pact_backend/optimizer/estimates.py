@@ -97,13 +97,18 @@ def _run_sample(udf: Any, sample: list[Any] | None) -> list[Any] | None:
 def estimate_map(contract: pact.Map, source: Sized) -> Sized:
     """A Map: records kept in proportion to the selectivity (measured on the sample for a selection)."""
     sample = _run_sample(contract.udf, source.sample) if contract.hints.preserves_records else None
+    cardinality = contract.hints.cardinality
     if contract.hints.selectivity is not None:
         selectivity, note = contract.hints.selectivity, "selectivity hint"
+    elif cardinality is not None and cardinality[0] == cardinality[1]:
+        selectivity, note = float(cardinality[0]), "output cardinality hint"
     elif sample is not None and source.sample:
         kept, seen = len(sample), len(source.sample)  # Laplace: a biased sample never gives exactly 0 or 1
         selectivity, note = (kept + 1) / (seen + 2), f"selectivity {kept}/{seen} on sample"
     elif contract.hints.preserves_records:
         selectivity, note = DEFAULT_SELECTIVITY, "selectivity guessed"
+    elif cardinality is not None and cardinality[1] is not None:
+        selectivity, note = (cardinality[0] + cardinality[1]) / 2, "output cardinality bounds"
     else:
         selectivity, note = 1.0, "one record per record assumed"
     records = _scale(source.estimate.records, selectivity)
@@ -162,6 +167,9 @@ def estimate(contract: pact.Contract, inputs: list[Sized]) -> Sized:
 
 
 def _derive(c: pact.Contract, inputs: list[Sized]) -> Sized:
+    derive = getattr(c, "derive_estimate", None)  # contracts defined elsewhere (iterations) estimate themselves
+    if derive is not None:
+        return derive(inputs)
     if isinstance(c, pact.Source):
         return estimate_source(c)
     if isinstance(c, pact.Map):

@@ -4,7 +4,8 @@
 Keys are opaque functions to this layer, so a property names its key by a *key token*: the key function's
 ``description`` when the layer above set one (equal descriptions = the same key), else the function object's
 identity. A UDF that keeps records unchanged (``Hints.preserves_records``, e.g. a selection) keeps every
-property of its input; any other UDF output is unpartitioned and unordered.
+property of its input; a UDF whose ``keeps_keys`` maps a key of its input to an equal key of its output keeps
+a hash partitioning on it under the new name; any other UDF output is unpartitioned and unordered.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ SINGLE = "single"            # one partition holds everything (DOP 1): satisfies
 
 
 def key_token(key: Any) -> Hashable | None:
-    """The token naming ``key`` in properties: its ``description`` or its identity; None for no key."""
+    """The token naming ``key`` in properties: its ``key_fields`` (a key on record fields, set by the PACT API),
+    its ``description`` or its identity; None for no key."""
     if key is None:
         return None
+    fields = getattr(key, "key_fields", None)
+    if fields is not None:
+        return ("fields", tuple(fields))
     description = getattr(key, "description", None)
     return ("description", str(description)) if description else ("function", id(key))
 
@@ -85,16 +90,61 @@ def output_properties(contract: pact.Contract, inputs: list[StreamProperties], l
     """The properties of ``contract``'s output given the properties its inputs arrive with (after shipping).
 
     Only a UDF that keeps records (``preserves_records``) keeps properties; a Reduce with a ``group_order``
-    and no key (a global sort) emits one partition sorted on that order. ``sorted_key``: the key a sort-based
-    local strategy sorted input 0 on (its output stays grouped on it only when records are kept).
+    and no key (a global sort) emits one partition sorted on that order, or key ranges each sorted on it.
+    ``sorted_key``: the key a sort-based local strategy sorted input 0 on (its output stays grouped on it
+    only when records are kept).
     """
     if isinstance(contract, pact.Reduce) and contract.key is None and contract.group_order is not None:
-        return StreamProperties(SINGLE, None, key_token(contract.group_order[0]))
+        order = key_token(contract.group_order[0])
+        if inputs and inputs[0].partitioning == RANGED:  # a global sort on key ranges (partitions in order)
+            return StreamProperties(RANGED, order, order)
+        return StreamProperties(SINGLE, None, order)
     if contract.hints.preserves_records and inputs:
         kept = inputs[0]
         if sorted_key is not None and kept.order is None:
             kept = StreamProperties(kept.partitioning, kept.partition_key, key_token(sorted_key))
         return kept
+    renamed = _through_kept_keys(contract, inputs)
+    if renamed is not None:
+        return renamed
+    for constant in contract.hints.constant_fields:
+        if constant.input < len(inputs):
+            kept = _through_constant_fields(inputs[constant.input], constant)
+            if kept.partitioning != ANY or kept.order is not None:
+                return kept
     if inputs and all(p.partitioning == SINGLE for p in inputs):
         return StreamProperties(SINGLE)
     return StreamProperties()
+
+
+def _through_kept_keys(contract: pact.Contract, inputs: list[StreamProperties]) -> StreamProperties | None:
+    """The hash partitioning that survives a UDF declaring ``keeps_keys`` ({input key description: output key
+    description}, e.g. a Reduce whose output copies its group key into a field): input 0 hashed on a key it
+    keeps is hashed on the output key (same values, so same partitions); None when nothing survives."""
+    kept = getattr(getattr(contract, "udf", None), "keeps_keys", None)
+    if not kept or not inputs or inputs[0].partitioning != HASHED:
+        return None
+    token = inputs[0].partition_key
+    if isinstance(token, tuple) and len(token) == 2 and token[0] == "description" and token[1] in kept:
+        return StreamProperties(HASHED, ("description", kept[token[1]]))
+    return None
+
+
+def _covered(token: Hashable | None, constant: Any) -> bool:
+    """Whether the key ``token`` is a key on fields that the UDF all keeps (``ConstantFields``)."""
+    return (isinstance(token, tuple) and len(token) == 2 and token[0] == "fields"
+            and all(constant.keeps(f) for f in token[1]))
+
+
+def _through_constant_fields(props: StreamProperties, constant: Any) -> StreamProperties:
+    """What of ``props`` survives a UDF that keeps the fields of ``constant`` (sec. 6.3: a partitioning or order
+    on constant fields is still valid after the UDF); a single stream stays so, a replicated (broadcast) input
+    says nothing about the output's partitioning."""
+    if props.partitioning == SINGLE:
+        partitioning, key = SINGLE, None
+    elif _covered(props.partition_key, constant):
+        partitioning, key = props.partitioning, props.partition_key
+    else:
+        partitioning, key = ANY, None
+    order = props.order if _covered(props.order, constant) else None
+    return StreamProperties(partitioning, key, order)

@@ -21,6 +21,7 @@ from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
 from pact_backend.runtime.grouping import order_group
 from pact_backend.runtime.memory import SizeEstimator
 from pact_backend.runtime.partition import canonical_bytes, partitioner
+from pact_backend.runtime.ranges import RangeRouter
 from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
 from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
 
@@ -28,12 +29,16 @@ from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
 @dataclass
 class OutputSpec:
     """One output of a stage: ``buckets`` partitions routed by ``key`` (None: one plain bucket), optionally
-    pre-aggregated by ``combiner`` (the combiner of the consuming Reduce, same key)."""
+    pre-aggregated by ``combiner`` (the combiner of the consuming Reduce, same key). With ``boundaries``
+    (not None) the output is range-partitioned instead: ``key`` is a range key whose values compare, bucket
+    i holds the keys of range i (``descending``: ranges numbered from the largest keys down)."""
 
     buckets: int = 1
     key: Callable[[Any], Any] | None = None
     combiner: Callable[[Any, list[Any]], Iterable[Any]] | None = None
     consumer: int | None = None  # contract id the combiner's seconds are charged to
+    boundaries: list[Any] | None = None
+    descending: bool = False
 
     @property
     def keyed(self) -> bool:
@@ -47,7 +52,7 @@ class StageSpec:
     """What a worker needs to run any partition of a stage (no Contract objects: they drag the whole plan).
 
     ``kind``: source, map, union, reduce, cogroup, match or cross; ``head``: the head's attributes (udf,
-    key(s), combiner, group_order, input_format, build, sort_group); ``head_id`` and ``chain`` (contract id,
+    key(s), combiner, group_order, input_format, build, sort_group, sorts_only); ``head_id`` and ``chain`` (contract id,
     map udf) name the contracts for statistics; ``outputs``: one OutputSpec per distinct output.
     """
 
@@ -150,6 +155,8 @@ def _write_outputs(spec: StageSpec, task: TaskInput, stream: Iterable[Any]
         path = os.path.join(task.run_dir, f"s{spec.stage}p{task.part}o{index}.blk")
         by = itemgetter(0) if out.keyed else out.key
         route = None if by is None or out.buckets == 1 else partitioner(by, out.buckets)
+        if out.boundaries is not None and out.buckets > 1:
+            route = RangeRouter(out.key, out.boundaries, out.descending)
         writer = BucketWriter(path, out.buckets, route)
         writers.append(writer)
         sinks.append(_Combining(writer, out, task) if out.combiner is not None else writer)
@@ -235,6 +242,10 @@ def _union(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterab
 def _reduce(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
     key, udf, order = head["key"], head["udf"], head["group_order"]
     keyed = head.get("keyed", False)  # input of (key, combined record) pairs
+    if key is None and order is not None and head.get("sorts_only"):
+        # the UDF only orders the group: an external sort keeps the budget (a range-partitioned global sort)
+        yield from external_sort(inputs[0], order[0], task.budget, spill, reverse=order[1])
+        return
     if head.get("sort_group") and key is not None:
         pairs = inputs[0] if keyed else ((key(r), r) for r in inputs[0])
         ordered = external_sort(pairs, lambda pair: canonical_bytes(pair[0]), task.budget, spill)

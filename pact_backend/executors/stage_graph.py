@@ -1,0 +1,252 @@
+"""The stage graph of the process executor: a physical plan cut into stages of chained drivers, their partition
+counts, outputs and channels (VLDB J. 2014, sec. 7.3: source -> map -> combine -> partition in one task).
+
+A stage is a head contract plus the forward Maps chained to it; every input channel is an output of the
+producer's stage routed by the ship strategy (forward, hash-partition, broadcast, gather). A range-partitioned
+channel gets a shuffle stage of its own (a pass-through head whose output is routed by key ranges); its
+boundaries are sampled from the producers' outputs just before it runs (``_RangeChannel.prepare``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pact_backend import contracts as pact
+from pact_backend import physical as phys
+from pact_backend.progress import NoProgress
+from pact_backend.runtime.blocks import Segment, read_blocks
+from pact_backend.runtime.checks import PlanStructureError
+from pact_backend.runtime.join import choose_build_side
+from pact_backend.runtime.ranges import BytesKey, choose_boundaries, sample_keys
+from pact_backend.runtime.stages import OutputSpec, StageSpec, TaskResult
+
+
+class _Stage:
+    """A stage being planned and run: its head, spec (head and chained Maps), partitions, inputs, results.
+
+    ``label`` names it in progress lines; ``after``: stages that must finish first besides the producers of
+    ``inputs`` (a shuffle waits for every input its boundaries are sampled from); ``ranges``: the range
+    channel a shuffle stage serves, whose boundaries are set just before it is submitted.
+    """
+
+    def __init__(self, index: int, head: pact.Contract, kind: str, fields: dict[str, Any], parts: int,
+                 head_id: int | None = None):
+        self.index, self.head, self.parts = index, head, parts
+        self.spec = StageSpec(index, kind, head.id if head_id is None else head_id, fields)
+        self.label = f"{head.kind} {head.name}"
+        self.inputs: list[tuple[_Stage, int, str]] = []   # (producer stage, its output index, ship strategy)
+        self.splits: list[Any] | None = None               # per partition: source parts (None: whole source)
+        self.plain: int | None = None                      # index of the unpartitioned output, if any
+        self.results: list[TaskResult | None] = [None] * parts
+        self.after: list[_Stage] = []
+        self.ranges: _RangeChannel | None = None
+
+    def renumber(self, index: int) -> None:
+        self.index = self.spec.stage = index
+
+    def plain_output(self) -> int:
+        if self.plain is None:
+            self.plain = self.add_output(OutputSpec())
+        return self.plain
+
+    def add_output(self, out: OutputSpec) -> int:
+        self.spec.outputs.append(out)
+        return len(self.spec.outputs) - 1
+
+    def segments(self, output: int, ship: str, part: int, parts: int) -> list[Segment]:
+        """The segments of ``output`` that partition ``part`` of ``parts`` consumer partitions reads."""
+        if ship in (phys.HASH_PARTITION, phys.RANGE_PARTITION):
+            return [s for r in self.results for s in r.outputs[output][part]]
+        if ship == phys.FORWARD:
+            chosen = self.results[part::parts] if parts < self.parts else self.results[part:part + 1]
+        elif ship == phys.BROADCAST or part == 0:
+            chosen = self.results
+        else:
+            chosen = []
+        return [s for r in chosen for bucket in r.outputs[output] for s in bucket]
+
+
+class _RangeChannel:
+    """The range-partitioned inputs of one consumer stage: per input its producer, plain output and range key;
+    ``boundaries`` (shared by every input, so equal keys meet) are chosen once from samples of all of them."""
+
+    def __init__(self, consumer: _Stage, descending: bool):
+        self.consumer, self.descending = consumer, descending
+        self.sources: list[tuple[_Stage, int, Any]] = []
+        self.shuffles: list[_Stage] = []
+        self.boundaries: list[Any] | None = None
+
+    def prepare(self) -> None:
+        """Sample every source's output and set the boundaries on every shuffle's output (once)."""
+        if self.boundaries is None:
+            keys: list[Any] = []
+            for producer, output, key in self.sources:
+                if key is not None:
+                    segments = producer.segments(output, phys.GATHER, 0, 1)
+                    keys += sample_keys(segments, key)
+            self.boundaries = choose_boundaries(keys, self.consumer.parts)
+        for shuffle in self.shuffles:
+            shuffle.spec.outputs[0].boundaries = self.boundaries
+
+
+class _StageGraph:
+    """The stages of a physical plan: chains Maps onto their only producer, sets partition counts and outputs."""
+
+    def __init__(self, order: list[pact.Contract], physical: phys.PhysicalPlan, progress: Any = None):
+        self.physical = physical
+        self.progress = progress if progress is not None else NoProgress()
+        self.stages: list[_Stage] = []
+        self.stage_of: dict[int, _Stage] = {}
+        self.sink_outputs: dict[int, int] = {}
+        self.channels: dict[int, _RangeChannel] = {}  # consumer contract id -> its range-partitioned inputs
+        readers: dict[int, int] = {c.id: 0 for c in order}
+        for c in order:
+            for source in c.inputs:
+                readers[source.id] += 1
+        for c in order:
+            if isinstance(c, pact.Sink):
+                self.sink_outputs[c.id] = self.stage_of[c.inputs[0].id].plain_output()
+            elif (isinstance(c, pact.Map) and physical.node(c).ship[0] == phys.FORWARD
+                  and readers[c.inputs[0].id] == 1):
+                stage = self.stage_of[c.inputs[0].id]
+                stage.spec.chain.append((c.id, c.udf))
+                stage.label += f" -> {c.name}"
+                self.stage_of[c.id] = stage
+            else:
+                self.stage_of[c.id] = self._new_stage(c)
+
+    def sink_records(self, sink: pact.Sink) -> Any:
+        """The records a sink writes: its producer's partitions in order (the order of a sorted input)."""
+        producer = self.stage_of[sink.inputs[0].id]
+        segments = producer.segments(self.sink_outputs[sink.id], phys.GATHER, 0, 1)
+        key = ("sink", sink.id)
+        self.progress.begin(key, f"Sink {sink.name}", len(segments), unit="block")
+        for segment, block in zip(segments, read_blocks(segments)):
+            yield from block
+            self.progress.advance(key, 1, len(block), segment.length)
+        self.progress.end(key)
+
+    def produced(self, sinks: dict[int, tuple[int, float]]) -> dict[int, list[float]]:
+        """Contract id -> [records out, own seconds] summed over all tasks, sinks' from ``sinks``."""
+        out: dict[int, list[float]] = {}
+        for stage in self.stages:
+            for result in stage.results:
+                for contract_id, (records, spent) in (result.stats if result else {}).items():
+                    entry = out.setdefault(contract_id, [0, 0.0])
+                    entry[0] += records
+                    entry[1] += spent
+        out.update({sink_id: [records, spent] for sink_id, (records, spent) in sinks.items()})
+        return out
+
+    def _add(self, stage: _Stage) -> _Stage:
+        stage.renumber(len(self.stages))
+        self.stages.append(stage)
+        return stage
+
+    def _new_stage(self, c: pact.Contract) -> _Stage:
+        node = self.physical.node(c)
+        kind, fields = _head_fields(c, node)
+        if isinstance(c, pact.Source):
+            stage = _Stage(-1, c, kind, fields, 1)
+            _assign_splits(stage, c.input_format, node.dop)
+        else:
+            stage = _Stage(-1, c, kind, fields, self._parts(c, node))
+            for index, source in enumerate(c.inputs):
+                stage.inputs.append(self._channel(source, stage, index, node.ship[index]))
+        return self._add(stage)
+
+    def _parts(self, c: pact.Contract, node: phys.PhysicalNode) -> int:
+        """Partitions of a non-source head: 1 under a gather, the node's DOP under a hash or range partition,
+        else those of its forward inputs (a Map after a sort stays in one partition)."""
+        ships = node.ship
+        if phys.GATHER in ships:
+            return 1
+        if phys.HASH_PARTITION in ships or phys.RANGE_PARTITION in ships:
+            parts = node.dop
+            for source, ship in zip(c.inputs, ships):
+                if ship == phys.FORWARD and isinstance(c, (pact.Match, pact.CoGroup, pact.Reduce)) \
+                        and self.stage_of[source.id].parts != parts:
+                    raise PlanStructureError(f"{c!r}: forward input {source!r} has "
+                                             f"{self.stage_of[source.id].parts} partitions, not {parts}")
+            return parts
+        forwarded = [self.stage_of[s.id].parts for s, ship in zip(c.inputs, ships) if ship == phys.FORWARD]
+        return max(forwarded) if forwarded else node.dop
+
+    def _channel(self, source: pact.Contract, stage: _Stage, index: int, ship: str) -> tuple[_Stage, int, str]:
+        """The output of ``source``'s stage that feeds input ``index`` of ``stage`` (a plain one unless it is
+        hash-partitioned; a Reduce's combiner runs before shipping and its input then carries keys)."""
+        producer, consumer = self.stage_of[source.id], stage.head
+        if ship == phys.RANGE_PARTITION:
+            return self._range_channel(producer, stage, index)
+        if ship != phys.HASH_PARTITION:
+            return producer, producer.plain_output(), ship
+        key, combiner = _key_of(consumer, index), None
+        if isinstance(consumer, pact.Reduce) and consumer.group_order is None and consumer.combiner is not None:
+            combiner = consumer.combiner
+            stage.spec.head["keyed"] = True
+        return producer, producer.add_output(OutputSpec(stage.parts, key, combiner, consumer.id)), ship
+
+    def _range_channel(self, producer: _Stage, stage: _Stage, index: int) -> tuple[_Stage, int, str]:
+        """A shuffle stage between ``producer`` and input ``index`` of ``stage``: it forwards the producer's
+        partitions and routes their records into ``stage.parts`` key ranges (boundaries set at submission)."""
+        key, descending = _range_key(stage.head, index)
+        channel = self.channels.setdefault(stage.head.id, _RangeChannel(stage, descending))
+        channel.sources.append((producer, producer.plain_output(), key))
+        shuffle = _Stage(-1, stage.head, "union", {}, producer.parts, head_id=-1 - stage.head.id)
+        shuffle.label = f"range-partition for {stage.head.name}"
+        shuffle.inputs.append((producer, producer.plain_output(), phys.FORWARD))
+        shuffle.add_output(OutputSpec(stage.parts, key, boundaries=[], descending=descending))
+        shuffle.ranges = channel
+        channel.shuffles.append(shuffle)
+        for other in channel.shuffles:
+            other.after = [p for p, _, _ in channel.sources]
+        return self._add(shuffle), 0, phys.RANGE_PARTITION
+
+
+def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[str, Any]]:
+    """The driver kind and the attributes a worker needs of the head contract ``c``."""
+    if isinstance(c, pact.Source):
+        return "source", {"input_format": c.input_format}
+    if isinstance(c, pact.Map):
+        return "map", {"udf": c.udf}
+    if isinstance(c, pact.Reduce):
+        return "reduce", {"key": c.key, "udf": c.udf, "combiner": c.combiner, "group_order": c.group_order,
+                          "sort_group": node.local == phys.SORT_GROUP,
+                          "sorts_only": bool(getattr(c.udf, "sorts_only", False))}
+    if isinstance(c, pact.CoGroup):
+        return "cogroup", {"keys": c.keys, "udf": c.udf, "group_order": c.group_order}
+    if isinstance(c, pact.Match):
+        build = {phys.HYBRID_HASH_BUILD_FIRST: 0, phys.HYBRID_HASH_BUILD_SECOND: 1}.get(node.local)
+        if build is None:
+            build = choose_build_side(c.inputs[0].hints, c.inputs[1].hints)
+        return "match", {"keys": c.keys, "udf": c.udf, "build": build}
+    if isinstance(c, pact.Cross):
+        inner = 0 if node.ship[0] == phys.BROADCAST and node.ship[1] != phys.BROADCAST else 1
+        return "cross", {"udf": c.udf, "inner": inner}
+    return "union", {}
+
+
+def _key_of(c: pact.Contract, index: int) -> Any:
+    """The key function ``c`` groups or joins its input ``index`` by (None: one global key)."""
+    if isinstance(c, pact.Reduce):
+        return c.key
+    keys = getattr(c, "keys", None)
+    return keys[index] if keys is not None else None
+
+
+def _range_key(c: pact.Contract, index: int) -> tuple[Any, bool]:
+    """(range key, descending) of input ``index`` of ``c``: a global sort's order key (its values compare),
+    else the canonical bytes of the contract's key (equal keys meet, ranges in bytes order)."""
+    if isinstance(c, pact.Reduce) and c.key is None and c.group_order is not None:
+        return c.group_order[0], bool(c.group_order[1])
+    key = _key_of(c, index)
+    return (BytesKey(key) if key is not None else None), False
+
+
+def _assign_splits(stage: _Stage, fmt: Any, dop: int) -> None:
+    """Deal the format's splits round-robin to at most ``dop`` partitions (one partition without splits)."""
+    if dop > 1 and hasattr(fmt, "splits") and hasattr(fmt, "read_split"):
+        splits = list(fmt.splits(dop))
+        parts = max(1, min(dop, len(splits)))
+        stage.parts, stage.results = parts, [None] * parts
+        stage.splits = [splits[i::parts] for i in range(parts)]
