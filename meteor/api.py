@@ -6,6 +6,7 @@ against the current working directory (or ``setWorkingDirectory``); includes res
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +40,22 @@ def plan_pact(plan: SopremoPlan, dop: int | None = None, optimize: bool = True) 
     return to_pact(plan, PactContext(dop=dop, optimize=optimize))
 
 
-EXECUTORS = ("process", "inline")
+EXECUTORS = ("process", "inline", "dask")
 DEFAULT_EXECUTOR = "process"
 
 
 def make_executor(executor: str | None = None, parallelism: int | None = None,
-                  memory: str | int | None = None) -> Any:
+                  memory: str | int | None = None, address: str | None = None) -> Any:
     """An executor by name: 'process' (worker processes; ``parallelism`` default all cores, ``memory`` a
-    budget such as '512MB', default a share of RAM) or 'inline' (one process; both settings ignored); None
-    is DEFAULT_EXECUTOR. Raises MeteorError for an unknown name, a bad parallelism or memory size."""
+    budget such as '512MB', default a share of RAM), 'inline' (one process; both settings ignored) or 'dask'
+    (the Dask cluster at ``address`` or METEOR_DASK_ADDRESS, else a local 2-worker cluster); None is
+    DEFAULT_EXECUTOR. Raises MeteorError for an unknown name, a bad parallelism or memory size, or an
+    unreachable Dask cluster."""
     executor = executor or DEFAULT_EXECUTOR
     if executor == "inline":
         return InlineExecutor()
+    if executor == "dask":
+        return _dask_executor(parallelism, memory, address)
     if executor != "process":
         raise MeteorError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     from pact_backend.executors.process import ProcessExecutor
@@ -65,12 +70,43 @@ def make_executor(executor: str | None = None, parallelism: int | None = None,
     return ProcessExecutor(parallelism=parallelism, memory_bytes=budget)
 
 
+def _dask_executor(parallelism: int | None, memory: str | int | None, address: str | None) -> Any:
+    """A DaskExecutor connected to ``address`` (or METEOR_DASK_ADDRESS, or a local cluster); MeteorError when
+    dask is not installed, the settings are bad or the cluster cannot be reached (docs/distributed.md)."""
+    from pact_backend.runtime.memory import parse_memory
+
+    try:
+        from pact_backend.executors.dask import DaskExecutor
+
+        engine = DaskExecutor(address or os.environ.get("METEOR_DASK_ADDRESS") or None, parallelism,
+                              parse_memory(memory) if memory is not None else None)
+        engine.client  # connect now: an unreachable cluster is a user error
+    except ImportError as exc:
+        raise MeteorError(f"the dask executor needs dask and distributed (pip install 'meteor[dask]'): "
+                          f"{exc}") from None
+    except (ValueError, ConnectionError) as exc:
+        raise MeteorError(str(exc)) from None
+    return engine
+
+
 def run_plan(plan: SopremoPlan, optimize: bool = True, executor: str | None = None,
-             parallelism: int | None = None, memory: str | int | None = None) -> RunStats:
+             parallelism: int | None = None, memory: str | int | None = None,
+             address: str | None = None, quiet: bool = False) -> RunStats:
     """Execute a Sopremo plan on the embedded engine (``executor`` 'process' or 'inline' with its
-    ``parallelism`` and ``memory``, see ``make_executor``); returns per-contract statistics."""
-    engine = make_executor(executor, parallelism, memory)
+    ``parallelism`` and ``memory``, see ``make_executor``) or on a Dask cluster ('dask' at ``address``);
+    returns per-contract statistics. Progress goes to stderr when it is a terminal, unless ``quiet``."""
+    engine = make_executor(executor, parallelism, memory, address)
+    if hasattr(engine, "progress"):
+        from pact_backend.progress import progress_for
+
+        engine.progress = progress_for(quiet=quiet)
     program = plan_pact(plan, dop=parallelism, optimize=optimize)
+    from pact_backend.iterations import has_iterations, run_program
+
+    if has_iterations(program):  # `iterate` statements: the driver runs their step plans (sec. 5.3)
+        result = run_program(program, engine, optimize)
+        result.stats.iterations = result.iterations  # per-superstep statistics for --stats
+        return result.stats
     if optimize and not isinstance(engine, InlineExecutor):  # the optimizer's strategies (sec. 6.3)
         from pact_backend.optimizer import optimize as choose_physical
 

@@ -237,6 +237,25 @@ class Read(Node):
     package: str | None = None
 
 
+@dataclass(frozen=True)
+class IterateVar(Node):
+    """``$name from $initial [by key]`` of an ``iterate``: ``key`` (an expression over ``$name``) marks the
+    solution set of a workset iteration."""
+    name: str
+    initial: str
+    key: Node | None = None
+
+
+@dataclass(frozen=True)
+class Iterate(Node):
+    """``iterate vars [times N] [until unchanged | until empty $v] { statements }`` (bound by bind_iterate)."""
+    variables: tuple[IterateVar, ...]
+    body: tuple[Node, ...]
+    times: Node | None = None
+    until: str | None = None
+    until_variable: str | None = None
+
+
 # ---- statements -------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

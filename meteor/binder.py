@@ -139,6 +139,9 @@ class Binder:
     def _single(self, target: str, value: ast.Node) -> JsonStream:
         if isinstance(value, ast.Variable):
             return self.stream(value.name, value)
+        if isinstance(value, ast.Iterate):
+            from meteor.bind_iterate import bind_iterate
+            return bind_iterate(self, value, target)
         if isinstance(value, ast.Read):
             source = self._source(value)
         else:
@@ -219,7 +222,9 @@ class Binder:
                 raise self.error(f"paths with the scheme '{m.group(1)}://' need fsspec "
                                  f"(pip install fsspec); local paths need no scheme or file://", node)
             return path
-        return os.path.normpath(os.path.abspath(path))
+        resolved = os.path.normpath(os.path.abspath(path))
+        # a trailing '/' names a directory: a sink writes part files into it (docs/distributed.md)
+        return resolved + "/" if raw.endswith("/") and resolved != "/" else resolved
 
 
 def import_function(target: str, name: str, fail) -> SopremoFunction:

@@ -36,6 +36,8 @@ def _fail(exc: BaseException, debug: bool) -> None:
     if debug:
         traceback.print_exception(exc)
     click.echo(f"error: {exc}", err=True)
+    for note in getattr(exc, "__notes__", ()):  # where a distributed task failed (operator, partition, file)
+        click.echo(f"  {note}", err=True)
     sys.exit(1)
 
 
@@ -82,11 +84,15 @@ def main(ctx: click.Context) -> None:
 @_params_option
 @click.option("--stats", is_flag=True, help="Print records in/out and time per operator to stderr.")
 @click.option("--dry-run", is_flag=True, help="Parse, bind and plan the script without running it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr (shown only on a terminal).")
 @_package_path_option
 @_no_optimize_option
-@click.option("--executor", type=click.Choice(["process", "inline"]), default=None,
-              help="Where the plan runs: worker processes on all cores (the default), or inline in one "
-                   "process (for debugging).")
+@click.option("--executor", type=click.Choice(["process", "inline", "dask"]), default=None,
+              help="Where the plan runs: worker processes on all cores (the default), inline in one "
+                   "process (for debugging), or a Dask cluster (see --address, docs/distributed.md).")
+@click.option("--address", default=None, metavar="tcp://HOST:8786", envvar="METEOR_DASK_ADDRESS",
+              help="Scheduler of the Dask cluster for --executor dask (default: $METEOR_DASK_ADDRESS, else "
+                   "a local cluster of 2 worker processes).")
 @click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
               help="Default degree of parallelism of the process executor (default: all cores).")
 @click.option("--memory", default=None, metavar="SIZE",
@@ -95,7 +101,7 @@ def main(ctx: click.Context) -> None:
 @_debug_option
 def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug: bool,
         no_optimize: bool = False, executor: str | None = None, parallelism: int | None = None,
-        memory: str | None = None) -> None:
+        memory: str | None = None, address: str | None = None, quiet: bool = False) -> None:
     """Run a Meteor SCRIPT on the embedded engine."""
     from meteor import api
 
@@ -107,8 +113,10 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
             click.echo(f"{script}: ok ({len(plan.sinks)} output(s))", err=True)
             return
         result = api.run_plan(plan, optimize=not no_optimize, executor=executor, parallelism=parallelism,
-                              memory=memory)
+                              memory=memory, address=address, quiet=quiet)
         if stats:
+            for iteration in getattr(result, "iterations", ()):
+                click.echo(iteration.table() + "\n", err=True)
             click.echo(result.table(), err=True)
             click.echo(f"total {time.perf_counter() - started:.3f} s", err=True)
     except (MeteorError, PackageError) as exc:
@@ -127,14 +135,37 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
 @_debug_option
 def explain(script: str, params: tuple[str, ...], debug: bool, no_optimize: bool = False, fmt: str = "text",
             parallelism: int | None = None) -> None:
-    """Print the Sopremo plan, the PACT program and the physical plan (strategies, DOP, estimates) of SCRIPT."""
+    """Print the Sopremo plan, the PACT program and the physical plan (strategies, DOP, estimates) of SCRIPT.
+
+    SCRIPT may also be a PACT program written in Python, ``module:function`` or ``file.py:function``: a
+    function without arguments returning an ExecutionEnvironment, a PactPlan or a DataSet (docs/pact.md)."""
     from meteor import api
     from meteor.explain import explain as explain_script
 
+    if _is_program_function(script):
+        _explain_program(script, fmt, not no_optimize, parallelism, debug)
+        return
     try:
         plan = api.compile_file(script, _parse_params(params))
         click.echo(explain_script(plan, fmt, optimize=not no_optimize, parallelism=parallelism))
     except (MeteorError, PackageError) as exc:
+        _fail(exc, debug)
+
+
+def _is_program_function(target: str) -> bool:
+    """Whether ``target`` names a PACT program function (``module:function``) rather than a script file."""
+    import os
+
+    head, sep, tail = target.rpartition(":")
+    return bool(sep and head and tail.isidentifier()) and not os.path.exists(target)
+
+
+def _explain_program(target: str, fmt: str, optimize: bool, parallelism: int | None, debug: bool) -> None:
+    from pact_backend.api_explain import ProgramNotFound, explain_plan, load_program
+
+    try:
+        click.echo(explain_plan(load_program(target), fmt, parallelism, optimize))
+    except ProgramNotFound as exc:
         _fail(exc, debug)
 
 

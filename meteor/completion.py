@@ -19,7 +19,7 @@ from meteor.grammar import operators_in_scope
 from meteor.highlight import current_statement, unterminated
 
 STATEMENT_WORDS = ("read", "write", "from", "to", "using", "include", "fn", "pyudf", "parallel", "in", "and",
-                   "or", "not", "if", "as", "true", "false", "null")
+                   "or", "not", "if", "as", "true", "false", "null", "iterate", "times", "until", "unchanged", "empty")
 COMMANDS = {":help": "syntax and properties of an operator", ":explain": "Sopremo plan and PACT program",
             ":packages": "installed packages", ":load": "run a script file", ":limit": "records shown",
             ":quit": "leave the REPL"}

@@ -96,6 +96,9 @@ def explain_text(e: Explanation) -> str:
     if e.rewritten is not None:
         parts += ["", "== Sopremo plan after logical rewrites ==", render_sopremo(e.rewritten)]
     parts += ["", "== PACT program ==", plan_text(e.pact)]
+    from pact_backend.api_explain import step_sections
+
+    parts += step_sections(e.pact)  # the step plans of `iterate` statements
     title = "optimized" if e.optimize else "default strategies, not optimized"
     parts += ["", f"== Physical plan ({title}) ==", physical_text(e.physical)]
     return "\n".join(parts)

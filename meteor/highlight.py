@@ -55,7 +55,16 @@ def is_complete(text: str) -> bool:
     if unterminated(text) in ("string", "block"):
         return False
     significant = [kind for kind, _, _ in scan(text) if kind not in ("space", "comment")]
-    return not significant or significant[-1] == ";"
+    return not significant or (significant[-1] == ";" and _open_braces(text) <= 0)
+
+
+def _open_braces(text: str, end: int | None = None) -> int:
+    """``{`` minus ``}`` in the code of ``text[:end]`` (an ``iterate`` body holds statements of its own)."""
+    depth = 0
+    for kind, lo, hi in scan(text[:end] if end is not None else text):
+        if kind == "code":
+            depth += text.count("{", lo, hi) - text.count("}", lo, hi)
+    return depth
 
 
 def current_statement(text: str) -> str:
@@ -71,9 +80,11 @@ def split_statements(text: str) -> list[str]:
     """The statements of ``text`` (each ending with its ``;``), padded so that lines and columns stay those of
     ``text``: everything before a statement is blanked, newlines kept. Text after the last ``;`` that holds
     more than whitespace and comments is returned as a last statement, with a ``;`` added."""
-    pieces, start = [], 0
+    pieces, start, depth = [], 0, 0
     for kind, lo, hi in scan(text):
-        if kind == ";":
+        if kind == "code":
+            depth += text.count("{", lo, hi) - text.count("}", lo, hi)
+        elif kind == ";" and depth <= 0:  # a `;` inside an iterate body does not end the statement
             pieces.append((start, hi))
             start = hi
     rest = [k for k, lo, hi in scan(text[start:]) if k not in ("space", "comment")]

@@ -159,7 +159,9 @@ class ReplSession:
         fmt = DisplayFormat(lambda record: emit(encode_json(record)), self.limit if limit is None else limit)
         plan = self.display_plan(name, fmt)
         try:
-            InlineExecutor(timing=False).run(plan_pact(plan))
+            from pact_backend.iterations import run_program  # runs the step plans of `iterate` statements too
+
+            run_program(plan_pact(plan), InlineExecutor(timing=False), optimize=False)
         except _Enough:
             pass
         return Shown(fmt.shown, fmt.more)

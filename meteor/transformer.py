@@ -74,6 +74,26 @@ class MeteorTransformer(Transformer):
     def call_stmt(self, meta, call):
         return ast.CallStatement(call, span=self._span(meta))
 
+    def iterate_expr(self, meta, *items):
+        variables = tuple(i for i in items if isinstance(i, ast.IterateVar))
+        options = dict(i for i in items if isinstance(i, tuple))
+        body = tuple(i for i in items if not isinstance(i, (ast.IterateVar, tuple)))
+        return ast.Iterate(variables, body, options.get("times"), options.get("until"),
+                           options.get("until_variable"), span=self._span(meta))
+
+    def iterate_var(self, meta, variable, initial, key=None):
+        return ast.IterateVar(str(variable)[1:], str(initial)[1:], key, span=self._span(meta))
+
+    def iterate_times(self, meta, token):
+        value = ast.Literal(int(str(token))) if token.type == "INT" else ast.Name(str(token))
+        return ("times", value)
+
+    def iterate_unchanged(self, meta):
+        return ("until", "unchanged")
+
+    def iterate_empty(self, meta, variable):
+        return ("until_variable", str(variable)[1:])
+
     # ---- operators ----------------------------------------------------------------------------------------------
 
     def op_call(self, meta, *items):

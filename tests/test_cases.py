@@ -135,15 +135,19 @@ def case_workdir(request, tmp_path, monkeypatch) -> Path:
     return work
 
 
-EXECUTORS = ("inline", "process")  # every case runs on every executor (DESIGN.md, "Tests")
+EXECUTORS = ("inline", "process", "dask")  # every case runs on every executor (DESIGN.md, "Tests")
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
 @pytest.mark.parametrize("case_workdir", CASE_DIRS, ids=[p.name for p in CASE_DIRS], indirect=True)
-def test_case(case_workdir: Path, executor: str) -> None:
-    """Run the case's script on ``executor`` and compare its outputs (or its error) with the expectations."""
+def test_case(case_workdir: Path, executor: str, request) -> None:
+    """Run the case's script on ``executor`` and compare its outputs (or its error) with the expectations;
+    'dask' runs on the session's 2-worker cluster (the ``dask_cluster`` fixture, tests/conftest_dask.py)."""
     from meteor.api import run_file
     from sopremo.errors import MeteorError
+
+    if executor == "dask":
+        request.getfixturevalue("dask_cluster")
 
     case_dir = CASES_DIR / case_workdir.name
     config = load_config(case_dir)
