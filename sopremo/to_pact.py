@@ -14,6 +14,7 @@ from typing import Any
 from pact_backend import contracts as pact
 from sopremo.decompose import PlanError, decompose
 from sopremo.operator import ElementaryOperator, Operator, SopremoPlan
+from sopremo.projection import source_fields
 from sopremo.rewrite import rewrite
 
 
@@ -25,11 +26,14 @@ class PactContext:
     ``parallel N`` hint is copied to its contract by ``to_pact``. ``options``: free-form settings by name
     (``option(name, default)`` reads one), e.g. for packages that need run-wide configuration. ``optimize``:
     apply the logical rewrites of ``sopremo.rewrite`` before decomposing (``--no-optimize`` turns them off).
+    ``source_fields``: the fields each Source's records are read through (``sopremo.projection``), set by
+    ``to_pact`` when optimizing, keyed by ``id(source)``.
     """
 
     dop: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
     optimize: bool = True
+    source_fields: dict[int, Any] = field(default_factory=dict, compare=False)  # sopremo.projection, per Source
 
     def option(self, name: str, default: Any = None) -> Any:
         """The option ``name``, or ``default`` when it is not set."""
@@ -47,7 +51,10 @@ def to_pact(plan: SopremoPlan, ctx: PactContext | None = None) -> pact.PactPlan:
     operator whose contract is not a Sink; errors of ``to_contract`` itself propagate unchanged.
     """
     ctx = ctx if ctx is not None else PactContext()
-    elementary = decompose(rewrite(plan) if ctx.optimize else plan)
+    if ctx.optimize:
+        plan = rewrite(plan)
+        ctx.source_fields = source_fields(plan)  # projection pushdown, read by Source.to_contract
+    elementary = decompose(plan)
     contracts: dict[int, pact.Contract] = {}
     for op in elementary.operators():
         contracts[id(op)] = _contract(op, contracts, ctx)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
+from sopremo.expressions.fused import compile_fold
 from sopremo.expressions.nodes import ArrayIndex, Constant, Expression, InputRef, LambdaParam, Var, input_refs, map_children
 
 from .keys import compile_expr
@@ -35,6 +36,7 @@ class Partial:
 class _Slot:
     aggregation: Any
     element: Callable[[Any], Any] | None
+    source: Expression | None = None  # the element expression over Var(ELEMENT), for the fused fold
 
 
 def _as_variable(expr: Expression) -> Expression:
@@ -52,6 +54,7 @@ class GroupCombiner:
         rewritten = self._rewrite(projection)
         names = tuple(f"__aggregate{i}" for i in range(len(self.slots)))
         self.final = compile_expr(rewritten, 1, names)
+        self.fused = compile_fold([(s.aggregation, s.source) for s in self.slots], ELEMENT, Partial)
 
     @classmethod
     def plan(cls, projection: Expression) -> "GroupCombiner | None":
@@ -75,17 +78,28 @@ class GroupCombiner:
         aggregation, argument = call.function.aggregation, call.args[0]
         if not aggregation.algebraic or aggregation.merge is None:
             raise _NotCombinable()
-        if argument == InputRef(0):
-            element = None
-        else:
+        element = source = None
+        if argument != InputRef(0):
             split = split_aggregation(argument, ELEMENT)
             if split is None or split.base != InputRef(0) or input_refs(split.element):
                 raise _NotCombinable()
-            element = compile_expr(_as_variable(split.element), 0, (ELEMENT,))
-        self.slots.append(_Slot(aggregation, element))
+            source = _as_variable(split.element)
+            element = compile_expr(source, 0, (ELEMENT,))
+        self.slots.append(_Slot(aggregation, element, source if argument != InputRef(0) else None))
         return Var(f"__aggregate{len(self.slots) - 1}")
 
     def _fold(self, group: list[Any]) -> tuple[Any, list[Any]]:
+        """(first record, accumulators) of a partial group: the fused fold, or the generic one when the fused
+        fold fails (it raises the user-facing error with the failing expression)."""
+        if not group:
+            return None, [slot.aggregation.initial() for slot in self.slots]
+        head = group[0]
+        try:
+            return (head.first if type(head) is Partial else head), self.fused(group)
+        except Exception:  # noqa: BLE001 - re-fold slowly: same result or the precise error
+            return self._fold_generic(group)
+
+    def _fold_generic(self, group: list[Any]) -> tuple[Any, list[Any]]:
         first, accumulators = None, [slot.aggregation.initial() for slot in self.slots]
         for index, item in enumerate(group):
             if isinstance(item, Partial):

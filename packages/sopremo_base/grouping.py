@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from pact_backend.contracts import CoGroup, Reduce
+from sopremo.expressions.fused import compile_key
 from sopremo.expressions.nodes import ArrayConstruction, InputRef
 from sopremo.operator import EXPRESSION, ElementaryOperator, PropertyError, PropertySpec
 
 from . import package
 from .combine import GroupCombiner, Partial
-from .keys import compile_expr, constant_key, contract_args, key_function, per_input, to_slot
+from .keys import (compile_expr, constant_key, contract_args, describe_key, kept_group_keys, key_function, per_input,
+                   to_slot)
 
 
 @package.operator
@@ -71,7 +73,9 @@ class Grouping(ElementaryOperator):
             else:
                 yield projection(list(group))
 
-        return Reduce(key=None if key is None else key_function(key), udf=reduce_group,
+        key_of = None if key is None else describe_key(compile_key(key, key_function(key)), key)
+        reduce_group.keeps_keys = kept_group_keys(self.projection, key)  # type: ignore[attr-defined]
+        return Reduce(key=key_of, udf=reduce_group,
                       combiner=combiner.combine if combiner is not None else None, **contract_args(self, inputs))
 
     def _cogroup(self, inputs: list[Any], keys: tuple, projection: Any) -> CoGroup:

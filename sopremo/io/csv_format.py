@@ -11,6 +11,7 @@ Reading (meteor-language.md: ``read csv from 'x' columns ['A','B'] delimiter ','
   and the row's first line; blank lines are skipped.
 - ``delimiter`` and ``quote`` are single characters; Meteor strings have no escapes, so ``'\\t'`` (backslash t)
   means a tab. ``quote false`` turns quoting off.
+Reading (byte-range splits, projection of the read fields) lives in ``sopremo.io.csv_input``.
 Writing: a header row (unless ``header false``), then one row per record: objects by ``columns`` (default: the
 fields of the first record; a later record with another field is an OutputError asking for ``columns``),
 arrays as rows, anything else as one cell. null and missing are empty, booleans ``true``/``false``, arrays and
@@ -20,29 +21,15 @@ objects their JSON text.
 from __future__ import annotations
 
 import csv
-import io
-import re
-from typing import Any, Iterator
+from typing import Any
 
-from sopremo.errors import DataError, OutputError
-from sopremo.io.base import ENCODING, DataFormat, FileInput, FileOutput, RecordWriter, encode_json
-from sopremo.io.files import is_utf8, open_binary
+from sopremo.errors import OutputError
+from sopremo.io.base import ENCODING, DataFormat, FileOutput, RecordWriter, encode_json
+from sopremo.io.csv_input import CsvInput, parse_value
 from sopremo.operator import CONSTANT, PropertyError, PropertySpec
 from sopremo.values import MISSING
 
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _ESCAPES = {"\\t": "\t", "\\n": "\n", "\\r": "\r", "\\\\": "\\", "tab": "\t"}
-
-
-def parse_value(text: str) -> Any:
-    """The JSON value of one CSV field: int, float, null (empty) or the text itself."""
-    if not text:
-        return None
-    if text[0] in "-0123456789":
-        match = _NUMBER.fullmatch(text)
-        if match:
-            return float(text) if match.group(1) or match.group(2) else int(text)
-    return text
 
 
 def _one_char(prop: str, value: Any) -> str:
@@ -109,51 +96,6 @@ class TsvFormat(CsvFormat):
     doc = "tab-separated values"
     properties = tuple(PropertySpec(s.words, s.attr, s.kind, default="\t", doc=s.doc)
                        if s.attr == "delimiter" else s for s in CsvFormat.properties)
-
-
-class CsvInput(FileInput):
-    """Streams one record per CSV row (an object by column names, or an array without names)."""
-
-    def read_file(self, file: str) -> Iterator[Any]:
-        fmt = self.format
-        encoding = "utf-8-sig" if is_utf8(fmt.encoding) else fmt.encoding
-        with io.TextIOWrapper(open_binary(file), encoding=encoding, newline="") as text:
-            reader = csv.reader(text, **fmt.dialect())
-            names = fmt.columns
-            need_header = fmt.reads_header()
-            for line, row in self._rows(reader, file, fmt.encoding):
-                if need_header:
-                    need_header = False
-                    names = names or self._header(row, file, line)
-                    continue
-                values = [parse_value(v) for v in row]
-                if names is None:
-                    yield values
-                elif len(values) != len(names):
-                    raise DataError(f"CSV row has {len(values)} fields, expected {len(names)} "
-                                    f"({', '.join(names)})", path=file, line=line)
-                else:
-                    yield dict(zip(names, values))
-
-    @staticmethod
-    def _rows(reader: Any, file: str, encoding: str) -> Iterator[tuple[int, list[str]]]:
-        start = 1
-        try:
-            for row in reader:
-                if row:
-                    yield start, row
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise DataError(f"malformed CSV: {exc}", path=file, line=start) from None
-        except UnicodeDecodeError as exc:
-            raise DataError(f"cannot decode CSV as {encoding}: {exc.reason}", path=file,
-                            line=start) from None
-
-    @staticmethod
-    def _header(row: list[str], file: str, line: int) -> list[str]:
-        if len(set(row)) != len(row):
-            raise DataError(f"CSV header names a column twice: {row!r}", path=file, line=line)
-        return row
 
 
 class _Collect:

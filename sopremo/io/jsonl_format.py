@@ -2,14 +2,16 @@
 
 Reads line by line with orjson; a local uncompressed file can also be cut into byte ranges
 (``splits(n)`` / ``read_split(part)``) so a parallel executor parses it on every core (DESIGN.md, "split files
-into byte ranges"): a line belongs to the range its first byte lies in.
+into byte ranges"): a line belongs to the range its first byte lies in. ``project(fields)`` decodes only the
+fields a plan reads (``sopremo.io.projected``).
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import os
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import orjson
 
@@ -17,8 +19,9 @@ from sopremo.errors import DataError
 from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
 from sopremo.io.files import compression_suffix, input_files, is_utf8, open_binary, scheme_of
 from sopremo.io.json_format import open_utf8
+from sopremo.io.projected import ChunkDecoder, ChunkFallback
 
-Split = tuple[str, int, int]  # (file, first byte, end byte)
+Split = tuple[str, int, int | None]  # (file, first byte, end byte)
 
 
 def _line_error(file: str, exc: orjson.JSONDecodeError, lineno: int) -> DataError:
@@ -45,12 +48,38 @@ def parse_lines(lines: Any, file: str, first_line: int = 1) -> Iterator[Any]:
 
 
 class JsonLinesInput(FileInput):
-    """Streams one record per line of each file of the path; supports byte-range splits."""
+    """Streams one record per line of each file of the path; supports byte-range splits.
+
+    ``fields`` (set by ``project``): the top-level fields the plan reads; records are then decoded with only
+    those fields (``sopremo.io.projected``). Local uncompressed UTF-8 files are read in chunks of ``CHUNK``
+    bytes, each decoded at once; a chunk the fast path cannot take is decoded line by line.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, fmt: DataFormat, path: str, fields: frozenset[str] | None = None):
+        super().__init__(fmt, path)
+        self.fields = fields
+
+    def project(self, fields: frozenset[str] | None) -> "JsonLinesInput":
+        """A copy that materialises only ``fields`` of every object record (None: whole records)."""
+        return JsonLinesInput(self.format, self.path, fields)
+
+    def describe(self) -> str:
+        """``jsonl file <path>``, plus ``fields [a, b]`` when projected."""
+        text = super().describe()
+        return text if self.fields is None else f"{text} fields [{', '.join(sorted(self.fields))}]"
 
     def read_file(self, file: str) -> Iterator[Any]:
+        if self._splittable(file):
+            return self.read_split((file, 0, None))
+        return self._read_stream(file)
+
+    def _read_stream(self, file: str) -> Iterator[Any]:
+        decoder = ChunkDecoder(self.fields)
         stream = open_utf8(file, self.format.encoding)
         try:
-            yield from parse_lines(stream, file)
+            yield from map(decoder.slow_value, parse_lines(stream, file))
         finally:
             stream.close()
 
@@ -70,30 +99,47 @@ class JsonLinesInput(FileInput):
         return parts
 
     def read_split(self, part: Split) -> Iterator[Any]:
-        """The records of the lines that start inside the byte range ``part`` (hi -1: the whole file)."""
+        """The records of the lines that start inside the byte range ``part`` (hi -1: the whole file, however
+        stored; hi None: to the end of a local file)."""
         file, lo, hi = part
-        if hi < 0:
-            yield from self.read_file(file)
-            return
+        if hi is not None and hi < 0:
+            return self.read_file(file)
+        return itertools.chain.from_iterable(self._chunks(file, lo, hi))  # flattened in C, not per record
+
+    def _chunks(self, file: str, lo: int, hi: int | None) -> Iterator[Iterable[Any]]:
+        """The decoded records of the lines starting in [lo, hi), one list per chunk of about ``CHUNK`` bytes."""
+        decoder = ChunkDecoder(self.fields)
         with open_binary(file) as stream:
+            hi = os.fstat(stream.fileno()).st_size if hi is None else hi
             pos = lo
             if lo > 0:
                 stream.seek(lo - 1)
                 pos = lo - 1 + len(stream.readline())
-            yield from self._read_range(stream, file, pos, hi)
+            while pos < hi:
+                data = stream.read(min(self.CHUNK, hi - pos))
+                if not data:
+                    return
+                if not data.endswith(b"\n"):
+                    data += stream.readline()  # finish the last line (it starts before hi)
+                try:
+                    yield decoder.decode(data)
+                except ChunkFallback:
+                    yield self._slow_chunk(decoder, data, file, pos)  # lazily: records before an error stream out
+                pos += len(data)
 
-    def _read_range(self, stream: Any, file: str, pos: int, hi: int) -> Iterator[Any]:
-        for line in stream:
-            if pos >= hi:
-                return
+    @staticmethod
+    def _slow_chunk(decoder: ChunkDecoder, data: bytes, file: str, pos: int) -> Iterator[Any]:
+        """The values of the lines of ``data`` (starting at byte ``pos``) one by one; DataError with the line."""
+        for line in data.split(b"\n"):
+            text = line[len(codecs.BOM_UTF8):] if pos == 0 and line.startswith(codecs.BOM_UTF8) else line
             try:
-                value = orjson.loads(line)
+                value = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
-                if line.strip():
+                if text.strip():
                     raise _line_error(file, exc, _line_number(file, pos)) from None
             else:
-                yield value
-            pos += len(line)
+                yield decoder.slow_value(value)
+            pos += len(line) + 1
 
 
 def _line_number(file: str, offset: int) -> int:

@@ -87,8 +87,13 @@ class Source(ElementaryOperator):
         return self.data_format.input_format(self.path)
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> contracts.Source:
-        """A PACT Source contract (``inputs`` is empty); size hints from the file or the values."""
+        """A PACT Source contract (``inputs`` is empty); size hints from the file or the values. When the
+        context's ``source_fields`` (``sopremo.projection``) names the fields read of this source, a format
+        that can ``project`` materialises only those."""
         fmt = self.input_format()
+        fields = getattr(ctx, "source_fields", {}).get(id(self))
+        if fields is not None and hasattr(fmt, "project"):
+            fmt = fmt.project(fields)  # only the fields the plan reads (sopremo.projection)
         hints = contracts.Hints(output_bytes=fmt.size_bytes(),
                                 output_records=len(self.values) if self.values is not None else None)
         return contracts.Source(name=self.display_name(), dop=self.dop, hints=hints, input_format=fmt)

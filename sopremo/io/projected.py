@@ -1,0 +1,90 @@
+"""Decoding JSON Lines in chunks, materialising only the top-level fields a plan reads (projection pushdown).
+
+The paper's "compact representation of the referenced fields" (VLDB J. 2014, sec. 7; DESIGN.md, "Records,
+expressions, speed"): when ``sopremo.projection`` proves that a source's records are only ever read through
+some top-level fields, ``ChunkDecoder(fields)`` decodes a chunk of lines with msgspec into a generated Struct
+holding just those fields (unknown fields are skipped without being built) and turns the Structs into dicts
+in one C call. A record lacking a field still lacks it (the Struct's default ``UNSET`` is dropped), and a
+line that is not an object keeps its whole value. Without ``fields`` the chunk is decoded with orjson.
+
+``decode(chunk)`` raises ``ChunkFallback`` whenever the fast path might differ from decoding line by line
+with orjson (malformed or blank lines, values other than objects, integers beyond int64, which orjson turns
+into floats); the caller then decodes that chunk line by line and reports errors with file and line
+(``slow_value`` projects those values the same way). One difference remains, on malformed data only: the
+fields a projected read skips are checked for JSON syntax but not for values orjson rejects (numbers beyond
+the double range, lone surrogate escapes), so such a line fails only when a read field holds the bad value.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Iterable, Union
+
+import msgspec
+import orjson
+
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19  # a run of 19 digits may be an integer orjson reads as a float
+# A scalar read the way orjson reads it: integers within int64 (others would differ: orjson makes floats of
+# integers beyond 64 bits), floats, strings, booleans, null. Containers fail validation and take the Any path.
+_INT64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+_FLAT = Union[_INT64, float, str, bool, None]
+
+
+class ChunkFallback(Exception):
+    """The chunk must be decoded line by line (see the module docstring)."""
+
+
+def _struct_for(fields: Iterable[str], kind: Any) -> type:
+    """A msgspec Struct type with one optional field of type ``kind`` per name (renamed, so any name works)."""
+    names = sorted(fields)
+    return msgspec.defstruct("ProjectedRecord", [(f"f{i}", kind, msgspec.UNSET) for i in range(len(names))],
+                             rename={f"f{i}": name for i, name in enumerate(names)}, gc=False)
+
+
+def _line_count(data: bytes) -> int:
+    return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+
+
+class ChunkDecoder:
+    """Decodes chunks of whole JSON lines (bytes) into records; ``fields`` None keeps whole records.
+
+    In: a chunk of complete lines. Out: the list of their values, each object reduced to ``fields``.
+    Raises ChunkFallback (never a decoding error) when the chunk needs the line-by-line path.
+    """
+
+    def __init__(self, fields: frozenset[str] | None = None):
+        self.fields = fields
+        self._flat = None if fields is None else msgspec.json.Decoder(_struct_for(fields, _FLAT))
+        self._any = None if fields is None else msgspec.json.Decoder(_struct_for(fields, Any))
+
+    def decode(self, data: bytes) -> list[Any]:
+        """The values of the lines of ``data``; raises ChunkFallback."""
+        try:
+            if self.fields is None:
+                loads = orjson.loads
+                return [loads(line) for line in data.split(b"\n") if line]
+            records = self._decode_projected(data)
+        except (orjson.JSONDecodeError, msgspec.MsgspecError):
+            raise ChunkFallback() from None
+        if len(records) != _line_count(data):  # blank lines or several values on a line
+            raise ChunkFallback()
+        return records
+
+    def _decode_projected(self, data: bytes) -> list[Any]:
+        """Scalar fields through the typed decoder; once a read field holds a container (or an integer beyond
+        int64), the ``Any`` decoder, guarded against integers of 19 or more digits."""
+        if self._flat is not None:
+            try:
+                return msgspec.to_builtins(self._flat.decode_lines(data))
+            except msgspec.ValidationError:
+                self._flat = None
+        if data.translate(_DIGITS).find(_LONG_NUMBER) >= 0:
+            raise ChunkFallback()
+        return msgspec.to_builtins(self._any.decode_lines(data))
+
+    def slow_value(self, value: Any) -> Any:
+        """``value`` (decoded by orjson) reduced to ``fields`` when it is an object."""
+        if self.fields is None or type(value) is not dict:
+            return value
+        fields = self.fields
+        return {k: v for k, v in value.items() if k in fields}

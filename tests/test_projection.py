@@ -1,0 +1,115 @@
+"""Projection pushdown: the fields each source is read through, projected decoding that keeps missing fields
+missing, CSV byte-range splits, and identical answers with the projection on (optimizer) and off."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+
+from meteor.api import compile_script, plan_pact
+from pact_backend.executors.inline import InlineExecutor
+from sopremo.errors import DataError
+from sopremo.io import CsvFormat, JsonLinesFormat, Source
+from sopremo.io.projected import ChunkDecoder, ChunkFallback
+from sopremo.projection import source_fields
+from sopremo.rewrite import rewrite
+
+LINES = [{"a": 1, "b": "x", "c": [1, {"d": 2}]}, {"b": None}, {"a": 2.5, "c": {"e": True}, "z": "unused"},
+         [1, 2], 7, {"a": 123456789012345678901234567890}, {}]
+
+
+def _fields_by_path(script: str, tmp_path) -> dict[str, frozenset | None]:
+    plan = rewrite(compile_script(script, path=str(tmp_path / "s.meteor")))
+    found = source_fields(plan)
+    return {op.path.rsplit("/", 1)[-1]: found[id(op)] for op in plan.operators() if isinstance(op, Source)}
+
+
+@pytest.mark.parametrize("script, expected", [
+    ("$r = read from 'r.jsonl'; $f = filter $r where $r.a > 1; $t = transform $f into {x: $f.b};"
+     "write $t to 'o.json';", {"r.jsonl": frozenset({"a", "b"})}),
+    ("$r = read from 'r.jsonl'; $f = filter $r where $r.a > 1; write $f to 'o.json';", {"r.jsonl": None}),
+    ("$r = read from 'r.jsonl'; $g = group $r by $r.k into {k: $r[0].k, s: sum($r[*].v), n: count($r)};"
+     "write $g to 'o.json';", {"r.jsonl": frozenset({"k", "v"})}),
+    ("$r = read from 'r.jsonl'; $g = group $r by $r.k into {k: $r[0].k, all: $r};"
+     "write $g to 'o.json';", {"r.jsonl": None}),
+    ("$r = read from 'r.jsonl'; $s = read from 's.jsonl';"
+     "$j = join $r, $s where $r.k == $s.k into {x: $r.x, y: $s.y}; write $j to 'o.json';",
+     {"r.jsonl": frozenset({"k", "x"}), "s.jsonl": frozenset({"k", "y"})}),
+    ("$r = read from 'r.jsonl'; $s = read from 's.jsonl';"
+     "$j = join $r, $s where $r.k == $s.k into {$r.*, y: $s.y}; write $j to 'o.json';",
+     {"r.jsonl": None, "s.jsonl": frozenset({"k", "y"})}),
+])
+def test_source_fields_follow_every_reader(tmp_path, script, expected):
+    assert _fields_by_path(script, tmp_path) == expected
+
+
+def test_projected_chunks_keep_missing_fields_missing():
+    data = b"".join(orjson.dumps(r) + b"\n" for r in LINES[:3])
+    assert ChunkDecoder(frozenset({"a", "c"})).decode(data) == [
+        {"a": 1, "c": [1, {"d": 2}]}, {}, {"a": 2.5, "c": {"e": True}}]
+    assert ChunkDecoder().decode(data) == LINES[:3]
+
+
+@pytest.mark.parametrize("line", [b"[1, 2]\n", b"\n", b'{"a": 123456789012345678901234567890}\n', b'{"a": 1} 2\n'])
+def test_chunks_the_fast_path_might_misread_fall_back(line):
+    with pytest.raises(ChunkFallback):
+        ChunkDecoder(frozenset({"a"})).decode(b'{"a": 1}\n' + line)
+
+
+@pytest.mark.parametrize("chunk", [8, 1 << 20])
+def test_projected_jsonl_reads_equal_projected_full_reads(tmp_path, monkeypatch, chunk):
+    path = tmp_path / "r.jsonl"
+    lines = [json.dumps(r).encode() for r in LINES]
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n\n")
+    fmt = JsonLinesFormat().input_format(str(path))
+    monkeypatch.setattr(type(fmt), "CHUNK", chunk)
+    full = list(fmt.read())
+    assert full == [orjson.loads(line) for line in lines]  # orjson reads the long integer as a float
+    projected = fmt.project(frozenset({"a", "z"}))
+    expected = [{k: v for k, v in r.items() if k in ("a", "z")} if isinstance(r, dict) else r for r in full]
+    assert list(projected.read()) == expected
+    assert [r for part in projected.splits(3) for r in projected.read_split(part)] == expected
+    path.write_bytes(b'{"a": 1}\n' * 20 + b'{"a": \n')
+    with pytest.raises(DataError) as info:
+        list(projected.read())
+    assert info.value.line == 21
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("k,v,w\n" + "".join(f"{i},{i * 2},t{i}\n" for i in range(300)), 5),       # no quotes: split
+    ('k,v,w\n1,"two\nlines",x\n' + "".join(f"{i},{i},y\n" for i in range(300)), 1),  # quoted newline: one split
+])
+def test_csv_splits_cover_every_row_once(tmp_path, text, parts):
+    (tmp_path / "c.csv").write_text(text)
+    fmt = CsvFormat().input_format(str(tmp_path / "c.csv"))
+    whole = list(fmt.read())
+    splits = fmt.splits(5)
+    assert len(splits) == parts
+    assert [r for part in splits for r in fmt.read_split(part)] == whole
+    projected = fmt.project(frozenset({"v"}))
+    assert [r for part in splits for r in projected.read_split(part)] == [{"v": r["v"]} for r in whole]
+
+
+def test_csv_split_errors_name_the_file_line(tmp_path):
+    (tmp_path / "c.csv").write_text("k,v\n" + "1,2\n" * 200 + "1,2,3\n" + "1,2\n" * 50)
+    fmt = CsvFormat().input_format(str(tmp_path / "c.csv"))
+    with pytest.raises(DataError) as info:
+        [r for part in fmt.splits(4) for r in fmt.read_split(part)]
+    assert info.value.line == 202
+
+
+def test_projection_gives_the_same_answer_as_whole_records(tmp_path, monkeypatch):
+    rows = [{"k": i % 4, "v": i, "pad": "x" * i, **({"w": i} if i % 3 else {})} for i in range(60)]
+    (tmp_path / "r.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+    monkeypatch.chdir(tmp_path)
+    script = ("$r = read from 'r.jsonl'; $f = filter $r where $r.v > 3;"
+              "$g = group $f by $f.k into {k: $f[0].k, s: sum($f[*].v), w: count($f[*].w), m: max($f[*].w)};"
+              "$s = sort $g on $g.k; write $s to 'o.json';")
+    answers = []
+    for optimize in (True, False):
+        plan = compile_script(script, path=str(tmp_path / "s.meteor"))
+        InlineExecutor().run(plan_pact(plan, optimize=optimize))
+        answers.append(orjson.loads((tmp_path / "o.json").read_bytes()))
+    assert answers[0] == answers[1] and len(answers[0]) == 4
