@@ -2,7 +2,7 @@
 
 Usage: ``python scripts/bench.py [--data /tmp/meteor-bench] [--sf 0.1 1] [--queries q1 q3 q15]
 [--tools meteor duckdb polars orjson] [--repeat 3] [--memory 256MB] [--parallelism N] [--check-spill]
-[--markdown out.md]``. Missing tables are generated once into ``<data>/sf<SF>/tpch`` (scripts/make_tpch.py).
+[--markdown out.md] [--ie CORPUS] [--cleansing N]``. Missing tables are generated once into ``<data>/sf<SF>/tpch`` (scripts/make_tpch.py).
 Every measurement is a fresh process; repetitions go round-robin over the tools, so load from other programs
 hits every tool alike. Per run: wall seconds, CPU seconds (user + sys of the child and its reaped workers,
 from ``os.wait4``), the peak RSS of the largest process (its VmHWM) and the peak of the summed RSS of the
@@ -220,6 +220,14 @@ def check_spill(args: argparse.Namespace) -> str:
     return "\n".join(lines) + f"\n\nQ3 with --memory {budgets} gives the same answer as without: {verdict}\n"
 
 
+def package_bench(script: str, *arguments: str) -> str:
+    """Run one of the package benchmarks (scripts/bench_ie.py, scripts/bench_cleansing.py) in a fresh process
+    and return its report as a Markdown section; raises CalledProcessError when it fails."""
+    done = subprocess.run([PYTHON, str(ROOT / "scripts" / script), *arguments], check=True,
+                          capture_output=True, text=True)
+    return f"### {script} {' '.join(arguments)}\n\n```\n{done.stdout.strip()}\n```\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point: run, print the Markdown tables (and write them to ``--markdown``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -233,10 +241,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-spill", action="store_true", help="also run the Q3 spill check")
     parser.add_argument("--spill-memory", nargs="+", default=["256MB"], help="budgets of the spill check")
     parser.add_argument("--markdown", help="also write the tables to this file")
+    parser.add_argument("--ie", metavar="CORPUS", help="also measure the ie package on this JSON Lines corpus "
+                        "(articles/s per operator, scripts/bench_ie.py)")
+    parser.add_argument("--cleansing", metavar="N", type=int, help="also time detect duplicates on N generated "
+                        "persons (sorted neighbourhood, blocking; scripts/bench_cleansing.py)")
     args = parser.parse_args(argv)
     text = report(run_all(args), args) if args.repeat > 0 else ""
     if args.check_spill:
         text += "\n" + check_spill(args)
+    if args.ie:
+        text += "\n" + package_bench("bench_ie.py", args.ie, "--repeat", str(max(args.repeat, 1)))
+    if args.cleansing:
+        text += "\n" + package_bench("bench_cleansing.py", str(args.cleansing))
     print(text)
     if args.markdown:
         Path(args.markdown).write_text(text)
