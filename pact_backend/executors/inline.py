@@ -19,34 +19,16 @@ from pact_backend.progress import NoProgress
 from pact_backend.runtime.checks import check_plan, consumer_counts
 from pact_backend.runtime.grouping import cogroups, reduce_groups
 from pact_backend.runtime.join import choose_build_side, hash_join, nested_loop_cross
-from pact_backend.runtime.stats import ContractStats, RunStats
+from pact_backend.runtime.stats import ContractStats, Meter, RunStats, metered
 
 
-class _Meter:
-    """Records passed and seconds spent (inclusive of upstream work) on one stream."""
-
-    __slots__ = ("records", "seconds")
-
-    def __init__(self) -> None:
-        self.records = 0
-        self.seconds = 0.0
+def _timed(source: Callable[[], Iterable[Any]], meter: Meter) -> Iterator[Any]:
+    """Yield the records of ``source()`` (called lazily, so its setup time counts too) into ``meter``."""
+    return metered(_lazy(source), meter)
 
 
-def _timed(source: Callable[[], Iterable[Any]], meter: _Meter) -> Iterator[Any]:
-    """Yield the records of ``source()`` (called lazily), counting them and timing each pull into ``meter``."""
-    clock = perf_counter
-    count, spent = 0, 0.0
-    start = clock()
-    try:
-        for record in source():
-            spent += clock() - start
-            count += 1
-            yield record
-            start = clock()
-        spent += clock() - start
-    finally:
-        meter.records += count
-        meter.seconds += spent
+def _lazy(source: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    yield from source()
 
 
 REPORT_EVERY = 4096  # records between two progress updates of a contract
@@ -69,7 +51,7 @@ def _reported(stream: Iterator[Any], progress: Any, contract: pact.Contract) -> 
         progress.end(key)
 
 
-def _counted(source: Callable[[], Iterable[Any]], meter: _Meter) -> Iterator[Any]:
+def _counted(source: Callable[[], Iterable[Any]], meter: Meter) -> Iterator[Any]:
     """Yield the records of ``source()`` (called lazily), counting them into ``meter``."""
     count = 0
     try:
@@ -120,8 +102,8 @@ class _Run:
         self.order = check_plan(plan)
         self.consumers = consumer_counts(self.order)
         self.combine_threshold = combine_threshold
-        self.out_meters = {c.id: _Meter() for c in self.order}
-        self.in_meters: dict[int, list[_Meter]] = {c.id: [] for c in self.order}
+        self.out_meters = {c.id: Meter() for c in self.order}
+        self.in_meters: dict[int, list[Meter]] = {c.id: [] for c in self.order}
         self.shared: dict[int, list[Any]] = {}
         self.unread: dict[int, int] = {}
         self.generators: list[Iterator[Any]] = []
@@ -181,7 +163,7 @@ class _Run:
     def _edge(self, consumer: pact.Contract, source: pact.Contract) -> Iterator[Any]:
         """The records of ``source`` as read by ``consumer`` (a shared source is read from its list)."""
         if self.consumers[source.id] > 1:
-            meter = _Meter()
+            meter = Meter()
             stream = self.meter(lambda: self._shared_records(source), meter)
             self.generators.append(stream)
         else:

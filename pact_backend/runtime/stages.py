@@ -24,6 +24,7 @@ from pact_backend.runtime.partition import canonical_bytes, partitioner
 from pact_backend.runtime.ranges import RangeRouter
 from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
 from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
+from pact_backend.runtime.stats import Meter, metered
 
 
 @dataclass
@@ -91,29 +92,6 @@ class TaskResult:
     spill_bytes: int = 0
 
 
-class _Meter:
-    __slots__ = ("records", "seconds")
-
-    def __init__(self) -> None:
-        self.records, self.seconds = 0, 0.0
-
-
-def _metered(stream: Iterable[Any], meter: _Meter) -> Iterator[Any]:
-    """Yield ``stream``'s records, counting them and timing every pull (inclusive of upstream work)."""
-    clock, count, spent = perf_counter, 0, 0.0
-    start = clock()
-    try:
-        for record in stream:
-            spent += clock() - start
-            count += 1
-            yield record
-            start = clock()
-        spent += clock() - start
-    finally:
-        meter.records += count
-        meter.seconds += spent
-
-
 def prepare(task: TaskInput) -> None:
     """Make the worker see what the caller sees: its working directory and module search path."""
     if os.getcwd() != task.cwd:
@@ -126,13 +104,13 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     """Run partition ``task.part`` of the stage ``spec``; raises whatever a UDF or format raises."""
     prepare(task)
     spill = SpillDir(task.run_dir, prefix=f"s{spec.stage}p{task.part}")
-    meters = {spec.head_id: _Meter()}
+    meters = {spec.head_id: Meter()}
     try:
         inputs = [read_records(segments) for segments in task.inputs]
-        stream: Iterable[Any] = _metered(_HEADS[spec.kind](spec.head, inputs, task, spill), meters[spec.head_id])
+        stream: Iterable[Any] = metered(_HEADS[spec.kind](spec.head, inputs, task, spill), meters[spec.head_id])
         for contract_id, udf in spec.chain:
-            meters[contract_id] = _Meter()
-            stream = _metered(udf(stream), meters[contract_id])
+            meters[contract_id] = Meter()
+            stream = metered(udf(stream), meters[contract_id])
         outputs, combining = _write_outputs(spec, task, stream)
     finally:
         spill.cleanup()

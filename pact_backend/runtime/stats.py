@@ -3,6 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any, Iterable, Iterator
+
+
+class Meter:
+    """Records passed and seconds spent (inclusive of upstream work) on one stream of a driver chain."""
+
+    __slots__ = ("records", "seconds")
+
+    def __init__(self) -> None:
+        self.records, self.seconds = 0, 0.0
+
+
+def metered(stream: Iterable[Any], meter: Meter) -> Iterator[Any]:
+    """Yield ``stream``'s records, counting them and timing every pull into ``meter`` (seconds, inclusive of
+    upstream work; a consumer subtracts its inputs' time to get its own)."""
+    clock, count, spent = perf_counter, 0, 0.0
+    start = clock()
+    try:
+        for record in stream:
+            spent += clock() - start
+            count += 1
+            yield record
+            start = clock()
+        spent += clock() - start
+    finally:
+        meter.records += count
+        meter.seconds += spent
 
 
 @dataclass

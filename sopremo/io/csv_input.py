@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from sopremo.errors import DataError
 from sopremo.io.base import FileInput
-from sopremo.io.files import compression_suffix, input_files, is_utf8, open_binary, scheme_of
+from sopremo.io.files import compression_suffix, input_files, is_utf8, newlines_before, open_binary, scheme_of
 
 Split = tuple[str, int, int]  # (file, first byte, end byte); end -1: the whole file
 
@@ -89,21 +89,8 @@ class _LineNumbers:
 
     def __call__(self, local: int) -> int:
         if self.before is None:
-            self.before = _count_lines(self.file, self.offset)
+            self.before = newlines_before(self.file, self.offset)
         return self.before + local
-
-
-def _count_lines(file: str, offset: int) -> int:
-    """Number of line breaks in the first ``offset`` bytes of ``file``."""
-    count, done = 0, 0
-    with open(file, "rb") as stream:
-        while done < offset:
-            chunk = stream.read(min(1 << 20, offset - done))
-            if not chunk:
-                break
-            count += chunk.count(b"\n")
-            done += len(chunk)
-    return count
 
 
 class CsvInput(FileInput):

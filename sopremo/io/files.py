@@ -96,3 +96,16 @@ def total_size(path: str) -> int | None:
 def is_utf8(encoding: str) -> bool:
     """Whether ``encoding`` names UTF-8 (so orjson can parse the raw bytes)."""
     return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+def newlines_before(file: str, offset: int) -> int:
+    """Number of line breaks in the first ``offset`` bytes of ``file`` (for line numbers of byte ranges)."""
+    count, done = 0, 0
+    with open(file, "rb") as stream:
+        while done < offset:
+            chunk = stream.read(min(1 << 20, offset - done))
+            if not chunk:
+                break
+            count += chunk.count(b"\n")
+            done += len(chunk)
+    return count

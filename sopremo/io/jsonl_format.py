@@ -17,7 +17,7 @@ import orjson
 
 from sopremo.errors import DataError
 from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
-from sopremo.io.files import compression_suffix, input_files, is_utf8, open_binary, scheme_of
+from sopremo.io.files import compression_suffix, input_files, is_utf8, newlines_before, open_binary, scheme_of
 from sopremo.io.json_format import open_utf8
 from sopremo.io.projected import ChunkDecoder, ChunkFallback
 
@@ -136,23 +136,10 @@ class JsonLinesInput(FileInput):
                 value = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
                 if text.strip():
-                    raise _line_error(file, exc, _line_number(file, pos)) from None
+                    raise _line_error(file, exc, 1 + newlines_before(file, pos)) from None
             else:
                 yield decoder.slow_value(value)
             pos += len(line) + 1
-
-
-def _line_number(file: str, offset: int) -> int:
-    """1-based line number of the byte ``offset`` of ``file`` (counts newlines; used only for errors)."""
-    count, done = 1, 0
-    with open(file, "rb") as stream:
-        while done < offset:
-            chunk = stream.read(min(1 << 20, offset - done))
-            if not chunk:
-                break
-            count += chunk.count(b"\n")
-            done += len(chunk)
-    return count
 
 
 class JsonLinesWriter(RecordWriter):
