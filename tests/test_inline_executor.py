@@ -104,21 +104,34 @@ def test_map_may_emit_zero_or_many_records():
     assert run(flat) == [2, 3, 3]
 
 
-def test_map_chain_streams_record_by_record():
-    src = source(range(100))
+def streamed(executor, n=100):
+    """(record, records the source had handed out when it reached the sink) for a Source -> Map -> Map chain."""
+    src = source(range(n))
     seen = []
     out = MemoryOutput(on_write=lambda r: seen.append((r, src.input_format.reads)))
     chain = mapping(lambda x: x * 2, mapping(lambda x: x + 1, src, "m1"), "m2")
-    InlineExecutor().run(pact.PactPlan([pact.Sink("sink", [chain], output_format=out)]))
+    executor.run(pact.PactPlan([pact.Sink("sink", [chain], output_format=out)]))
+    return seen
+
+
+def test_map_chain_streams_record_by_record_with_block_1():
     # when record i reaches the sink, the source has handed out exactly i + 1 records
-    assert seen == [((i + 1) * 2, i + 1) for i in range(100)]
+    assert streamed(InlineExecutor(block=1)) == [((i + 1) * 2, i + 1) for i in range(100)]
+
+
+def test_map_chain_streams_in_bounded_blocks_by_default():
+    seen = streamed(InlineExecutor(block=8), 100)
+    assert [r for r, _ in seen] == [(i + 1) * 2 for i in range(100)]
+    # each timed contract pulls at most 8 records ahead: the source is never more than 3 * 8 records ahead
+    assert all(i + 1 <= reads <= i + 1 + 3 * 8 for i, (_, reads) in enumerate(seen))
+    assert seen[0][1] < 100
 
 
 def test_map_chain_over_unbounded_source_stops_when_map_stops():
     src = pact.Source("naturals", input_format=MemoryInput(factory=itertools.count))
     first = pact.Map("first5", [mapping(lambda x: x * x, src)], udf=lambda rs: itertools.islice(rs, 5))
     assert run(first) == [0, 1, 4, 9, 16]
-    assert src.input_format.reads <= 6
+    assert src.input_format.reads <= 16  # timed contracts pull blocks of 1, 2, 4, ... records
 
 
 
@@ -442,3 +455,14 @@ def test_plan_text_prints_shared_contracts_once():
     assert any("Reduce groups key=fn" in line for line in lines)
     stats = InlineExecutor().run(plan)
     assert "[in=5 out=2" in plan_text(plan, stats)
+
+
+def test_block_metering_counts_exactly_when_the_consumer_stops_early():
+    src = pact.Source("naturals", input_format=MemoryInput(factory=itertools.count))
+    squares = mapping(lambda x: x * x, src, "squares")
+    first = pact.Map("first5", [squares], udf=lambda rs: itertools.islice(rs, 5))
+    out = MemoryOutput()
+    stats = InlineExecutor().run(pact.PactPlan([pact.Sink("sink", [first], output_format=out)]))
+    assert (stats.get("first5").records_in, stats.get("first5").records_out) == (5, 5)
+    assert stats.get("squares").records_out == 5
+    assert stats.get("squares").records_in == stats.get("naturals").records_out >= 5

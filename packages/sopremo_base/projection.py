@@ -30,7 +30,6 @@ class Projection(ElementaryOperator):
         projection = compile_expr(self.projection, 1)
 
         def project(records: Iterator[Any]) -> Iterable[Any]:
-            for record in records:
-                yield projection(record)
+            return map(projection, records)
 
         return Map(udf=project, **contract_args(self, inputs))

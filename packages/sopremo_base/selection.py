@@ -6,10 +6,9 @@ from typing import Any, Iterable, Iterator
 
 from pact_backend.contracts import Map
 from sopremo.operator import EXPRESSION, ElementaryOperator, PropertySpec
-from sopremo.values import truthy
 
 from . import package
-from .keys import compile_expr, contract_args
+from .keys import contract_args
 
 
 @package.operator
@@ -29,11 +28,10 @@ class Selection(ElementaryOperator):
     )
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
-        condition = compile_expr(self.condition, 1)
+        from sopremo.expressions.compiler import compile_predicate
+        condition = compile_predicate(self.condition, 1)  # returns a bool: the C-level ``filter`` applies it
 
         def select(records: Iterator[Any]) -> Iterable[Any]:
-            for record in records:
-                if truthy(condition(record)):
-                    yield record
+            return filter(condition, records)
 
         return Map(udf=select, **contract_args(self, inputs))

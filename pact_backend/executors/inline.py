@@ -1,9 +1,10 @@
 """The inline executor: runs a PACT program in this process, streaming records through chained generators.
 
 Source -> Map -> ... -> Sink chains stay generators end to end (the chaining of sec. 7.3 of VLDB J. 2014,
-in one process): no stage materialises more than its local strategy needs. Reduce and CoGroup hash-group
-their inputs, Match builds a hash table on one side and streams the other, Cross materialises its second
-input. A contract read by several consumers is computed once and kept as a list until its last consumer has
+in one process): no stage materialises more than its local strategy needs (plus the block of at most 256
+records a timed contract pulls at once, see ``pact_backend.runtime.stats.metered``). Reduce and CoGroup
+hash-group their inputs, Match builds a hash table on one side and streams the other, Cross materialises its
+second input. A contract read by several consumers is computed once and kept as a list until its last consumer has
 read it. Sinks commit only after every sink has written all its records; any failure aborts them all.
 With a progress reporter (``pact_backend.progress``), every contract shows a line of records emitted so far.
 """
@@ -19,16 +20,16 @@ from pact_backend.progress import NoProgress
 from pact_backend.runtime.checks import check_plan, consumer_counts
 from pact_backend.runtime.grouping import cogroups, reduce_groups
 from pact_backend.runtime.join import choose_build_side, hash_join, nested_loop_cross
-from pact_backend.runtime.stats import ContractStats, Meter, RunStats, metered
+from pact_backend.runtime.stats import BLOCK, ContractStats, Meter, RunStats, metered_blocks
 
 
-def _timed(source: Callable[[], Iterable[Any]], meter: Meter) -> Iterator[Any]:
-    """Yield the records of ``source()`` (called lazily, so its setup time counts too) into ``meter``."""
-    return metered(_lazy(source), meter)
-
-
-def _lazy(source: Callable[[], Iterable[Any]]) -> Iterator[Any]:
-    yield from source()
+def _timed(source: Callable[[], Iterable[Any]], meter: Meter, block: int = BLOCK
+           ) -> tuple[Iterator[Any], Iterator[Any]]:
+    """(records, closer): the records of ``source()`` (called lazily, so its setup time counts too), counted
+    and timed into ``meter`` per ``block`` records (``pact_backend.runtime.stats.metered_blocks``); closing
+    ``closer`` settles the meter."""
+    blocks = metered_blocks(source, meter, block)
+    return itertools.chain.from_iterable(blocks), blocks
 
 
 REPORT_EVERY = 4096  # records between two progress updates of a contract
@@ -51,8 +52,14 @@ def _reported(stream: Iterator[Any], progress: Any, contract: pact.Contract) -> 
         progress.end(key)
 
 
-def _counted(source: Callable[[], Iterable[Any]], meter: Meter) -> Iterator[Any]:
-    """Yield the records of ``source()`` (called lazily), counting them into ``meter``."""
+def _counted(source: Callable[[], Iterable[Any]], meter: Meter, block: int = BLOCK
+             ) -> tuple[Iterator[Any], Iterator[Any]]:
+    """(records, closer) like ``_timed``, counting the records of ``source()`` into ``meter`` untimed."""
+    stream = _counting(source, meter)
+    return stream, stream
+
+
+def _counting(source: Callable[[], Iterable[Any]], meter: Meter) -> Iterator[Any]:
     count = 0
     try:
         for record in source():
@@ -65,7 +72,9 @@ def _counted(source: Callable[[], Iterable[Any]], meter: Meter) -> Iterator[Any]
 class InlineExecutor:
     """Runs a ``PactPlan`` in the calling process; ``run(plan) -> RunStats``.
 
-    ``timing``: measure seconds per contract (two clock reads per record and contract, about 0.2 us); when
+    ``timing``: measure seconds per contract (two clock reads per ``block`` records and contract: a timed
+    contract pulls its records ``block`` at a time, so it runs up to ``block - 1`` records ahead of its
+    consumer; ``block=1`` streams strictly record by record at two clock reads per record); when
     False only records are counted and per-contract seconds stay 0 (the total is always measured).
     ``combine_threshold``: a Reduce with a combiner (and no group order) combines a group each time it
     reaches this many records, bounding memory for algebraic aggregations. Hints picked up: a Match builds
@@ -75,16 +84,20 @@ class InlineExecutor:
     programs; exceptions of UDFs and formats propagate unchanged after every opened sink writer was aborted.
     """
 
-    def __init__(self, timing: bool = True, combine_threshold: int = 1024, progress: Any = None):
+    def __init__(self, timing: bool = True, combine_threshold: int = 1024, progress: Any = None,
+                 block: int = BLOCK):
         if combine_threshold < 1:
             raise ValueError(f"combine_threshold must be at least 1, got {combine_threshold}")
+        if block < 1:
+            raise ValueError(f"block must be at least 1, got {block}")
+        self.block = block
         self.timing = timing
         self.combine_threshold = combine_threshold
         self.progress = progress if progress is not None else NoProgress()
 
     def run(self, plan: pact.PactPlan) -> RunStats:
         """Execute ``plan``: every sink writes and commits; returns per-contract statistics."""
-        run = _Run(plan, self.timing, self.combine_threshold)
+        run = _Run(plan, self.timing, self.combine_threshold, self.block)
         run.progress = self.progress
         try:
             return run.execute()
@@ -95,10 +108,10 @@ class InlineExecutor:
 class _Run:
     """The state of one execution: meters, shared (materialised) results, open generators and writers."""
 
-    def __init__(self, plan: pact.PactPlan, timing: bool, combine_threshold: int):
+    def __init__(self, plan: pact.PactPlan, timing: bool, combine_threshold: int, block: int = BLOCK):
         self.plan = plan
         self.timing = timing
-        self.meter = _timed if timing else _counted
+        self.meter, self.block = (_timed if timing else _counted), block
         self.order = check_plan(plan)
         self.consumers = consumer_counts(self.order)
         self.combine_threshold = combine_threshold
@@ -164,8 +177,8 @@ class _Run:
         """The records of ``source`` as read by ``consumer`` (a shared source is read from its list)."""
         if self.consumers[source.id] > 1:
             meter = Meter()
-            stream = self.meter(lambda: self._shared_records(source), meter)
-            self.generators.append(stream)
+            stream, closer = self.meter(lambda: self._shared_records(source), meter, self.block)
+            self.generators.append(closer)
         else:
             meter = self.out_meters[source.id]
             stream = self._open(source)
@@ -175,8 +188,9 @@ class _Run:
     def _open(self, contract: pact.Contract) -> Iterator[Any]:
         inputs = [self._edge(contract, source) for source in contract.inputs]
         driver = _DRIVERS[_kind(contract)]
-        stream = self.meter(lambda: driver(self, contract, inputs), self.out_meters[contract.id])
-        self.generators.append(stream)
+        stream, closer = self.meter(lambda: driver(self, contract, inputs), self.out_meters[contract.id],
+                                    self.block)
+        self.generators.append(closer)
         if self.progress.active:
             stream = _reported(stream, self.progress, contract)
             self.generators.append(stream)
@@ -214,12 +228,12 @@ def _abort_quietly(writer: Any) -> None:
 
 # -- drivers: one generator function per contract kind (the local strategies) ----------------------------------
 
-def _source(run: _Run, c: pact.Source, inputs: list[Iterator[Any]]) -> Iterator[Any]:
-    yield from c.input_format.read()
+def _source(run: _Run, c: pact.Source, inputs: list[Iterator[Any]]) -> Iterable[Any]:
+    return c.input_format.read()  # drivers are called lazily, at the first pull: no extra generator layer
 
 
-def _map(run: _Run, c: pact.Map, inputs: list[Iterator[Any]]) -> Iterator[Any]:
-    yield from c.udf(inputs[0])
+def _map(run: _Run, c: pact.Map, inputs: list[Iterator[Any]]) -> Iterable[Any]:
+    return c.udf(inputs[0])
 
 
 def _reduce(run: _Run, c: pact.Reduce, inputs: list[Iterator[Any]]) -> Iterator[Any]:

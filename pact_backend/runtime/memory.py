@@ -59,26 +59,37 @@ def task_budget(total: int, concurrent: int) -> int:
 
 class SizeEstimator:
     """Estimated in-memory bytes of records: ``charge(record) -> bytes`` measures every ``sample``-th record
-    (pickled size times ``overhead``, Python objects being larger than their pickles) and returns the running
-    average for the others. Unpicklable records count as ``fallback`` bytes."""
+    (records 1, 1 + sample, 1 + 2 * sample, ...: pickled size times ``overhead``, Python objects being larger
+    than their pickles) and returns the running average for the others. Unpicklable records count as
+    ``fallback`` bytes."""
 
     def __init__(self, sample: int = 64, overhead: float = 3.0, fallback: int = 256):
         self.sample = sample
         self.overhead = overhead
         self.fallback = fallback
-        self.seen = 0
+        self.countdown = 1  # records until the next measured one (the first record is measured)
         self.measured = 0
         self.total = 0.0
         self.average = float(fallback)
 
     def charge(self, record: Any) -> float:
-        self.seen += 1
-        if self.seen % self.sample == 1 or self.sample == 1:
-            try:
-                size = len(pickle.dumps(record, protocol=5)) * self.overhead
-            except Exception:  # noqa: BLE001 - an estimate only; the record itself is never lost
-                size = float(self.fallback)
-            self.measured += 1
-            self.total += size
-            self.average = self.total / self.measured
+        """Bytes to charge for ``record``: measures it if it is a sampled one, else the running average."""
+        self.countdown -= 1
+        if not self.countdown:
+            self.countdown = self.sample
+            return self.measure(record)
+        return self.average
+
+    def measure(self, record: Any) -> float:
+        """Measure ``record`` (pickled size times ``overhead``) into the running average; returns the new
+        average in bytes. Does not touch ``countdown``: loops that inline ``charge`` (a method call per record
+        is measurable) count ``countdown`` down themselves, call ``measure`` when it reaches 0 (then reset it to
+        ``sample``), charge ``average`` for the other records and store ``countdown`` back."""
+        try:
+            size = len(pickle.dumps(record, protocol=5)) * self.overhead
+        except Exception:  # noqa: BLE001 - an estimate only; the record itself is never lost
+            size = float(self.fallback)
+        self.measured += 1
+        self.total += size
+        self.average = self.total / self.measured
         return self.average

@@ -24,7 +24,7 @@ from pact_backend.runtime.partition import canonical_bytes, partitioner
 from pact_backend.runtime.ranges import RangeRouter
 from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
 from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
-from pact_backend.runtime.stats import Meter, metered
+from pact_backend.runtime.stats import Meter, metered, metered_call
 
 
 @dataclass
@@ -107,7 +107,8 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     meters = {spec.head_id: Meter()}
     try:
         inputs = [read_records(segments) for segments in task.inputs]
-        stream: Iterable[Any] = metered(_HEADS[spec.kind](spec.head, inputs, task, spill), meters[spec.head_id])
+        head = _HEADS[spec.kind]
+        stream: Iterable[Any] = metered_call(lambda: head(spec.head, inputs, task, spill), meters[spec.head_id])
         for contract_id, udf in spec.chain:
             meters[contract_id] = Meter()
             stream = metered(udf(stream), meters[contract_id])
@@ -161,15 +162,17 @@ class _Combining:
         self.threshold, self.budget = task.combine_threshold, task.budget
         self.table: dict[Any, list[Any]] = {}
         self.limits: dict[Any, int] = {}
-        self.used, self.charge = 0.0, SizeEstimator().charge
+        self.used, self.estimator = 0.0, SizeEstimator()
 
     def write(self, record: Any) -> None:
         self.write_all((record,))
 
     def write_all(self, records: Iterable[Any]) -> None:
-        key, combiner, threshold, budget, charge = self.key, self.combiner, self.threshold, self.budget, self.charge
+        key, combiner, threshold, budget = self.key, self.combiner, self.threshold, self.budget
         table, limits, used = self.table, self.limits, self.used
-        get = table.get
+        get, estimator = table.get, self.estimator
+        # SizeEstimator.charge inlined (a method call per record is measurable)
+        sample, size, countdown = estimator.sample, estimator.average, estimator.countdown
         for record in records:
             k = None if key is None else key(record)
             group = get(k)
@@ -182,12 +185,16 @@ class _Combining:
                     group[:] = list(combiner(k, group))
                     self.seconds += perf_counter() - start
                     limits[k] = max(threshold, 2 * len(group))
-            used += charge(record)
+            countdown -= 1
+            if not countdown:
+                countdown = sample
+                size = estimator.measure(record)
+            used += size
             if used > budget:
                 self.flush()
                 table, limits, used = self.table, self.limits, 0.0
                 get = table.get
-        self.used = used
+        self.used, estimator.countdown = used, countdown
 
     def flush(self) -> None:
         table, self.table, self.limits, self.used = self.table, {}, {}, 0.0
@@ -200,13 +207,13 @@ class _Combining:
 
 # -- head drivers: the local strategies of the stage's first contract -------------------------------------------
 
-def _source(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
+def _source(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
     fmt = head["input_format"]
     if task.splits is None:
-        yield from fmt.read()
-        return
-    for part in task.splits:
-        yield from fmt.read_split(part)
+        return fmt.read()
+    if len(task.splits) == 1:
+        return fmt.read_split(task.splits[0])  # no extra generator layer for the usual single split
+    return itertools.chain.from_iterable(fmt.read_split(part) for part in task.splits)
 
 
 def _map(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain, islice
+from operator import length_hint
 from time import perf_counter
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 
 class Meter:
@@ -16,20 +18,54 @@ class Meter:
         self.records, self.seconds = 0, 0.0
 
 
-def metered(stream: Iterable[Any], meter: Meter) -> Iterator[Any]:
-    """Yield ``stream``'s records, counting them and timing every pull into ``meter`` (seconds, inclusive of
-    upstream work; a consumer subtracts its inputs' time to get its own)."""
-    clock, count, spent = perf_counter, 0, 0.0
-    start = clock()
+BLOCK = 256  # records pulled per clock reading by ``metered``
+
+
+def metered(stream: Iterable[Any], meter: Meter, block: int = BLOCK) -> Iterator[Any]:
+    """Yield ``stream``'s records (in order, unchanged), counting them exactly and timing their pulls into
+    ``meter`` (seconds, inclusive of upstream work; a consumer subtracts its inputs' time to get its own).
+
+    Timing per block: the records are pulled in blocks (1, 2, 4, ... up to ``block`` records) into a list
+    between two clock readings and the lists are flattened by ``itertools.chain`` (in C), so a record costs
+    neither a clock reading nor a generator resumption, and the time the consumer spends between two records
+    is never counted. The price: upstream runs ahead of the consumer by less than the current block (at most
+    ``block - 1`` records, and never more than the consumer has taken so far, so a consumer that stops early
+    makes upstream read at most about twice what it took); no record is lost or reordered, and an upstream
+    error surfaces at its block.
+    """
+    return chain.from_iterable(metered_blocks(lambda: stream, meter, block))
+
+
+def metered_call(source: Callable[[], Iterable[Any]], meter: Meter, block: int = BLOCK) -> Iterator[Any]:
+    """Like ``metered`` over ``source()``, called lazily at the first pull so that its setup time counts too."""
+    return chain.from_iterable(metered_blocks(source, meter, block))
+
+
+def metered_blocks(source: Callable[[], Iterable[Any]], meter: Meter, block: int = BLOCK
+                   ) -> Iterator[Iterator[Any]]:
+    """The records of ``source()`` (called at the first pull) as iterators over blocks of up to ``block``
+    records, metered as ``metered`` describes; flatten with ``itertools.chain.from_iterable``. Closing the
+    generator (or exhausting it) settles ``meter``: records handed out minus those left in the last block."""
+    clock, take, count, spent, size = perf_counter, islice, 0, 0.0, 1
+    pending = iter(())  # the current block's records not taken by the consumer yet
+    start, pulling = clock(), True
     try:
-        for record in stream:
+        records = iter(source())
+        while True:
+            chunk = list(take(records, size))
+            size = min(block, 2 * size)
             spent += clock() - start
-            count += 1
-            yield record
-            start = clock()
-        spent += clock() - start
+            pulling = False
+            if not chunk:
+                break
+            count += len(chunk)
+            pending = iter(chunk)
+            yield pending
+            start, pulling = clock(), True
     finally:
-        meter.records += count
+        if pulling:
+            spent += clock() - start
+        meter.records += count - length_hint(pending)  # a consumer that stopped early did not take those
         meter.seconds += spent
 
 

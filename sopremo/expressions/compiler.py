@@ -37,8 +37,22 @@ def compile_expression(expr: Expression, arity: int = 1, variables: tuple[str, .
     expression reads inputs beyond ``arity``, unknown variables, or holds nodes that cannot be evaluated; the
     returned function raises OperatorError on run-time errors (``'abc' * 2``).
     """
+    return _compile(expr, arity, variables, predicate=False)
+
+
+def compile_predicate(expr: Expression, arity: int = 1, variables: tuple[str, ...] = ()) -> Callable[..., bool]:
+    """Like ``compile_expression``, but the function returns the Meteor truthiness of ``expr``'s value as a
+    Python bool (``sopremo.values.truthy``, applied inside the generated code only when the compiler cannot
+    tell that the value is already a bool), so callers can hand it to ``filter`` directly. Raises as
+    ``compile_expression`` does.
+    """
+    return _compile(expr, arity, variables, predicate=True)
+
+
+def _compile(expr: Expression, arity: int, variables: tuple[str, ...], predicate: bool) -> Callable[..., Any]:
     generator = Generator(arity, tuple(variables))
-    body = generator.emit(expr).text
+    code = generator.emit(expr)
+    body = generator.truth(code) if predicate else code.text
     params = ", ".join(generator.inputs + tuple(generator.variables.values()) + _LOCALS)
     preamble = "".join(f"    {name} = {source} if type({source}) is dict else _NO_FIELDS\n"
                        for source, name in generator.records.items())
