@@ -121,6 +121,24 @@ class FileInput(ABC):
         return f"<{type(self).__name__} {self.path}>"
 
 
+class ProjectableInput(FileInput):
+    """A FileInput that can materialise only some top-level ``fields`` of object records (projection
+    pushdown, the paper's compact representation of the referenced fields; None = whole records)."""
+
+    def __init__(self, fmt: DataFormat, path: str, fields: frozenset[str] | None = None):
+        super().__init__(fmt, path)
+        self.fields = fields
+
+    def project(self, fields: frozenset[str] | None) -> "ProjectableInput":
+        """A copy that materialises only ``fields`` of every object record (None: whole records)."""
+        return type(self)(self.format, self.path, fields)
+
+    def describe(self) -> str:
+        """``<format> file <path>``, plus ``fields [a, b]`` when projected."""
+        text = super().describe()
+        return text if self.fields is None else f"{text} fields [{', '.join(sorted(self.fields))}]"
+
+
 def encode_json(record: Any) -> bytes:
     """Compact JSON bytes of a Sopremo value: MISSING dropped in objects, null in arrays (to_json).
 

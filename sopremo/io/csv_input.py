@@ -19,7 +19,7 @@ import re
 from typing import Any, Iterator
 
 from sopremo.errors import DataError
-from sopremo.io.base import FileInput
+from sopremo.io.base import ProjectableInput
 from sopremo.io.files import compression_suffix, input_files, is_utf8, newlines_before, open_binary, scheme_of
 
 Split = tuple[str, int, int]  # (file, first byte, end byte); end -1: the whole file
@@ -93,20 +93,8 @@ class _LineNumbers:
         return self.before + local
 
 
-class CsvInput(FileInput):
+class CsvInput(ProjectableInput):
     """Streams one record per CSV row (an object by column names, or an array without names); splittable."""
-
-    def __init__(self, fmt: Any, path: str, fields: frozenset[str] | None = None):
-        super().__init__(fmt, path)
-        self.fields = fields
-
-    def project(self, fields: frozenset[str] | None) -> "CsvInput":
-        """A copy building only ``fields`` of every object record (None: every column)."""
-        return CsvInput(self.format, self.path, fields)
-
-    def describe(self) -> str:
-        text = super().describe()
-        return text if self.fields is None else f"{text} fields [{', '.join(sorted(self.fields))}]"
 
     def read_file(self, file: str) -> Iterator[Any]:
         yield from self.read_split((file, 0, -1))

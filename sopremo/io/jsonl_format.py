@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 import orjson
 
 from sopremo.errors import DataError
-from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
+from sopremo.io.base import DataFormat, FileOutput, ProjectableInput, RecordWriter, encode_json
 from sopremo.io.files import compression_suffix, input_files, is_utf8, newlines_before, open_binary, scheme_of
 from sopremo.io.json_format import open_utf8
 from sopremo.io.projected import ChunkDecoder, ChunkFallback
@@ -47,7 +47,7 @@ def parse_lines(lines: Any, file: str, first_line: int = 1) -> Iterator[Any]:
             yield value
 
 
-class JsonLinesInput(FileInput):
+class JsonLinesInput(ProjectableInput):
     """Streams one record per line of each file of the path; supports byte-range splits.
 
     ``fields`` (set by ``project``): the top-level fields the plan reads; records are then decoded with only
@@ -56,19 +56,6 @@ class JsonLinesInput(FileInput):
     """
 
     CHUNK = 1 << 20
-
-    def __init__(self, fmt: DataFormat, path: str, fields: frozenset[str] | None = None):
-        super().__init__(fmt, path)
-        self.fields = fields
-
-    def project(self, fields: frozenset[str] | None) -> "JsonLinesInput":
-        """A copy that materialises only ``fields`` of every object record (None: whole records)."""
-        return JsonLinesInput(self.format, self.path, fields)
-
-    def describe(self) -> str:
-        """``jsonl file <path>``, plus ``fields [a, b]`` when projected."""
-        text = super().describe()
-        return text if self.fields is None else f"{text} fields [{', '.join(sorted(self.fields))}]"
 
     def read_file(self, file: str) -> Iterator[Any]:
         if self._splittable(file):
