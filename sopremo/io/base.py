@@ -8,6 +8,8 @@ formats declared their ``@Property`` setters. ``input_format(path)`` / ``output_
 
 from __future__ import annotations
 
+import os
+
 import codecs
 import json
 from abc import ABC, abstractmethod
@@ -121,9 +123,14 @@ class FileInput(ABC):
         return f"<{type(self).__name__} {self.path}>"
 
 
+Split = tuple[str, int, "int | None"]  # (file, first byte, end byte); end -1: the whole file, None: to its end
+
+
 class ProjectableInput(FileInput):
     """A FileInput that can materialise only some top-level ``fields`` of object records (projection
-    pushdown, the paper's compact representation of the referenced fields; None = whole records)."""
+    pushdown, the paper's compact representation of the referenced fields; None = whole records) and split
+    its files into byte ranges read in parallel (``splits``; a subclass says which files by ``_splittable``
+    and reads one range with ``read_split``)."""
 
     def __init__(self, fmt: DataFormat, path: str, fields: frozenset[str] | None = None):
         super().__init__(fmt, path)
@@ -137,6 +144,22 @@ class ProjectableInput(FileInput):
         """``<format> file <path>``, plus ``fields [a, b]`` when projected."""
         text = super().describe()
         return text if self.fields is None else f"{text} fields [{', '.join(sorted(self.fields))}]"
+
+    def _splittable(self, file: str) -> bool:
+        """Whether ``file`` may be cut into byte ranges (False: it is read whole, as one split)."""
+        return False
+
+    def splits(self, n: int) -> list[Split]:
+        """Up to about ``n`` byte ranges covering every file of the path (whole files when not splittable)."""
+        files = input_files(self.path)
+        sizes = [os.path.getsize(f) if self._splittable(f) else 0 for f in files]
+        target = max(1, sum(sizes) // max(1, n))
+        parts: list[Split] = []
+        for file, size in zip(files, sizes):
+            count = max(1, round(size / target)) if size else 1
+            bounds = [size * i // count for i in range(count + 1)] if size else [0, -1]
+            parts.extend((file, lo, hi) for lo, hi in zip(bounds, bounds[1:]))
+        return parts
 
 
 def encode_json(record: Any) -> bytes:

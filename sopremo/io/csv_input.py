@@ -19,10 +19,9 @@ import re
 from typing import Any, Iterator
 
 from sopremo.errors import DataError
-from sopremo.io.base import ProjectableInput
-from sopremo.io.files import compression_suffix, input_files, is_utf8, newlines_before, open_binary, scheme_of
+from sopremo.io.base import ProjectableInput, Split
+from sopremo.io.files import compression_suffix, is_utf8, newlines_before, open_binary, scheme_of
 
-Split = tuple[str, int, int]  # (file, first byte, end byte); end -1: the whole file
 
 
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
@@ -102,18 +101,6 @@ class CsvInput(ProjectableInput):
     def _splittable(self, file: str) -> bool:
         return (not scheme_of(file) and not compression_suffix(file) and is_utf8(self.format.encoding)
                 and not _has_multiline_records(file, self.format.quote))
-
-    def splits(self, n: int) -> list[Split]:
-        """Up to about ``n`` byte ranges covering every file (whole files when not splittable)."""
-        files = input_files(self.path)
-        sizes = [os.path.getsize(f) if self._splittable(f) else 0 for f in files]
-        target = max(1, sum(sizes) // max(1, n))
-        parts: list[Split] = []
-        for file, size in zip(files, sizes):
-            count = max(1, round(size / target)) if size else 1
-            bounds = [size * i // count for i in range(count + 1)] if size else [0, -1]
-            parts.extend((file, lo, hi) for lo, hi in zip(bounds, bounds[1:]))
-        return parts
 
     def read_split(self, part: Split) -> Iterator[Any]:
         """The records of the rows starting inside the byte range ``part``; raises DataError (file, line)."""

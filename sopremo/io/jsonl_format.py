@@ -16,12 +16,11 @@ from typing import Any, Iterable, Iterator
 import orjson
 
 from sopremo.errors import DataError
-from sopremo.io.base import DataFormat, FileOutput, ProjectableInput, RecordWriter, encode_json
-from sopremo.io.files import compression_suffix, input_files, is_utf8, newlines_before, open_binary, scheme_of
+from sopremo.io.base import DataFormat, FileOutput, ProjectableInput, RecordWriter, Split, encode_json
+from sopremo.io.files import compression_suffix, is_utf8, newlines_before, open_binary, scheme_of
 from sopremo.io.json_format import open_utf8
 from sopremo.io.projected import ChunkDecoder, ChunkFallback
 
-Split = tuple[str, int, int | None]  # (file, first byte, end byte)
 
 
 def _line_error(file: str, exc: orjson.JSONDecodeError, lineno: int) -> DataError:
@@ -72,18 +71,6 @@ class JsonLinesInput(ProjectableInput):
 
     def _splittable(self, file: str) -> bool:
         return not scheme_of(file) and not compression_suffix(file) and is_utf8(self.format.encoding)
-
-    def splits(self, n: int) -> list[Split]:
-        """Up to about ``n`` byte ranges covering every file of the path (whole files when not splittable)."""
-        files = input_files(self.path)
-        sizes = [os.path.getsize(f) if self._splittable(f) else 0 for f in files]
-        target = max(1, sum(sizes) // max(1, n))
-        parts: list[Split] = []
-        for file, size in zip(files, sizes):
-            count = max(1, round(size / target)) if size else 1
-            bounds = [size * i // count for i in range(count + 1)] if size else [0, -1]
-            parts.extend((file, lo, hi) for lo, hi in zip(bounds, bounds[1:]))
-        return parts
 
     def read_split(self, part: Split) -> Iterator[Any]:
         """The records of the lines that start inside the byte range ``part`` (hi -1: the whole file, however

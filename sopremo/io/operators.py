@@ -36,6 +36,12 @@ class ValuesInput:
         return f"<ValuesInput {len(self.values)}>"
 
 
+def _default_format(op: Any) -> None:
+    """Give a Source or Sink with a path and no format the format of the path's extension."""
+    if op.path is not None and op.data_format is None:
+        op.data_format = format_for_path(op.path)()
+
+
 def _check_path(op: Any) -> None:
     if not isinstance(op.path, str) or not op.path:
         raise PropertyError(f"{type(op).__name__} needs a file path, got {op.path!r}", "path")
@@ -66,8 +72,7 @@ class Source(ElementaryOperator):
 
     def __init__(self, inputs: list | None = None, **props: Any):
         super().__init__(inputs, **props)
-        if self.path is not None and self.data_format is None:
-            self.data_format = format_for_path(self.path)()
+        _default_format(self)
 
     def validate(self) -> None:
         super().validate()
@@ -129,8 +134,7 @@ class Sink(ElementaryOperator):
 
     def __init__(self, inputs: list | None = None, **props: Any):
         super().__init__(inputs, **props)
-        if self.path is not None and self.data_format is None:
-            self.data_format = format_for_path(self.path)()
+        _default_format(self)
 
     def validate(self) -> None:
         super().validate()
