@@ -49,21 +49,41 @@ class GroupCombiner:
     """Combiner and final projection of one ``group ... into``; ``plan(projection)`` returns None when the
     projection is not combinable."""
 
-    def __init__(self, projection: Expression):
+    def __init__(self, projection: Expression, key: Expression | None = None):
         self.slots: list[_Slot] = []
+        self.key = key
         rewritten = self._rewrite(projection)
         names = tuple(f"__aggregate{i}" for i in range(len(self.slots)))
         self.final = compile_expr(rewritten, 1, names)
         self.fused = compile_fold([(s.aggregation, s.source) for s in self.slots], ELEMENT, Partial)
+        self._sources: dict[tuple, Any] = {}  # fused sources by input format and chain (built in the worker)
 
     @classmethod
-    def plan(cls, projection: Expression) -> "GroupCombiner | None":
-        """The combiner of ``projection`` (over InputRef(0) = the group array), or None."""
+    def plan(cls, projection: Expression, key: Expression | None = None) -> "GroupCombiner | None":
+        """The combiner of ``projection`` (over InputRef(0) = the group array) for groups keyed by ``key``
+        (over the record; None: one global group), or None when ``projection`` is not combinable."""
         try:
-            combiner = cls(projection)
+            combiner = cls(projection, key)
         except _NotCombinable:
             return None
         return combiner if combiner.slots else None
+
+    def __call__(self, key: Any, group: list[Any]) -> list[Partial]:
+        """The PACT combiner (``combine``)."""
+        return self.combine(key, group)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_sources": {}}  # generated kernels are rebuilt where they run
+
+    def fuse_source(self, input_format: Any, chain: list[Any]) -> Any:
+        """The optional fusion hook of a PACT combiner (``pact_backend.runtime.fused_source``): a
+        ``FusedSource`` that reads ``input_format`` in batches and filters, groups and folds them in generated
+        code, when ``chain`` holds only selections and every expression reads decoded fields; else None."""
+        from .batch_combine import fuse_source
+        cache_key = (id(input_format), tuple(id(udf) for udf in chain))
+        if cache_key not in self._sources:
+            self._sources[cache_key] = (fuse_source(self, input_format, chain), input_format, chain)
+        return self._sources[cache_key][0]
 
     def _rewrite(self, expr: Expression) -> Expression:
         if isinstance(expr, ArrayIndex) and expr.base == InputRef(0) and expr.index == Constant(0):

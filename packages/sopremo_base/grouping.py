@@ -63,7 +63,7 @@ class Grouping(ElementaryOperator):
         return self._reduce(inputs, keys[0], projection)
 
     def _reduce(self, inputs: list[Any], key: Any, projection: Any) -> Reduce:
-        combiner = GroupCombiner.plan(self.projection) if self.projection is not None else None
+        combiner = GroupCombiner.plan(self.projection, key) if self.projection is not None else None
 
         def reduce_group(_key: Any, group: list[Any]) -> Iterable[Any]:
             if not group:
@@ -76,7 +76,7 @@ class Grouping(ElementaryOperator):
         key_of = None if key is None else describe_key(compile_key(key, key_function(key)), key)
         reduce_group.keeps_keys = kept_group_keys(self.projection, key)  # type: ignore[attr-defined]
         return Reduce(key=key_of, udf=reduce_group,
-                      combiner=combiner.combine if combiner is not None else None, **contract_args(self, inputs))
+                      combiner=combiner, **contract_args(self, inputs))
 
     def _cogroup(self, inputs: list[Any], keys: tuple, projection: Any) -> CoGroup:
         def cogroup(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:

@@ -34,4 +34,6 @@ class Selection(ElementaryOperator):
         def select(records: Iterator[Any]) -> Iterable[Any]:
             return filter(condition, records)
 
+        select.predicate_expression = self.condition  # type: ignore[attr-defined]  # for fused batch kernels
+
         return Map(udf=select, **contract_args(self, inputs))

@@ -18,6 +18,7 @@ from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
+from pact_backend.runtime.fused_source import FusedRun, fused_plan
 from pact_backend.runtime.grouping import order_group
 from pact_backend.runtime.memory import SizeEstimator
 from pact_backend.runtime.partition import canonical_bytes, partitioner
@@ -106,13 +107,17 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     spill = SpillDir(task.run_dir, prefix=f"s{spec.stage}p{task.part}")
     meters = {spec.head_id: Meter()}
     try:
-        inputs = [read_records(segments) for segments in task.inputs]
-        head = _HEADS[spec.kind]
-        stream: Iterable[Any] = metered_call(lambda: head(spec.head, inputs, task, spill), meters[spec.head_id])
-        for contract_id, udf in spec.chain:
-            meters[contract_id] = Meter()
-            stream = metered(udf(stream), meters[contract_id])
-        outputs, combining = _write_outputs(spec, task, stream)
+        plan = fused_plan(spec.kind, spec.head, spec.chain, spec.outputs)
+        if plan is not None:
+            outputs, combining = _run_fused(spec, task, plan, meters)
+        else:
+            inputs = [read_records(segments) for segments in task.inputs]
+            head = _HEADS[spec.kind]
+            stream: Iterable[Any] = metered_call(lambda: head(spec.head, inputs, task, spill), meters[spec.head_id])
+            for contract_id, udf in spec.chain:
+                meters[contract_id] = Meter()
+                stream = metered(udf(stream), meters[contract_id])
+            outputs, combining = _write_outputs(spec, task, stream)
     finally:
         spill.cleanup()
     stats, upstream = {}, 0.0
@@ -125,18 +130,37 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     return TaskResult(outputs, stats, spill.files, spill.bytes)
 
 
+def _run_fused(spec: StageSpec, task: TaskInput, plan: Any, meters: dict[int, Meter]
+               ) -> tuple[list[list[list[Segment]]], list["_Combining"]]:
+    """Run a source stage through its combiner's fused source (``fused_source``); same results as unfused."""
+    out = spec.outputs[0]
+    writer = _writer(spec, task, 0, out)
+    combining = _Combining(writer, out, task)
+    for contract_id, _ in spec.chain:
+        meters[contract_id] = Meter()
+    FusedRun(plan, spec.chain, list(meters.values()), combining, writer.write, task.budget).run(
+        task.splits if task.splits is not None else [None])
+    combining.flush()
+    return [writer.close()], [combining]
+
+
+def _writer(spec: StageSpec, task: TaskInput, index: int, out: OutputSpec) -> BucketWriter:
+    """The block writer of output ``index`` of this task, routing records to the output's buckets."""
+    path = os.path.join(task.run_dir, f"s{spec.stage}p{task.part}o{index}.blk")
+    by = itemgetter(0) if out.keyed else out.key
+    route = None if by is None or out.buckets == 1 else partitioner(by, out.buckets)
+    if out.boundaries is not None and out.buckets > 1:
+        route = RangeRouter(out.key, out.boundaries, out.descending)
+    return BucketWriter(path, out.buckets, route)
+
+
 def _write_outputs(spec: StageSpec, task: TaskInput, stream: Iterable[Any]
                    ) -> tuple[list[list[list[Segment]]], list["_Combining"]]:
     """Route every record of ``stream`` into every output of the stage; returns their segments and the
     combining outputs (for their combiners' seconds)."""
     writers, sinks = [], []
     for index, out in enumerate(spec.outputs):
-        path = os.path.join(task.run_dir, f"s{spec.stage}p{task.part}o{index}.blk")
-        by = itemgetter(0) if out.keyed else out.key
-        route = None if by is None or out.buckets == 1 else partitioner(by, out.buckets)
-        if out.boundaries is not None and out.buckets > 1:
-            route = RangeRouter(out.key, out.boundaries, out.descending)
-        writer = BucketWriter(path, out.buckets, route)
+        writer = _writer(spec, task, index, out)
         writers.append(writer)
         sinks.append(_Combining(writer, out, task) if out.combiner is not None else writer)
     if len(sinks) == 1:

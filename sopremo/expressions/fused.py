@@ -21,12 +21,12 @@ _RANK_ARRAY = hashable([])[0]  # the tag hashable() puts in front of an array's 
 _NO_FIELDS: dict = {}
 
 
-def _kind(aggregation: Any) -> str:
+def aggregation_kind(aggregation: Any) -> str:
     """'sum', 'count' or 'mean' for the built-in aggregations folded inline, else 'generic'."""
     from sopremo.functions.aggregations import AGGREGATIONS
 
-    for name in ("sum", "count", "mean"):
-        if AGGREGATIONS[name][0] is aggregation:
+    for name in ("sum", "count", "mean"):  # by function: an unpickled plan holds copies of the Aggregations
+        if AGGREGATIONS[name][0].add is aggregation.add:
             return name
     return "generic"
 
@@ -54,7 +54,7 @@ def compile_fold(slots: list[tuple[Any, Expression | None]], element: str, parti
     names = _read_fields([expr for _, expr in slots], element)
     generator = Generator(0, (element, *(_FIELD + name for name in names)))
     item = generator.variables[element]
-    kinds = [_kind(aggregation) for aggregation, _ in slots]
+    kinds = [aggregation_kind(aggregation) for aggregation, _ in slots]
     init, merge, body, values = [], [], [], []  # values: (element expression, Python name) already computed
     for i, ((aggregation, expr), kind) in enumerate(zip(slots, kinds)):
         generator.namespace.update({f"_init{i}": aggregation.initial, f"_add{i}": aggregation.add,
@@ -116,10 +116,7 @@ def compile_key(expr: Expression, fallback: Callable[[Any], Any]) -> Callable[[A
     ``fallback`` (the generic key function) is called when the inline code raises, so errors stay the same.
     """
     generator = Generator(1, ())
-    items = expr.items if isinstance(expr, ArrayConstruction) else (expr,)
-    lines = [f"_k{i} = {generator.emit(item).text}" for i, item in enumerate(items)]
-    plain = [f"(_k{i} if type(_k{i}) is str else _hashable(_k{i}))" for i in range(len(items))]
-    value = f"({_RANK_ARRAY!r}, ({', '.join(plain)},))" if isinstance(expr, ArrayConstruction) else plain[0]
+    lines, value = key_code(generator, expr)
     records = [f"{name} = {source} if type({source}) is dict else _NO_FIELDS"
                for source, name in generator.records.items()]
     source = ("def _fused_key(_in0):\n    try:\n        " + "\n        ".join(records + lines)
@@ -128,3 +125,13 @@ def compile_key(expr: Expression, fallback: Callable[[Any], Any]) -> Callable[[A
     function = generator.define(source, "_fused_key")
     function.source = source
     return function
+
+
+def key_code(generator: Generator, expr: Expression) -> tuple[list[str], str]:
+    """(statements, value): Python source computing ``hashable(expr)`` with ``generator``'s names in scope; the
+    statements bind ``_k0``, ``_k1``, ... (one per item of an array key) and the value builds the key from them."""
+    items = expr.items if isinstance(expr, ArrayConstruction) else (expr,)
+    lines = [f"_k{i} = {generator.emit(item).text}" for i, item in enumerate(items)]
+    plain = [f"(_k{i} if type(_k{i}) is str else _hashable(_k{i}))" for i in range(len(items))]
+    value = f"({_RANK_ARRAY!r}, ({', '.join(plain)},))" if isinstance(expr, ArrayConstruction) else plain[0]
+    return lines, value

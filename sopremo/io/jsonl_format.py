@@ -17,9 +17,9 @@ import orjson
 
 from sopremo.errors import DataError
 from sopremo.io.base import DataFormat, FileOutput, ProjectableInput, RecordWriter, Split, encode_json
-from sopremo.io.files import compression_suffix, is_utf8, newlines_before, open_binary, scheme_of
+from sopremo.io.files import compression_suffix, input_files, is_utf8, newlines_before, open_binary, scheme_of
 from sopremo.io.json_format import open_utf8
-from sopremo.io.projected import ChunkDecoder, ChunkFallback
+from sopremo.io.projected import ChunkDecoder, ChunkFallback, RowDecoder
 
 
 
@@ -80,9 +80,25 @@ class JsonLinesInput(ProjectableInput):
             return self.read_file(file)
         return itertools.chain.from_iterable(self._chunks(file, lo, hi))  # flattened in C, not per record
 
-    def _chunks(self, file: str, lo: int, hi: int | None) -> Iterator[Iterable[Any]]:
+    def row_decoder(self) -> RowDecoder | None:
+        """The decoder ``read_batches`` uses for projected rows (None when the input is not projected)."""
+        return None if self.fields is None else RowDecoder(self.fields)
+
+    def read_batches(self, part: Split | None, decoder: RowDecoder) -> Iterator[Iterable[Any]]:
+        """The records of split ``part`` (None: every file of the path) in batches, one per chunk of about
+        ``CHUNK`` bytes: ``StructRows`` of ``decoder`` where the fast path applies, else an iterable of records
+        (a chunk with blank or malformed lines, a compressed or remote file). Raises DataError like ``read``."""
+        parts = [(f, 0, -1) for f in input_files(self.path)] if part is None else [part]
+        for file, lo, hi in parts:
+            if hi is not None and hi < 0 and not self._splittable(file):
+                yield from _blocks(self._read_stream(file))
+            else:
+                yield from self._chunks(file, lo, None if hi is not None and hi < 0 else hi, decoder)
+
+    def _chunks(self, file: str, lo: int, hi: int | None, decoder: ChunkDecoder | None = None
+                ) -> Iterator[Iterable[Any]]:
         """The decoded records of the lines starting in [lo, hi), one list per chunk of about ``CHUNK`` bytes."""
-        decoder = ChunkDecoder(self.fields)
+        decoder = ChunkDecoder(self.fields) if decoder is None else decoder
         with open_binary(file) as stream:
             hi = os.fstat(stream.fileno()).st_size if hi is None else hi
             pos = lo
@@ -114,6 +130,12 @@ class JsonLinesInput(ProjectableInput):
             else:
                 yield decoder.slow_value(value)
             pos += len(line) + 1
+
+
+def _blocks(records: Iterator[Any], size: int = 4096) -> Iterator[list[Any]]:
+    """``records`` in lists of up to ``size``."""
+    while block := list(itertools.islice(records, size)):
+        yield block
 
 
 class JsonLinesWriter(RecordWriter):

@@ -1,0 +1,196 @@
+"""Fused source -> filter -> combine stages (sopremo_base.batch_combine, pact_backend.runtime.fused_source):
+the batch kernel folds exactly what the combiner folds, the process executor answers like the inline one (which
+never fuses), malformed chunks and failing expressions fall back to the record path with its results and errors,
+and the statistics still count every contract's records."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import orjson
+import pytest
+
+from meteor.api import compile_script, plan_pact, run_plan
+from pact_backend import contracts as pact
+from sopremo.errors import MeteorError
+from sopremo.io.jsonl_format import JsonLinesInput
+from sopremo_base.combine import Partial
+from sopremo_base.keys import key_function
+
+
+def _rows(n: int, seed: int = 7) -> list[dict]:
+    """Lineitem-like rows with the odd cases: missing and null fields, ints among floats, non-string keys."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        row = {"id": i, "k": rng.choice(["A", "N", "R"]), "s": rng.choice(["F", "O"]),
+               "d": f"199{rng.randint(2, 8)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+               # x and y are exact binary fractions: their sums agree in any order of addition
+               "x": rng.choice([rng.randint(1, 50), rng.randint(1, 200) / 4]), "y": rng.randint(0, 8) / 8,
+               "n": rng.choice([1, 1.0, 2, "2", True, None]), "note": "unused " * rng.randint(0, 3)}
+        if i % 17 == 0:
+            del row["x"]
+        if i % 23 == 0:
+            row["y"] = None
+        rows.append(row)
+    return rows
+
+
+def _write(path, rows, blank_at: int | None = None) -> None:
+    lines = [orjson.dumps(r) for r in rows]
+    if blank_at is not None:
+        lines.insert(blank_at, b"")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+Q1_LIKE = """
+$r = read from 'r.jsonl';
+$r = filter $r where $r.d <= '1997-06-30';
+$g = group $r by [$r.k, $r.s] into {
+  k: $r[0].k, s: $r[0].s, n: count($r), sx: sum($r[*].x), mx: mean($r[*].x), lo: min($r[*].x),
+  hi: max($r[*].x), f: first($r[*].d), disc: sum($r[*].x * (1 - $r[*].y)), cy: count($r[*].y)
+};
+write $g to 'out.json';
+"""
+
+SCRIPTS = {
+    "q1-like": Q1_LIKE,
+    "two filters, numeric key": """
+$r = read from 'r.jsonl';
+$r = filter $r where $r.d >= '1994-01-01' and $r.d < '1996-04-01';
+$r = filter $r where $r.y > 0.02;
+$g = group $r by $r.n into {n: $r[0].n, c: count($r), t: sum($r[*].y)};
+write $g to 'out.json';
+""",
+    "one global group": """
+$r = read from 'r.jsonl';
+$r = filter $r where $r.k != 'R';
+$g = group $r into {c: count($r), t: sum($r[*].x), m: mean($r[*].y)};
+write $g to 'out.json';
+""",
+}
+
+
+def _program(script: str, tmp_path):
+    return plan_pact(compile_script(script, path=str(tmp_path / "s.meteor")), dop=2)
+
+
+def _contracts(program) -> list:
+    seen: dict[int, pact.Contract] = {}
+
+    def walk(c):
+        if c.id not in seen:
+            seen[c.id] = c
+            for i in c.inputs:
+                walk(i)
+    for sink in program.sinks:
+        walk(sink)
+    return list(seen.values())
+
+
+def _fused_source(script: str, tmp_path):
+    """The combiner's FusedSource for the script's source and chained selections (None: not fusable)."""
+    combiner, head, chain = _combined_chain(_program(script, tmp_path))
+    return combiner, combiner.fuse_source(head.input_format, chain), chain
+
+
+def _combined_chain(program) -> tuple:
+    """(combiner, the contract before the chained Maps, their UDFs) of the program's combined Reduce."""
+    reduce = next(c for c in _contracts(program) if isinstance(c, pact.Reduce) and c.combiner is not None)
+    chain, head = [], reduce.inputs[0]
+    while isinstance(head, pact.Map):
+        chain.insert(0, head.udf)
+        head = head.inputs[0]
+    return reduce.combiner, head, chain
+
+
+def _run(script: str, tmp_path, executor: str) -> list:
+    run_plan(compile_script(script, path=str(tmp_path / "s.meteor")), executor=executor, parallelism=2,
+             quiet=True)
+    return sorted(json.loads((tmp_path / "out.json").read_text()), key=lambda r: json.dumps(r, sort_keys=True))
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_process_executor_answers_like_inline(tmp_path, name, monkeypatch):
+    monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)  # many batches per split
+    _write(tmp_path / "r.jsonl", _rows(3000))
+    monkeypatch.chdir(tmp_path)
+    assert _fused_source(SCRIPTS[name], tmp_path)[1] is not None  # the process run below takes the fused path
+    assert _run(SCRIPTS[name], tmp_path, "process") == _run(SCRIPTS[name], tmp_path, "inline")
+
+
+def test_kernel_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch):
+    """Same accumulators to the last bit (same additions in the same order), batch after batch."""
+    monkeypatch.setattr(JsonLinesInput, "CHUNK", 4096)
+    rows = _rows(2000, seed=11)
+    for row in rows:
+        row["x"] = random.Random(row["id"]).random() * 1000 if "x" in row else row.get("x")
+    _write(tmp_path / "r.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    combiner, fused, chain = _fused_source(Q1_LIKE, tmp_path)
+    table: dict = {}
+    batches = list(fused.batches(None))
+    assert len(batches) > 10
+    for batch in batches:
+        assert fused.fold(batch, table) is not None
+    records = [dict(r) for b in batches for r in fused.records(b)]
+    passing = [r for r in records if r["d"] <= "1997-06-30"]
+    assert {k: (p.first, p.accumulators) for k, p in table.items()} == {
+        k: (p.first, p.accumulators) for k, p in _combine_generic(combiner, passing).items()}
+    assert set(passing[0]) == {"k", "s", "d", "x", "y"}  # only the fields the script reads were decoded
+
+
+def _combine_generic(combiner, records) -> dict:
+    """{key: Partial} folded by the combiner's generic (per aggregation) fold, records in order."""
+    key = key_function(combiner.key)
+    groups: dict = {}
+    for record in records:
+        groups.setdefault(key(record), []).append(record)
+    return {k: Partial(*combiner._fold_generic(group)) for k, group in groups.items()}
+
+
+def test_a_blank_line_falls_back_to_the_record_path(tmp_path, monkeypatch):
+    monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)
+    _write(tmp_path / "r.jsonl", _rows(1500), blank_at=700)
+    monkeypatch.chdir(tmp_path)
+    assert _run(Q1_LIKE, tmp_path, "process") == _run(Q1_LIKE, tmp_path, "inline")
+
+
+def test_an_expression_error_is_the_record_paths_error(tmp_path, monkeypatch):
+    rows = _rows(500)
+    rows[321]["x"] = "a string"
+    _write(tmp_path / "r.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    messages = []
+    for executor in ("inline", "process"):
+        with pytest.raises(MeteorError) as caught:
+            _run(Q1_LIKE, tmp_path, executor)
+        messages.append(str(caught.value))
+    assert "sum() works on numbers, got string 'a string'" in messages[0]
+    assert "sum() works on numbers, got string 'a string'" in messages[1]
+
+
+def test_statistics_count_the_fused_contracts(tmp_path, monkeypatch):
+    rows = _rows(1200)
+    _write(tmp_path / "r.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    stats = run_plan(compile_script(Q1_LIKE, path=str(tmp_path / "s.meteor")), parallelism=2, quiet=True)
+    kinds = {c.kind: c for c in stats.contracts if c.kind in ("Source", "Map")}
+    assert kinds["Source"].records_out == 1200
+    assert kinds["Map"].records_out == sum(r["d"] <= "1997-06-30" for r in rows)
+
+
+@pytest.mark.parametrize("script", [
+    # a Map that is not a selection, and a whole record in a fold: the record path
+    "$r = read from 'r.jsonl'; $t = transform $r into {k: $r.k, x: $r.x};"
+    "$g = group $t by $t.k into {k: $t[0].k, t: sum($t[*].x)}; write $g to 'out.json';",
+    "$r = read from 'r.jsonl'; $g = group $r by $r.k into {k: $r[0].k, a: count($r[*].x), f: first($r)};"
+    "write $g to 'out.json';",
+])
+def test_chains_that_are_not_fusable_keep_the_record_path(tmp_path, monkeypatch, script):
+    _write(tmp_path / "r.jsonl", _rows(300))
+    monkeypatch.chdir(tmp_path)
+    combiner, head, chain = _combined_chain(_program(script, tmp_path))
+    assert isinstance(head, pact.Source) and combiner.fuse_source(head.input_format, chain) is None
+    assert _run(script, tmp_path, "process") == _run(script, tmp_path, "inline")
