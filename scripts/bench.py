@@ -17,6 +17,7 @@ much was spilled (issue 3's spill target). See docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import compileall
 import math
 import os
 import statistics
@@ -136,6 +137,7 @@ def run_all(args: argparse.Namespace) -> dict[tuple[float, str, str], Cell]:
     data = Path(args.data)
     for sf in args.sf:
         ensure_data(data, sf)
+    compile_bytecode()
     for rep in range(args.repeat):
         for sf in args.sf:
             tpch = data / f"sf{sf:g}" / "tpch"
@@ -152,6 +154,13 @@ def run_all(args: argparse.Namespace) -> dict[tuple[float, str, str], Cell]:
                     print(f"[{rep + 1}/{args.repeat}] SF {sf:g} {query} {tool}: {run.wall:.2f}s wall "
                           f"{run.cpu:.2f}s cpu {run.rss_tree:.0f} MB{'' if run.ok else ' FAILED'}", file=sys.stderr)
     return cells
+
+
+def compile_bytecode() -> None:
+    """Write meteor's bytecode (.pyc) as ``pip install`` does for an installed package, so that runs do not
+    compile its modules from source (an editable install under PYTHONDONTWRITEBYTECODE=1 would, every run)."""
+    for package in ("meteor", "sopremo", "pact_backend", "packages"):
+        compileall.compile_dir(str(ROOT / package), quiet=1)
 
 
 def _canonical(rows: list[dict]) -> list[tuple]:

@@ -120,6 +120,35 @@ def test_process_executor_answers_like_inline(tmp_path, name, monkeypatch):
     assert _run(SCRIPTS[name], tmp_path, "process") == _run(SCRIPTS[name], tmp_path, "inline")
 
 
+TYPED = """
+$r = read from 'r.jsonl';
+$r = filter $r where $r.d >= '1993-01-01' and not ($r.q < 3);
+$g = group $r by $r.g into {g: $r[0].g, c: count($r), t: sum($r[*].q * (1 + $r[*].g)), m: mean($r[*].q)};
+write $g to 'out.json';
+"""
+
+
+@pytest.mark.parametrize("break_at", [None, 1500])
+def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at):
+    """Fields that hold only numbers or strings are decoded typed (1 and 1.0 still one group); a later chunk
+    that breaks the inferred types (a null) is decoded untyped and folded by the generic kernel."""
+    monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)
+    rng = random.Random(3)
+    rows = [{"d": f"199{rng.randint(2, 8)}-01-01", "g": rng.choice([1, 1.0, 2, 2.5]), "q": rng.randint(1, 9)}
+            for _ in range(3000)]
+    if break_at is not None:
+        rows[break_at]["q"] = None
+    _write(tmp_path / "r.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    _, fused, _ = _fused_source(TYPED, tmp_path)
+    batches = list(fused.batches(None))
+    assert batches[0].types == {} and batches[1].types == {"d": "string", "g": "number", "q": "number"}
+    assert any(not b.types for b in batches[1:]) == (break_at is not None)
+    answer = _run(TYPED, tmp_path, "process")
+    assert answer == _run(TYPED, tmp_path, "inline")
+    assert sorted(r["g"] for r in answer) == [1, 2, 2.5]
+
+
 def test_kernel_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch):
     """Same accumulators to the last bit (same additions in the same order), batch after batch."""
     monkeypatch.setattr(JsonLinesInput, "CHUNK", 4096)

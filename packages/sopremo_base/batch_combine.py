@@ -4,16 +4,16 @@ A PACT stage that reads a projected JSON Lines source, applies selections and pr
 into`` (TPC-H Q1, Q15) spends most of its time on per-record plumbing. When every expression of that chain
 reads decoded top-level fields, ``FusedSource`` lets the runtime (``pact_backend.runtime.fused_source``) hand it
 whole chunks: the input format decodes a chunk into Structs (``RowDecoder``), a generated kernel
-(``sopremo.expressions.batch_fold``) filters and buckets them by key and folds each bucket column by column into
+(``sopremo.expressions.batch_kernel``) filters and buckets them by key and folds each bucket column by column into
 the group's ``Partial``; a record is built only for the first row of a group (its ``$g[0]``). The Partials are
 those the combiner itself would produce, so the Reduce merges them as usual (VLDB J. 2014, sec. 7.3).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from sopremo.expressions.batch_fold import BatchKernel, NotFusable, compile_batch_kernel
+from sopremo.expressions.batch_kernel import BatchKernel, NotFusable, compile_batch_kernel
 from sopremo.io.projected import RowDecoder, StructRows
 
 from .combine import ELEMENT, GroupCombiner, Partial
@@ -28,8 +28,19 @@ class FusedSource:
     batch folded, so a batch that raises can be redone record by record (which raises the user-facing error).
     """
 
-    def __init__(self, input_format: Any, decoder: RowDecoder, kernel: BatchKernel):
+    def __init__(self, input_format: Any, decoder: RowDecoder, kernel: BatchKernel,
+                 typed: Callable[[dict[str, str]], BatchKernel | None]):
         self.input_format, self.decoder, self.kernel = input_format, decoder, kernel
+        self._typed, self._kernels = typed, {}  # kernels for batches of known field types, by types
+
+    def _kernel(self, types: dict[str, str]) -> BatchKernel:
+        """The kernel for a batch whose fields ``types`` are known (the generic one when there are none)."""
+        if not types:
+            return self.kernel
+        signature = tuple(sorted(types.items()))
+        if signature not in self._kernels:
+            self._kernels[signature] = self._typed(types) or self.kernel
+        return self._kernels[signature]
 
     def batches(self, split: Any) -> Iterator[Iterable[Any]]:
         """StructRows or iterables of records, chunk by chunk; raises DataError (file and line)."""
@@ -39,9 +50,10 @@ class FusedSource:
         """Fold ``batch`` into ``table``; returns [rows read, rows passing filter 1, ...] or None (see class)."""
         if type(batch) is not StructRows:
             return None
+        kernel = self._kernel(batch.types)
         buckets: dict[Any, list[Any]] = {}
-        passed = self.kernel.bucketize(batch, buckets)
-        fold, initial, get = self.kernel.fold, self.kernel.initial, table.get
+        passed = kernel.bucketize(batch, buckets)
+        fold, initial, get = kernel.fold, kernel.initial, table.get
         pending = []
         for key, rows in buckets.items():
             partial = get(key)
@@ -69,8 +81,12 @@ def fuse_source(combiner: GroupCombiner, input_format: Any, chain: list[Any]) ->
     if decoder is None:
         return None
     slots = [(slot.aggregation, slot.source) for slot in combiner.slots]
-    try:
-        kernel = compile_batch_kernel(decoder.attributes, predicates, combiner.key, slots, ELEMENT)
-    except NotFusable:
-        return None
-    return FusedSource(input_format, decoder, kernel)
+
+    def compile_for(types: dict[str, str] | None) -> BatchKernel | None:
+        try:
+            return compile_batch_kernel(decoder.attributes, predicates, combiner.key, slots, ELEMENT, types)
+        except NotFusable:
+            return None
+
+    kernel = compile_for(None)
+    return None if kernel is None else FusedSource(input_format, decoder, kernel, compile_for)

@@ -17,6 +17,7 @@ the double range, lone surrogate escapes), so such a line fails only when a read
 
 from __future__ import annotations
 
+import operator
 from typing import Annotated, Any, Iterable, Union
 
 import msgspec
@@ -102,29 +103,79 @@ class ChunkDecoder:
 
 class StructRows(list):
     """A decoded chunk as a list of projected Structs (``RowDecoder``): the rows a fused batch kernel reads by
-    attribute (``RowDecoder.attributes``) without building a dict per record."""
+    attribute (``RowDecoder.attributes``) without building a dict per record. ``types`` ({field: "number" or
+    "string"}) holds for every row of the chunk: the decoder validated it (numbers are ints within int64 or
+    floats, never bools; no row lacks the field)."""
 
-    __slots__ = ()
+    __slots__ = ("types",)
+
+    def __init__(self, rows: Iterable[Any], types: dict[str, str] | None = None):
+        super().__init__(rows)
+        self.types = types or {}
+
+
+_NUMBER = Union[_INT64, float]
+_INFER = {frozenset({int}): "number", frozenset({float}): "number", frozenset({int, float}): "number",
+          frozenset({str}): "string"}
 
 
 class RowDecoder(ChunkDecoder):
     """A ChunkDecoder (``fields`` required) whose ``decode`` returns ``StructRows``: one Struct per line, the
     field ``name`` in attribute ``attributes[name]``, an absent field holding ``MISSING`` (so generated code
     reads a field with one attribute access). ``record(row)`` is the dict the plain decoder would have made.
-    Same ChunkFallback rules as ChunkDecoder; a line that is not an object never reaches the rows.
+
+    The first chunk's rows tell which fields hold only numbers or only strings; later chunks are first decoded
+    with those fields required and typed (msgspec validates them while parsing), so their StructRows carry
+    ``types`` and a kernel may skip per-value type checks. A chunk that does not validate is decoded as the
+    first was (``types`` empty); after ``GIVE_UP`` such chunks the typed decoder is dropped. Same
+    ChunkFallback rules as ChunkDecoder; a line that is not an object never reaches the rows.
     """
 
     _DEFAULT = MISSING
+    GIVE_UP = 3
 
     def __init__(self, fields: frozenset[str]):
         super().__init__(fields)
         self.names = tuple(sorted(fields))
         self.attributes = {name: f"f{i}" for i, name in enumerate(self.names)}
+        self._values = operator.attrgetter(*self.attributes.values()) if len(fields) > 1 else None
+        self._typed: Any = None
+        self._types: dict[str, str] = {}
+        self._inferred, self._misses = False, 0
 
     def _finish(self, structs: list[Any]) -> StructRows:
         return StructRows(structs)
 
+    def _decode_projected(self, data: bytes) -> list[Any]:
+        if self._typed is not None:
+            try:
+                return StructRows(self._typed.decode_lines(data), self._types)
+            except msgspec.ValidationError:
+                self._misses += 1
+                if self._misses >= self.GIVE_UP:
+                    self._typed = None
+        rows = super()._decode_projected(data)
+        if not self._inferred and rows:
+            self._infer(rows)
+        return rows
+
+    def _infer(self, rows: list[Any]) -> None:
+        """Type the fields whose values in ``rows`` are all numbers or all strings (never missing)."""
+        self._inferred = True
+        if self._flat is None:  # a field holds containers: the Any decoder stays
+            return
+        for name, attr in self.attributes.items():
+            kind = _INFER.get(frozenset(map(type, map(operator.attrgetter(attr), rows))))
+            if kind is not None:
+                self._types[name] = kind
+        if self._types:
+            typed = [(self.attributes[n], _NUMBER if self._types[n] == "number" else str) for n in self._types]
+            rest = [(attr, _FLAT, MISSING) for n, attr in self.attributes.items() if n not in self._types]
+            struct = msgspec.defstruct("TypedRecord", typed + rest, gc=False,
+                                       rename={attr: name for name, attr in self.attributes.items()})
+            self._typed = msgspec.json.Decoder(struct)
+
     def record(self, row: Any) -> dict[str, Any]:
         """The record of one row: its present fields in sorted name order (what ChunkDecoder yields)."""
-        values = msgspec.structs.astuple(row)
+        values = self._values(row) if self._values is not None else (getattr(row, "f0"),)
         return {name: value for name, value in zip(self.names, values) if value is not MISSING}

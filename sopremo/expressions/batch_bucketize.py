@@ -1,0 +1,114 @@
+"""The ``bucketize`` function of a batch kernel (``batch_kernel``): filters rows and groups them by key.
+
+Filters run column-wise: each filter reads its fields as columns (``operator.attrgetter`` over the rows, in C),
+evaluates to one bool per row in a comprehension and keeps the passing rows with ``itertools.compress``. A
+filter that only compares fields of known type with constants (or each other) is plain Python comparisons;
+any other filter uses the generated code of the record path, which is correct for every value. Grouping: when
+the key is one field or an array of fields of known types, rows are grouped by the raw field values in C
+iterators and every group's key is computed once from its raw values (equal raw values give equal keys, and
+two raw values that gave one key would raise, so the batch goes the record path); any other key is computed
+row by row with the record path's key code (``fused.key_code``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from sopremo.errors import MeteorError
+from sopremo.expressions.batch_kernel import FIELD, NotFusable, emit, hoist, var_names
+from sopremo.expressions.codegen import Generator
+from sopremo.expressions.fused import key_code
+from sopremo.expressions.nodes import And, ArrayConstruction, Comparison, Constant, Expression, InputRef, Not, Or, Var
+
+_PLAIN_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+class KeyCollision(Exception):
+    """Two raw key values of one batch gave one group key (the batch is redone on the record path)."""
+
+
+BUCKETIZE_NAMESPACE = {"_compress": itertools.compress, "_KeyCollision": KeyCollision}
+
+
+def bucketize_source(generator: Generator, attributes: dict[str, str], fields: dict[str, str],
+                     known: dict[str, str], predicates: list[Expression], key: Expression | None) -> str:
+    """Source of ``_bucketize(_rows, _buckets)`` (see ``BatchKernel``); ``known``: {field variable: "number"
+    or "string"} guaranteed for every row."""
+    lines, counters = [], []
+    for i, predicate in enumerate(predicates):
+        hoisted = hoist(predicate, InputRef(0), fields)
+        names = var_names(hoisted, FIELD)
+        code = _plain(hoisted, generator.variables, known) or emit(generator, hoisted, True)
+        if not names:
+            mask = f"[{code}] * len(_rows)"
+        elif len(names) == 1:
+            mask = f"[{code} for {fields[names[0]]} in map(_get{fields[names[0]]}, _rows)]"
+        else:
+            targets = ", ".join(fields[n] for n in names)
+            mask = f"[{code} for {targets} in zip({', '.join(f'map(_get{fields[n]}, _rows)' for n in names)})]"
+        lines += [f"_rows = list(_compress(_rows, {mask}))", f"_n{i} = len(_rows)"]
+        counters.append(f"_n{i}")
+    lines += _grouping(generator, attributes, fields, known, key)
+    return ("def _bucketize(_rows, _buckets):\n    " + "\n    ".join(lines)
+            + f"\n    return [{', '.join(counters)}]\n")
+
+
+def _grouping(generator: Generator, attributes: dict[str, str], fields: dict[str, str], known: dict[str, str],
+              key: Expression | None) -> list[str]:
+    """Statements appending every row of ``_rows`` to ``_buckets[key]``."""
+    if key is None:
+        return ["if _rows: _buckets[None] = _rows"]
+    hoisted = hoist(key, InputRef(0), fields)
+    items = hoisted.items if isinstance(hoisted, ArrayConstruction) else (hoisted,)
+    plain = all(isinstance(item, Var) and generator.variables.get(item.name) in known for item in items)
+    try:
+        key_lines, value = key_code(generator, hoisted)
+    except MeteorError:
+        raise NotFusable(str(key)) from None
+    if generator.records:
+        raise NotFusable(str(key))
+    append = ["_b = _get(_k)", "if _b is None: _local[_k] = [_row]", "else: _b.append(_row)"]
+    if plain:  # group by the raw values, then one key per group
+        names = [generator.variables[item.name] for item in items]
+        columns = [f"map(_get{name}, _rows)" for name in names]
+        raw = columns[0] if len(columns) == 1 else f"zip({', '.join(columns)})"
+        per_group = [f"{', '.join(names)} = _raw", *key_lines, f"_k = {value}",
+                     "if _k in _buckets: raise _KeyCollision(_k)", "_buckets[_k] = _b"]
+        return (["_local = {}", "_get = _local.get", f"for _k, _row in zip({raw}, _rows):"]
+                + ["    " + line for line in append] + ["for _raw, _b in _local.items():"]
+                + ["    " + line for line in per_group])
+    reads = [f"{fields[name]} = _row.{attributes[name]}" for name in var_names(hoisted, FIELD)]
+    return (["_local = _buckets", "_get = _local.get", "for _row in _rows:"]
+            + ["    " + line for line in reads + key_lines + [f"_k = {value}"] + append])
+
+
+def _plain(expr: Expression, variables: dict[str, str], known: dict[str, str]) -> str | None:
+    """``expr`` (a filter) as plain Python comparisons of fields of known type, or None: comparisons of a
+    field with a constant of its type or of two fields of one type, and ``and`` / ``or`` / ``not`` of those
+    (Python's order and equality on two strings or two numbers are Meteor's)."""
+    if isinstance(expr, (And, Or)):
+        parts = [_plain(item, variables, known) for item in expr.items]
+        joiner = " and " if isinstance(expr, And) else " or "
+        return None if None in parts else "(" + joiner.join(parts) + ")"
+    if isinstance(expr, Not):
+        inner = _plain(expr.operand, variables, known)
+        return None if inner is None else f"(not {inner})"
+    if isinstance(expr, Comparison) and expr.op in _PLAIN_COMPARISONS:
+        left, right = _operand(expr.left, variables, known), _operand(expr.right, variables, known)
+        if left is None or right is None or left[1] != right[1] or (left[2] and right[2]):
+            return None
+        return f"({left[0]} {expr.op} {right[0]})"
+    return None
+
+
+def _operand(expr: Expression, variables: dict[str, str], known: dict[str, str]
+             ) -> tuple[str, str, bool] | None:
+    """(source, "number" or "string", is constant) of a field of known type or a constant, else None."""
+    if isinstance(expr, Var) and variables.get(expr.name) in known:
+        return variables[expr.name], known[variables[expr.name]], False
+    if isinstance(expr, Constant) and type(expr.value) is str:
+        return repr(expr.value), "string", True
+    if isinstance(expr, Constant) and type(expr.value) in (int, float) and math.isfinite(expr.value):
+        return repr(expr.value), "number", True
+    return None
