@@ -15,6 +15,7 @@ from pact_backend.plan_text import contract_details, physical_dict, physical_dot
 from sopremo.expressions.nodes import Expression
 from sopremo.expressions.render import render
 from sopremo.operator import Operator, SopremoPlan
+from sopremo.projection import source_fields
 from sopremo.rewrite import rewrite
 from sopremo.to_pact import PactContext, to_pact
 
@@ -84,7 +85,8 @@ def explain_plan(plan: SopremoPlan, optimize: bool = True, parallelism: int | No
     (``--no-optimize``); ``parallelism`` defaults to the number of cores."""
     dop = max(1, parallelism or os.cpu_count() or 1)
     rewritten = rewrite(plan) if optimize else plan
-    program = to_pact(rewritten, PactContext(dop=dop, optimize=False))
+    fields = source_fields(rewritten) if optimize else {}  # what a run decodes (projection pushdown)
+    program = to_pact(rewritten, PactContext(dop=dop, optimize=False, source_fields=fields))
     physical = physical_optimize(program, dop) if optimize else default_physical(program, dop)
     changed = rewritten is not plan
     return Explanation(plan, rewritten if changed else None, program, physical, optimize)

@@ -87,6 +87,11 @@ def test_q15_snapshot(tpch):
     assert [e["operator"] for e in plan["sopremo"]][2:4] == ["filter", "group"]
 
 
+def test_sources_show_the_fields_a_run_decodes(tpch):
+    assert "lineitem.jsonl fields [l_discount, l_extendedprice, l_shipdate, l_suppkey]" in explain(str(Q15))
+    assert "lineitem.jsonl fields" not in explain(str(Q15), "--no-optimize")  # whole records without it
+
+
 def test_join_filter_snapshot(emps):
     plan = json.loads(explain("script.meteor", "--format", "json", "--parallelism", "4"))
     assert [e["operator"] for e in plan["rewritten"]][:5] == ["read jsonl from " + str(emps / "emps.jsonl"),
