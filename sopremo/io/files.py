@@ -69,14 +69,15 @@ def input_files(path: str) -> list[str]:
     return [path]
 
 
-def open_binary(path: str) -> IO[bytes]:
-    """A binary read stream of one input file (decompressed, local or through fsspec)."""
+def open_binary(path: str, buffer_size: int = -1) -> IO[bytes]:
+    """A binary read stream of one input file (decompressed, local or through fsspec); ``buffer_size`` (bytes,
+    -1 = Python's default) sets the read buffer of a local uncompressed file."""
     if scheme_of(path):
         return _fsspec(path).open(path, "rb", compression="infer").open()
     path = local_path(path)
-    opener = COMPRESSION.get(compression_suffix(path), open)
+    suffix = compression_suffix(path)
     try:
-        return opener(path, "rb")
+        return COMPRESSION[suffix](path, "rb") if suffix in COMPRESSION else open(path, "rb", buffering=buffer_size)
     except FileNotFoundError:
         raise InputNotFoundError("input not found (no such file or directory)", path=path) from None
     except OSError as exc:

@@ -99,20 +99,22 @@ class JsonLinesInput(ProjectableInput):
                 ) -> Iterator[Iterable[Any]]:
         """The decoded records of the lines starting in [lo, hi), one list per chunk of about ``CHUNK`` bytes."""
         decoder = ChunkDecoder(self.fields) if decoder is None else decoder
-        with open_binary(file) as stream:
+        with open_binary(file, self.CHUNK) as stream:
             hi = os.fstat(stream.fileno()).st_size if hi is None else hi
             pos = lo
             if lo > 0:
                 stream.seek(lo - 1)
                 pos = lo - 1 + len(stream.readline())
             while pos < hi:
-                data = stream.read(min(self.CHUNK, hi - pos))
+                # whole lines until their bytes exceed the hint, so each starts at or before pos + hint < hi;
+                # reading lines (C, memchr) also counts them for the decoder, cheaper than bytes.count
+                hint = min(self.CHUNK, hi - pos) - 1
+                lines = stream.readlines(hint) if hint > 0 else [stream.readline()]
+                data = b"".join(lines)
                 if not data:
                     return
-                if not data.endswith(b"\n"):
-                    data += stream.readline()  # finish the last line (it starts before hi)
                 try:
-                    yield decoder.decode(data)
+                    yield decoder.decode(data, len(lines))
                 except ChunkFallback:
                     yield self._slow_chunk(decoder, data, file, pos)  # lazily: records before an error stream out
                 pos += len(data)

@@ -68,8 +68,9 @@ class ChunkDecoder:
         """The records of decoded Structs: dicts of the present fields, built in one C call."""
         return msgspec.to_builtins(structs)
 
-    def decode(self, data: bytes) -> list[Any]:
-        """The values of the lines of ``data``; raises ChunkFallback."""
+    def decode(self, data: bytes, lines: int | None = None) -> list[Any]:
+        """The values of the lines of ``data`` (``lines`` of them, counted here when None); raises
+        ChunkFallback."""
         try:
             if self.fields is None:
                 loads = orjson.loads
@@ -77,7 +78,7 @@ class ChunkDecoder:
             records = self._decode_projected(data)
         except (orjson.JSONDecodeError, msgspec.MsgspecError):
             raise ChunkFallback() from None
-        if len(records) != _line_count(data):  # blank lines or several values on a line
+        if len(records) != (_line_count(data) if lines is None else lines):  # blank lines, several values on a line
             raise ChunkFallback()
         return records
 
