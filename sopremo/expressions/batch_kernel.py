@@ -12,6 +12,7 @@ only ever applied to batches carrying those types.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -63,17 +64,12 @@ def compile_batch_kernel(attributes: dict[str, str], predicates: list[Expression
               + fold_source(generator, fields, known, slots, element))
     namespace = generator.namespace
     namespace.update(FOLD_NAMESPACE, **BUCKETIZE_NAMESPACE)
-    namespace.update({f"_get{fields[name]}": _getter(attr) for name, attr in attributes.items()})
+    namespace.update({f"_get{fields[name]}": operator.attrgetter(attr) for name, attr in attributes.items()})
     namespace.update({f"_add{i}": aggregation.add for i, (aggregation, _) in enumerate(slots)})
     generator.define(source, "_bucketize")
     initials = [aggregation.initial for aggregation, _ in slots]
     return BatchKernel(namespace["_bucketize"], namespace["_batch_fold"],
                        lambda: [initial() for initial in initials], source)
-
-
-def _getter(attribute: str) -> Callable[[Any], Any]:
-    import operator
-    return operator.attrgetter(attribute)
 
 
 def hoist(expr: Expression, base: Expression, fields: dict[str, str]) -> Expression:
