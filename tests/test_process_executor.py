@@ -235,3 +235,26 @@ def test_tpch_on_processes_matches_duckdb(tpch_dir, duck, query, monkeypatch):  
     assert_same_multiset(got, expected)
     if ORDER_KEYS[query]:
         assert_same_order(got, expected, ORDER_KEYS[query])
+
+
+@pytest.mark.parametrize("executor", ["process", "inline"])
+def test_a_directory_path_writes_one_part_and_keeps_earlier_parts_on_failure(tmp_path, monkeypatch, executor):
+    from meteor.api import run_file
+    from sopremo.errors import MeteorError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"k": i % 3, "v": i}) + "\n" for i in range(100)))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "part-00007.json").write_text("[]")  # a part of an earlier run: replaced
+    (tmp_path / "s.meteor").write_text("$x = read from 'in.jsonl';\n$g = group $x by $x.k into "
+                                       "{k: $x[0].k, n: count($x)};\nwrite $g to 'out/';\n")
+    run_file("s.meteor", executor=executor)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["part-00000.json"]
+    assert sorted((r["k"], r["n"]) for r in json.loads((tmp_path / "out" / "part-00000.json").read_text())) == [
+        (0, 34), (1, 33), (2, 33)]
+    (tmp_path / "bad.meteor").write_text("$x = read from 'in.jsonl';\n$t = transform $x into {v: $x.v / 0};\n"
+                                         "write $t to 'out/';\n")
+    with pytest.raises(MeteorError):
+        run_file("bad.meteor", executor=executor)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["part-00000.json"]  # no _temporary left
+    assert len(json.loads((tmp_path / "out" / "part-00000.json").read_text())) == 3  # the earlier result stays

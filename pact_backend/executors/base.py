@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 import cloudpickle
 
+from pact_backend.io.parts import open_sink
 from pact_backend.runtime.stats import ContractStats, RunStats
 from pact_backend.runtime.stages import StageSpec, TaskInput, TaskResult, prepare, run_task
 
@@ -132,7 +133,7 @@ def write_sinks(sinks: list[Any], records_of: Callable[[Any], Iterable[Any]]) ->
     try:
         for sink in sinks:
             start, count = perf_counter(), 0
-            writer = sink.output_format.open()
+            writer = open_sink(sink.output_format)
             writers.append(writer)
             write = writer.write
             for record in records_of(sink):

@@ -33,6 +33,7 @@ from pact_backend import physical as phys
 from pact_backend.executors import dask_tasks as dt
 from pact_backend.executors.base import pack_spec, run_stats, write_sinks
 from pact_backend.executors.stage_graph import _Stage, _StageGraph
+from pact_backend.io import parts
 from pact_backend.runtime.blocks import decode_block
 from pact_backend.runtime.checks import check_plan
 from pact_backend.runtime.memory import RAM_SHARE, default_memory, task_budget
@@ -225,7 +226,7 @@ class _Job:
             self._submit_stage(stage, shipped, digest)
         for sink in sinks:
             producer = self.graph.stage_of[sink.inputs[0].id]
-            if dt.is_part_directory(sink.output_format):
+            if parts.is_part_directory(sink.output_format):
                 self._submit_parts(sink, producer)
             else:
                 self.sinks[sink.id] = self._pieces(producer, self.graph.sink_outputs[sink.id], phys.GATHER, 0, 1)
@@ -302,12 +303,12 @@ class _Job:
     def _submit_parts(self, sink: pact.Sink, producer: _Stage) -> None:
         """One task per producer partition writing ``part-NNNNN.ext`` into ``<dir>/_temporary/<job>``."""
         directory = sink.output_format.path
-        staging = os.path.join(directory, dt.TEMPORARY, self.token)
+        staging = os.path.join(directory, parts.TEMPORARY, self.token)
         os.makedirs(staging, exist_ok=True)
         writes = []
         output = self.graph.sink_outputs[sink.id]
         for task in range(producer.parts):
-            path = os.path.join(staging, dt.part_name(sink.output_format, task))
+            path = os.path.join(staging, parts.part_name(sink.output_format, task))
             piece = self._piece(producer, task, output, 0)
             writes.append(self.client.submit(dt.write_part, sink.output_format, path, [piece], repr(sink),
                                              **self._options(f"meteor-sink{sink.id}", task)))
@@ -338,7 +339,7 @@ class _Job:
         written = {}
         for sink_id, (directory, staging, writes) in self.parts.items():
             counts = [w.result() for w in writes]
-            dt.commit_parts(directory, staging)
+            parts.commit_parts(directory, staging)
             written[sink_id] = (sum(c for c, _ in counts), sum(s for _, s in counts))
         return written
 

@@ -11,7 +11,6 @@ partition and the input splits it was reading.
 
 from __future__ import annotations
 
-import copy
 import os
 import pickle
 import shutil
@@ -23,14 +22,13 @@ from typing import Any
 import cloudpickle
 
 from pact_backend.executors.base import _spec
+from pact_backend.io.parts import part_format
 from pact_backend.runtime.blocks import Segment, decode_block
 from pact_backend.runtime.ranges import SAMPLE_BLOCKS, SAMPLE_KEYS, sample_keys
 from pact_backend.runtime.stages import TaskInput, prepare, run_task
 
 # One piece of a task's input: (a StageOutput, output index, bucket) or (a list of blocks, None, None).
 Piece = tuple[Any, int | None, int | None]
-PART_PREFIX = "part-"
-TEMPORARY = "_temporary"   # the directory parts are written to before the job commits (skipped on reading)
 
 
 @dataclass
@@ -169,26 +167,12 @@ def _describe_splits(splits: list[Any]) -> str:
 
 # -- sinks that write a directory of part files ------------------------------------------------------------------
 
-def is_part_directory(output_format: Any) -> bool:
-    """Whether a sink's OutputFormat writes a directory of part files: its ``path`` ends with '/'."""
-    path = getattr(output_format, "path", None)
-    return isinstance(path, str) and path.endswith("/") and "://" not in path
-
-
-def part_name(output_format: Any, index: int) -> str:
-    """``part-00003.json``: the file name of part ``index``, with the first extension of the sink's format."""
-    extensions = getattr(getattr(output_format, "format", None), "extensions", None) or ("",)
-    return f"{PART_PREFIX}{index:05d}{extensions[0]}"
-
-
 def write_part(output_format: Any, path: str, pieces: list[Piece], where: str) -> tuple[int, float]:
     """Write the records of ``pieces`` to ``path`` through a copy of the sink's OutputFormat (atomically);
     returns (records, seconds). Raises the format's error (OutputError) with a note naming ``where``."""
     start, count = perf_counter(), 0
-    part = copy.copy(output_format)
-    part.path = path
     try:
-        writer = part.open()
+        writer = part_format(output_format, path).open()
         try:
             for piece in pieces:
                 for block in blocks_of(piece):
@@ -204,16 +188,3 @@ def write_part(output_format: Any, path: str, pieces: list[Piece], where: str) -
     return count, perf_counter() - start
 
 
-def commit_parts(directory: str, staging: str) -> None:
-    """Move the part files of ``staging`` into ``directory`` (replacing the parts of an earlier run), then
-    remove ``staging`` and an empty ``_temporary`` (Hadoop's FileOutputCommitter, done by the client)."""
-    for name in os.listdir(directory):
-        if name.startswith(PART_PREFIX):
-            os.remove(os.path.join(directory, name))
-    for name in sorted(os.listdir(staging)):
-        os.replace(os.path.join(staging, name), os.path.join(directory, name))
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        os.rmdir(os.path.join(directory, TEMPORARY))
-    except OSError:
-        pass

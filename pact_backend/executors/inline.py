@@ -16,6 +16,7 @@ from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend import contracts as pact
+from pact_backend.io.parts import open_sink
 from pact_backend.progress import NoProgress
 from pact_backend.runtime.checks import check_plan, consumer_counts
 from pact_backend.runtime.grouping import cogroups, reduce_groups
@@ -156,7 +157,7 @@ class _Run:
         meter = self.out_meters[sink.id]
         start, count = perf_counter(), 0
         try:
-            writer = sink.output_format.open()
+            writer = open_sink(sink.output_format)
             writers.append(writer)
             write = writer.write
             for record in records:
