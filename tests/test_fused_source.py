@@ -128,16 +128,17 @@ write $g to 'out.json';
 """
 
 
-@pytest.mark.parametrize("break_at", [None, 1500])
-def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at):
+@pytest.mark.parametrize("break_at, field, value", [(None, None, None), (1500, "q", None), (1500, "d", "2001-01-01")])
+def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at, field, value):
     """Fields that hold only numbers or strings are decoded typed (1 and 1.0 still one group); a later chunk
-    that breaks the inferred types (a null) is decoded untyped and folded by the generic kernel."""
+    that breaks the inferred types (a null, a date the first chunk did not have) is decoded untyped and folded
+    by the generic kernel."""
     monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)
     rng = random.Random(3)
     rows = [{"d": f"199{rng.randint(2, 8)}-01-01", "g": rng.choice([1, 1.0, 2, 2.5]), "q": rng.randint(1, 9)}
             for _ in range(3000)]
     if break_at is not None:
-        rows[break_at]["q"] = None
+        rows[break_at][field] = value
     _write(tmp_path / "r.jsonl", rows)
     monkeypatch.chdir(tmp_path)
     _, fused, _ = _fused_source(TYPED, tmp_path)

@@ -113,3 +113,19 @@ def test_projection_gives_the_same_answer_as_whole_records(tmp_path, monkeypatch
         InlineExecutor().run(plan_pact(plan, optimize=optimize))
         answers.append(orjson.loads((tmp_path / "o.json").read_bytes()))
     assert answers[0] == answers[1] and len(answers[0]) == 4
+
+
+def test_row_decoder_types_fields_and_narrows_when_a_chunk_breaks_them():
+    from sopremo.io.projected import RowDecoder
+    decoder = RowDecoder(frozenset({"k", "n", "d"}))
+    chunk = b"".join(orjson.dumps({"n": i, "k": "ab"[i % 2], "d": f"x{i}"}) + b"\n" for i in range(100))
+    assert decoder.decode(chunk).types == {}  # the first chunk is decoded untyped and tells the types
+    typed = decoder.decode(chunk)
+    assert typed.types == {"d": "string", "k": "string", "n": "number"}
+    assert typed[0].f1 is typed[2].f1  # k decodes as a Literal: one str object per value
+    new_value = decoder.decode(b'{"n": 1, "k": "c", "d": "x"}\n')  # "c" is no known k: decoded untyped once
+    assert new_value.types == {} and [decoder.record(r) for r in new_value] == [{"n": 1, "k": "c", "d": "x"}]
+    assert decoder.decode(b'{"n": 1, "k": "c", "d": "x"}\n').types["k"] == "string"  # and known from then on
+    broken = decoder.decode(b'{"n": null, "k": "a", "d": "x"}\n')
+    assert broken.types == {} and decoder.decode(b'{"n": null, "k": "a", "d": "x"}\n').types == {
+        "d": "string", "k": "string"}  # n lost its type, the others keep theirs
