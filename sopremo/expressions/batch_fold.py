@@ -141,6 +141,6 @@ def _slot_lines(i: int, kind: str, column: str) -> list[str]:
     if kind == "mean":
         return [f"if type(a{i}) in _NUM and _n{column}:",
                 f"    a{i} = _SUM({column}, a{i})", f"    n{i} += len({column})", "else:",
-                f"    for _v in {column}:", f"        if type(_v) in _NUM:", f"            a{i} += _v",
+                f"    for _v in {column}:", "        if type(_v) in _NUM:", f"            a{i} += _v",
                 f"            n{i} += 1", f"        else: a{i}, n{i} = _add{i}([a{i}, n{i}], _v)"]
     return [f"for _v in {column}: a{i} = _add{i}(a{i}, _v)"]

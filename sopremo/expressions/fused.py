@@ -75,7 +75,7 @@ def compile_fold(slots: list[tuple[Any, Expression | None]], element: str, parti
                for source, name in generator.records.items()] + reads
     result = ", ".join(f"[a{i}, n{i}]" if kind == "mean" else f"a{i}" for i, kind in enumerate(kinds))
     pad = "\n" + " " * 8
-    source = (f"def _fused_fold(_group):\n    " + "\n    ".join(init) + f"\n    for {item} in _group:\n"
+    source = ("def _fused_fold(_group):\n    " + "\n    ".join(init) + f"\n    for {item} in _group:\n"
               f"        if type({item}) is _Partial:\n            _acc = {item}.accumulators\n            "
               + "\n            ".join(merge) + "\n            continue"
               + "".join(pad + line for line in records + body) + f"\n    return [{result}]\n")
