@@ -122,9 +122,12 @@ def test_row_decoder_types_fields_and_narrows_when_a_chunk_breaks_them():
     assert decoder.decode(chunk).types == {}  # the first chunk is decoded untyped and tells the types
     typed = decoder.decode(chunk)
     assert typed.types == {"d": "string", "k": "string", "n": "number"}
-    assert typed[0].f1 is typed[2].f1  # k decodes as a Literal: one str object per value
+    assert typed.layout == ("n", "k", "d")  # the typed rows hold the fields in the data's key order
+    assert typed[0][1] is typed[2][1]  # k decodes as a Literal: one str object per value
+    first = next(decoder.records(typed))  # a record holds its fields in name order, whatever the layout
+    assert first == {"d": "x0", "k": "a", "n": 0} and list(first) == ["d", "k", "n"]
     new_value = decoder.decode(b'{"n": 1, "k": "c", "d": "x"}\n')  # "c" is no known k: decoded untyped once
-    assert new_value.types == {} and [decoder.record(r) for r in new_value] == [{"n": 1, "k": "c", "d": "x"}]
+    assert new_value.types == {} and list(decoder.records(new_value)) == [{"n": 1, "k": "c", "d": "x"}]
     assert decoder.decode(b'{"n": 1, "k": "c", "d": "x"}\n').types["k"] == "string"  # and known from then on
     broken = decoder.decode(b'{"n": null, "k": "a", "d": "x"}\n')
     assert broken.types == {} and decoder.decode(b'{"n": null, "k": "a", "d": "x"}\n').types == {

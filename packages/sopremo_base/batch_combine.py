@@ -3,7 +3,7 @@
 A PACT stage that reads a projected JSON Lines source, applies selections and pre-aggregates for a ``group ...
 into`` (TPC-H Q1, Q15) spends most of its time on per-record plumbing. When every expression of that chain
 reads decoded top-level fields, ``FusedSource`` lets the runtime (``pact_backend.runtime.fused_source``) hand it
-whole chunks: the input format decodes a chunk into Structs (``RowDecoder``), a generated kernel
+whole chunks: the input format decodes a chunk into tuples of field values (``RowDecoder``), a generated kernel
 (``sopremo.expressions.batch_kernel``) filters and buckets them by key and folds each bucket column by column into
 the group's ``Partial``; a record is built only for the first row of a group (its ``$g[0]``). The Partials are
 those the combiner itself would produce, so the Reduce merges them as usual (VLDB J. 2014, sec. 7.3).
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Iterator
 
 from sopremo.expressions.batch_kernel import BatchKernel, NotFusable, compile_batch_kernel
-from sopremo.io.projected import RowDecoder, StructRows
+from sopremo.io.projected import RowBatch, RowDecoder
 
 from .combine import ELEMENT, GroupCombiner, Partial
 
@@ -29,28 +29,29 @@ class FusedSource:
     """
 
     def __init__(self, input_format: Any, decoder: RowDecoder, kernel: BatchKernel,
-                 typed: Callable[[dict[str, str]], BatchKernel | None]):
+                 compile_for: Callable[[tuple[str, ...], dict[str, str]], BatchKernel | None]):
         self.input_format, self.decoder, self.kernel = input_format, decoder, kernel
-        self._typed, self._kernels = typed, {}  # kernels for batches of known field types, by types
+        # kernels by row layout and known field types; ``kernel`` serves untyped rows in name order
+        self._compile = compile_for
+        self._kernels: dict[tuple, BatchKernel | None] = {(decoder.names, ()): kernel}
 
-    def _kernel(self, types: dict[str, str]) -> BatchKernel:
-        """The kernel for a batch whose fields ``types`` are known (the generic one when there are none)."""
-        if not types:
-            return self.kernel
-        signature = tuple(sorted(types.items()))
+    def _kernel(self, batch: RowBatch) -> BatchKernel | None:
+        """The kernel for ``batch`` (its row layout, its fields of known types), or None (not fusable)."""
+        signature = (batch.layout, tuple(sorted(batch.types.items())))
         if signature not in self._kernels:
-            self._kernels[signature] = self._typed(types) or self.kernel
+            self._kernels[signature] = (self._compile(batch.layout, batch.types)
+                                        or self._compile(batch.layout, {}))
         return self._kernels[signature]
 
     def batches(self, split: Any) -> Iterator[Iterable[Any]]:
-        """StructRows or iterables of records, chunk by chunk; raises DataError (file and line)."""
+        """RowBatches or iterables of records, chunk by chunk; raises DataError (file and line)."""
         return self.input_format.read_batches(split, self.decoder)
 
     def fold(self, batch: Iterable[Any], table: dict[Any, Partial]) -> list[int] | None:
         """Fold ``batch`` into ``table``; returns [rows read, rows passing filter 1, ...] or None (see class)."""
-        if type(batch) is not StructRows:
+        kernel = self._kernel(batch) if type(batch) is RowBatch else None
+        if kernel is None:
             return None
-        kernel = self._kernel(batch.types)
         buckets: dict[Any, list[Any]] = {}
         passed = kernel.bucketize(batch, buckets)
         fold, initial, get = kernel.fold, kernel.initial, table.get
@@ -58,17 +59,17 @@ class FusedSource:
         for key, rows in buckets.items():
             partial = get(key)
             pending.append((key, partial, rows, fold(rows, initial() if partial is None else partial.accumulators)))
-        record = self.decoder.record
+        record, layout = self.decoder.record, batch.layout
         for key, partial, rows, accumulators in pending:
             if partial is None:
-                table[key] = Partial(record(rows[0]), accumulators)
+                table[key] = Partial(record(rows[0], layout), accumulators)
             else:
                 partial.accumulators = accumulators
         return [len(batch), *passed]
 
     def records(self, batch: Iterable[Any]) -> Iterable[Any]:
         """The records of ``batch`` as the unfused source yields them."""
-        return map(self.decoder.record, batch) if type(batch) is StructRows else batch
+        return self.decoder.records(batch) if type(batch) is RowBatch else batch
 
 
 def fuse_source(combiner: GroupCombiner, input_format: Any, chain: list[Any]) -> FusedSource | None:
@@ -82,11 +83,12 @@ def fuse_source(combiner: GroupCombiner, input_format: Any, chain: list[Any]) ->
         return None
     slots = [(slot.aggregation, slot.source) for slot in combiner.slots]
 
-    def compile_for(types: dict[str, str] | None) -> BatchKernel | None:
+    def compile_for(layout: tuple[str, ...], types: dict[str, str] | None) -> BatchKernel | None:
+        positions = {name: i for i, name in enumerate(layout)}
         try:
-            return compile_batch_kernel(decoder.attributes, predicates, combiner.key, slots, ELEMENT, types)
+            return compile_batch_kernel(positions, predicates, combiner.key, slots, ELEMENT, types)
         except NotFusable:
             return None
 
-    kernel = compile_for(None)
+    kernel = compile_for(decoder.names, None)
     return None if kernel is None else FusedSource(input_format, decoder, kernel, compile_for)

@@ -1,6 +1,6 @@
 """The ``bucketize`` function of a batch kernel (``batch_kernel``): filters rows and groups them by key.
 
-Filters run column-wise: each filter reads its fields as columns (``operator.attrgetter`` over the rows, in C),
+Filters run column-wise: each filter reads its fields as columns (``operator.itemgetter`` over the rows, in C),
 evaluates to one bool per row in a comprehension and keeps the passing rows with ``itertools.compress``. A
 filter that only compares fields of known type with constants (or each other) is plain Python comparisons;
 any other filter uses the generated code of the record path, which is correct for every value. Grouping: when
@@ -12,8 +12,10 @@ row by row with the record path's key code (``fused.key_code``).
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
+import operator
 
 from sopremo.errors import MeteorError
 from sopremo.expressions.batch_kernel import FIELD, NotFusable, emit, hoist, var_names
@@ -28,10 +30,11 @@ class KeyCollision(Exception):
     """Two raw key values of one batch gave one group key (the batch is redone on the record path)."""
 
 
-BUCKETIZE_NAMESPACE = {"_compress": itertools.compress, "_KeyCollision": KeyCollision}
+BUCKETIZE_NAMESPACE = {"_compress": itertools.compress, "_KeyCollision": KeyCollision,
+                       "_groups": collections.defaultdict, "_drain": collections.deque, "_append": list.append}
 
 
-def bucketize_source(generator: Generator, attributes: dict[str, str], fields: dict[str, str],
+def bucketize_source(generator: Generator, positions: dict[str, int], fields: dict[str, str],
                      known: dict[str, str], predicates: list[Expression], key: Expression | None) -> str:
     """Source of ``_bucketize(_rows, _buckets)`` (see ``BatchKernel``); ``known``: {field variable: "number"
     or "string"} guaranteed for every row."""
@@ -49,12 +52,12 @@ def bucketize_source(generator: Generator, attributes: dict[str, str], fields: d
             mask = f"[{code} for {targets} in zip({', '.join(f'map(_get{fields[n]}, _rows)' for n in names)})]"
         lines += [f"_rows = list(_compress(_rows, {mask}))", f"_n{i} = len(_rows)"]
         counters.append(f"_n{i}")
-    lines += _grouping(generator, attributes, fields, known, key)
+    lines += _grouping(generator, positions, fields, known, key)
     return ("def _bucketize(_rows, _buckets):\n    " + "\n    ".join(lines)
             + f"\n    return [{', '.join(counters)}]\n")
 
 
-def _grouping(generator: Generator, attributes: dict[str, str], fields: dict[str, str], known: dict[str, str],
+def _grouping(generator: Generator, positions: dict[str, int], fields: dict[str, str], known: dict[str, str],
               key: Expression | None) -> list[str]:
     """Statements appending every row of ``_rows`` to ``_buckets[key]``."""
     if key is None:
@@ -69,16 +72,16 @@ def _grouping(generator: Generator, attributes: dict[str, str], fields: dict[str
     if generator.records:
         raise NotFusable(str(key))
     append = ["_b = _get(_k)", "if _b is None: _local[_k] = [_row]", "else: _b.append(_row)"]
-    if plain:  # group by the raw values, then one key per group
+    if plain:  # group by the raw values in C (each row appended to its raw key's list), then one key per group
         names = [generator.variables[item.name] for item in items]
-        columns = [f"map(_get{name}, _rows)" for name in names]
-        raw = columns[0] if len(columns) == 1 else f"zip({', '.join(columns)})"
+        field_of = {var: name for name, var in fields.items()}
+        generator.namespace["_raw_key"] = operator.itemgetter(*(positions[field_of[name]] for name in names))
+        raw = "map(_raw_key, _rows)"  # the raw value, or a tuple of the raw values, of each row
         per_group = [f"{', '.join(names)} = _raw", *key_lines, f"_k = {value}",
                      "if _k in _buckets: raise _KeyCollision(_k)", "_buckets[_k] = _b"]
-        return (["_local = {}", "_get = _local.get", f"for _k, _row in zip({raw}, _rows):"]
-                + ["    " + line for line in append] + ["for _raw, _b in _local.items():"]
-                + ["    " + line for line in per_group])
-    reads = [f"{fields[name]} = _row.{attributes[name]}" for name in var_names(hoisted, FIELD)]
+        return (["_local = _groups(list)", f"_drain(map(_append, map(_local.__getitem__, {raw}), _rows), 0)",
+                 "for _raw, _b in _local.items():"] + ["    " + line for line in per_group])
+    reads = [f"{fields[name]} = _row[{positions[name]}]" for name in var_names(hoisted, FIELD)]
     return (["_local = _buckets", "_get = _local.get", "for _row in _rows:"]
             + ["    " + line for line in reads + key_lines + [f"_k = {value}"] + append])
 

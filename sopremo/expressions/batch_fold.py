@@ -1,6 +1,6 @@
 """The ``fold`` function of a batch kernel (``batch_kernel``): one group's rows folded column by column.
 
-Each field is read once per row (``operator.attrgetter`` over the rows, in C); each distinct element expression
+Each field is read once per row (``operator.itemgetter`` over the rows, in C); each distinct element expression
 is computed once per row, as nested ``map``s of ``operator`` functions when it only applies ``+ - *`` to number
 columns and constants (Python's arithmetic on ints and floats is Meteor's), else in a comprehension of the record
 path's generated code. ``sum`` / ``mean`` over an all-number column add in C: ``sum`` with the running total as

@@ -2,8 +2,8 @@
 as two Python functions over decoded rows, so a chunk of input is filtered, grouped and folded without building a
 record per line (VLDB J. 2014, sec. 7: source -> map -> combine chained in one task, each UDF compiled once).
 
-The rows are projected Structs (``sopremo.io.projected.RowDecoder``): the field ``name`` of a row is the
-attribute ``attributes[name]``, an absent field reads ``MISSING``. ``bucketize`` (``batch_bucketize``) filters
+The rows are tuples of projected field values (``sopremo.io.projected.RowDecoder``): the field ``name`` of a
+row is at index ``positions[name]``, an absent field reads ``MISSING``. ``bucketize`` (``batch_bucketize``) filters
 the rows and groups them by the key of the generic path (``fused.key_code``); ``fold`` (``batch_fold``) folds
 one group's rows column by column. A kernel compiled for known field ``types`` (fields the decoder validated as
 numbers or strings in every row of a batch) skips the per-value type checks those fields would need; it is
@@ -43,10 +43,10 @@ class BatchKernel:
     source: str
 
 
-def compile_batch_kernel(attributes: dict[str, str], predicates: list[Expression], key: Expression | None,
+def compile_batch_kernel(positions: dict[str, int], predicates: list[Expression], key: Expression | None,
                          slots: list[tuple[Any, Expression | None]], element: str,
                          types: dict[str, str] | None = None) -> BatchKernel:
-    """The kernel for rows with ``attributes`` (field name -> attribute), filtered by ``predicates`` (over
+    """The kernel for rows with ``positions`` (field name -> index in the row), filtered by ``predicates`` (over
     ``InputRef(0)``, the record), grouped by ``key`` (over ``InputRef(0)``; None: one group) and folding
     ``slots`` (aggregation, element expression over ``Var(element)`` or None = the record itself); ``types``
     ({field: "number" | "string"}) are guaranteed for every row it will see.
@@ -56,15 +56,15 @@ def compile_batch_kernel(attributes: dict[str, str], predicates: list[Expression
     from sopremo.expressions.batch_bucketize import BUCKETIZE_NAMESPACE, bucketize_source
     from sopremo.expressions.batch_fold import FOLD_NAMESPACE, fold_source
 
-    fields = {name: f"_f{i}" for i, name in enumerate(sorted(attributes))}
+    fields = {name: f"_f{i}" for i, name in enumerate(sorted(positions))}
     known = {fields[name]: kind for name, kind in (types or {}).items() if name in fields}
     generator = Generator(0, ())
     generator.variables.update({FIELD + name: var for name, var in fields.items()})
-    source = (bucketize_source(generator, attributes, fields, known, predicates, key) + "\n"
+    source = (bucketize_source(generator, positions, fields, known, predicates, key) + "\n"
               + fold_source(generator, fields, known, slots, element))
     namespace = generator.namespace
     namespace.update(FOLD_NAMESPACE, **BUCKETIZE_NAMESPACE)
-    namespace.update({f"_get{fields[name]}": operator.attrgetter(attr) for name, attr in attributes.items()})
+    namespace.update({f"_get{fields[name]}": operator.itemgetter(i) for name, i in positions.items()})
     namespace.update({f"_add{i}": aggregation.add for i, (aggregation, _) in enumerate(slots)})
     generator.define(source, "_bucketize")
     initials = [aggregation.initial for aggregation, _ in slots]

@@ -54,7 +54,7 @@ class JsonLinesInput(ProjectableInput):
     bytes, each decoded at once; a chunk the fast path cannot take is decoded line by line.
     """
 
-    CHUNK = 1 << 20
+    CHUNK = 1 << 18
 
     def read_file(self, file: str) -> Iterator[Any]:
         if self._splittable(file):
@@ -86,7 +86,7 @@ class JsonLinesInput(ProjectableInput):
 
     def read_batches(self, part: Split | None, decoder: RowDecoder) -> Iterator[Iterable[Any]]:
         """The records of split ``part`` (None: every file of the path) in batches, one per chunk of about
-        ``CHUNK`` bytes: ``StructRows`` of ``decoder`` where the fast path applies, else an iterable of records
+        ``CHUNK`` bytes: ``RowBatch`` of ``decoder`` where the fast path applies, else an iterable of records
         (a chunk with blank or malformed lines, a compressed or remote file). Raises DataError like ``read``."""
         parts = [(f, 0, -1) for f in input_files(self.path)] if part is None else [part]
         for file, lo, hi in parts:

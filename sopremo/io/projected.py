@@ -18,12 +18,14 @@ the double range, lone surrogate escapes), so such a line fails only when a read
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Iterable, Literal, Union
+from typing import Annotated, Any, Iterable, Iterator, Literal, Union
 
 import msgspec
 import orjson
 
 from sopremo.values import MISSING
+
+_astuple = msgspec.structs.astuple
 
 _DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _LONG_NUMBER = b"0" * 19  # a run of 19 digits may be an integer orjson reads as a float
@@ -102,17 +104,18 @@ class ChunkDecoder:
         return {k: v for k, v in value.items() if k in fields}
 
 
-class StructRows(list):
-    """A decoded chunk as a list of projected Structs (``RowDecoder``): the rows a fused batch kernel reads by
-    attribute (``RowDecoder.attributes``) without building a dict per record. ``types`` ({field: "number" or
-    "string"}) holds for every row of the chunk: the decoder validated it (numbers are ints within int64 or
-    floats, never bools; no row lacks the field)."""
+class RowBatch(list):
+    """A decoded chunk as a list of rows (``RowDecoder``): one tuple of the projected field values per line, the
+    value of field ``layout[i]`` at index i, an absent field holding ``MISSING``. A fused batch kernel reads
+    columns with ``operator.itemgetter`` over the rows without building a dict per record. ``types`` ({field:
+    "number" or "string"}) holds for every row of the chunk: the decoder validated it (numbers are ints within
+    int64 or floats, never bools; no row lacks the field)."""
 
-    __slots__ = ("types",)
+    __slots__ = ("types", "layout")
 
-    def __init__(self, rows: Iterable[Any], types: dict[str, str] | None = None):
+    def __init__(self, rows: Iterable[Any], types: dict[str, str], layout: tuple[str, ...]):
         super().__init__(rows)
-        self.types = types or {}
+        self.types, self.layout = types, layout
 
 
 _NUMBER = Union[_INT64, float]
@@ -121,19 +124,20 @@ _INFER = {frozenset({int}): "number", frozenset({float}): "number", frozenset({i
 
 
 class RowDecoder(ChunkDecoder):
-    """A ChunkDecoder (``fields`` required) whose ``decode`` returns ``StructRows``: one Struct per line, the
-    field ``name`` in attribute ``attributes[name]``, an absent field holding ``MISSING`` (so generated code
-    reads a field with one attribute access). ``record(row)`` is the dict the plain decoder would have made.
+    """A ChunkDecoder (``fields`` required) whose ``decode`` returns a ``RowBatch``: one tuple per line (msgspec
+    decodes a Struct, ``msgspec.structs.astuple`` reads its slots in one C call, cheaper than one attribute
+    access per field and row). ``records(batch)`` are the dicts the plain decoder would have made.
 
     The first chunk's rows tell which fields hold only numbers or only strings; later chunks are first decoded
-    with those fields required and typed (msgspec validates them while parsing), so their StructRows carry
+    with those fields required and typed (msgspec validates them while parsing), so their batches carry
     ``types`` and a kernel may skip per-value type checks. A string field with at most ``LITERALS`` distinct
     values is decoded as a ``Literal`` of them (msgspec then hands out the same str objects: nothing to allocate
     or free, hashes cached). A chunk that does not validate is decoded as the first was (``types`` empty) and
     narrows the typing (a field it breaks loses its type, new strings join a Literal); after ``REBUILDS`` such
     chunks typing stops. The typed Struct declares its fields in the order the first line holds them (msgspec
-    matches keys faster in declaration order: about 8 % less decoding time on TPC-H lineitem). Same
-    ChunkFallback rules as ChunkDecoder; a line that is not an object never reaches the rows.
+    matches keys faster in declaration order: about 8 % less decoding time on TPC-H lineitem), so typed batches
+    have that ``layout``; untyped ones have the fields in name order. Same ChunkFallback rules as ChunkDecoder;
+    a line that is not an object never reaches the rows.
     """
 
     _DEFAULT = MISSING
@@ -143,22 +147,22 @@ class RowDecoder(ChunkDecoder):
     def __init__(self, fields: frozenset[str]):
         super().__init__(fields)
         self.names = tuple(sorted(fields))
-        self.attributes = {name: f"f{i}" for i, name in enumerate(self.names)}
-        self._values = operator.attrgetter(*self.attributes.values()) if len(fields) > 1 else None
         self._typed: Any = None
+        self._layout = self.names
         self._types: dict[str, str] = {}
         self._literals: dict[str, frozenset[str]] = {}
         self._order: dict[str, int] = {}
         self._inferred, self._rebuilds = False, 0
+        self._getters: dict[tuple[str, ...], Any] = {}
 
-    def _finish(self, structs: list[Any]) -> StructRows:
-        return StructRows(structs)
+    def _finish(self, structs: list[Any]) -> RowBatch:
+        return RowBatch(map(_astuple, structs), {}, self.names)
 
     def _decode_projected(self, data: bytes) -> list[Any]:
         missed = False
         if self._typed is not None:
             try:
-                return StructRows(self._typed.decode_lines(data), self._types)
+                return RowBatch(map(_astuple, self._typed.decode_lines(data)), self._types, self._layout)
             except msgspec.ValidationError:
                 missed = True
         rows = super()._decode_projected(data)
@@ -177,8 +181,8 @@ class RowDecoder(ChunkDecoder):
         if first:
             self._order = _key_order(data[:data.find(b"\n")] if b"\n" in data else data)
         types: dict[str, str] = {}
-        for name, attr in self.attributes.items():
-            values = list(map(operator.attrgetter(attr), rows))
+        for i, name in enumerate(self.names):
+            values = list(map(operator.itemgetter(i), rows))
             kind = _INFER.get(frozenset(map(type, values)))
             if kind is None or not (first or self._types.get(name) == kind):
                 self._literals.pop(name, None)
@@ -193,24 +197,36 @@ class RowDecoder(ChunkDecoder):
         self._typed = self._typed_decoder() if types else None
 
     def _typed_decoder(self) -> Any:
-        """A decoder of Structs with the typed fields required, in the first line's key order."""
+        """A decoder of Structs with the typed fields required, in the first line's key order (``_layout``)."""
         def field(name: str) -> tuple:
-            attr, kind = self.attributes[name], self._types.get(name)
+            kind = self._types.get(name)
             if kind is None:
-                return attr, _FLAT, MISSING
+                return name, _FLAT, MISSING
             if name in self._literals:
-                return attr, Literal[tuple(sorted(self._literals[name]))]
-            return attr, _NUMBER if kind == "number" else str
+                return name, Literal[tuple(sorted(self._literals[name]))]
+            return name, _NUMBER if kind == "number" else str
 
-        spec = [field(name) for name in sorted(self.names, key=lambda n: self._order.get(n, len(self._order)))]
-        struct = msgspec.defstruct("TypedRecord", spec, gc=False, kw_only=True,
-                                   rename={attr: name for name, attr in self.attributes.items()})
+        self._layout = tuple(sorted(self.names, key=lambda n: self._order.get(n, len(self._order))))
+        spec = [field(name) for name in self._layout]
+        attributes = {name: f"f{i}" for i, name in enumerate(self._layout)}
+        struct = msgspec.defstruct("TypedRecord", [(attributes[name], *rest) for name, *rest in spec], gc=False,
+                                   kw_only=True, rename={attr: name for name, attr in attributes.items()})
         return msgspec.json.Decoder(struct)
 
-    def record(self, row: Any) -> dict[str, Any]:
-        """The record of one row: its present fields in sorted name order (what ChunkDecoder yields)."""
-        values = self._values(row) if self._values is not None else (getattr(row, "f0"),)
-        return {name: value for name, value in zip(self.names, values) if value is not MISSING}
+    def record(self, row: tuple, layout: tuple[str, ...]) -> dict[str, Any]:
+        """The record of one row of a batch with ``layout``: its present fields in sorted name order (what
+        ChunkDecoder yields)."""
+        getter = self._getters.get(layout)
+        if getter is None:
+            positions = [layout.index(name) for name in self.names]
+            getter = self._getters[layout] = (operator.itemgetter(*positions) if len(positions) > 1
+                                              else lambda row: (row[positions[0]],))
+        return {name: value for name, value in zip(self.names, getter(row)) if value is not MISSING}
+
+    def records(self, batch: RowBatch) -> Iterator[dict[str, Any]]:
+        """The records of ``batch`` (see ``record``)."""
+        layout, record = batch.layout, self.record
+        return (record(row, layout) for row in batch)
 
 
 def _key_order(line: bytes) -> dict[str, int]:
