@@ -1,6 +1,6 @@
 """The ``fold`` function of a batch kernel (``batch_kernel``): one group's rows folded column by column.
 
-Each field is read once per row (``operator.itemgetter`` over the rows, in C); each distinct element expression
+The group's rows (tuples) are transposed into columns once (``zip(*rows)``, in C); each distinct element expression
 is computed once per row, as nested ``map``s of ``operator`` functions when it only applies ``+ - *`` to number
 columns and constants (Python's arithmetic on ints and floats is Meteor's), else in a comprehension of the record
 path's generated code. ``sum`` / ``mean`` over an all-number column add in C: ``sum`` with the running total as
@@ -37,10 +37,10 @@ FOLD_NAMESPACE = {"_SUM": _SUM, "_all_numbers": BASE_NAMESPACE["_NUM"].issuperse
                   "_op_add": operator.add, "_op_sub": operator.sub, "_op_mul": operator.mul}
 
 
-def fold_source(generator: Generator, fields: dict[str, str], known: dict[str, str],
+def fold_source(generator: Generator, fields: dict[str, str], positions: dict[str, int], known: dict[str, str],
                 slots: list[tuple[Any, Expression | None]], element: str) -> str:
-    """Source of ``_batch_fold(_rows, _acc)`` (see ``BatchKernel``); ``known``: {field variable: "number" or
-    "string"} guaranteed for every row."""
+    """Source of ``_batch_fold(_rows, _acc)`` (see ``BatchKernel``); ``positions``: {field: index in a row};
+    ``known``: {field variable: "number" or "string"} guaranteed for every row."""
     kinds = [aggregation_kind(aggregation) for aggregation, _ in slots]
     columns: list[tuple[Expression, str]] = []  # (hoisted element expression, column name) computed so far
     lines = [f"a{i}, n{i} = _acc[{i}]" if kind == "mean" else f"a{i} = _acc[{i}]" for i, kind in enumerate(kinds)]
@@ -54,11 +54,11 @@ def fold_source(generator: Generator, fields: dict[str, str], known: dict[str, s
         hoisted = hoist(expr, Var(element), fields)
         column = _column(generator, hoisted, fields, columns, loaded, lines)
         lines.extend(_slot_lines(i, kind, column))
-    reads = []
-    for var in fields.values():  # the columns of the fields, read first; _n<column>: all numbers
+    reads = ["_cols = list(zip(*_rows))"] if loaded else []  # the rows transposed, in C
+    for name, var in fields.items():  # the columns of the fields, read first; _n<column>: all numbers
         if var in loaded:
             check = "True" if known.get(var) == "number" else f"_all_numbers(map(type, _c{var}))"
-            reads += [f"_c{var} = list(map(_get{var}, _rows))", f"_n_c{var} = {check}"]
+            reads += [f"_c{var} = _cols[{positions[name]}]", f"_n_c{var} = {check}"]
     lines[len(slots):len(slots)] = reads
     result = ", ".join(f"[a{i}, n{i}]" if kind == "mean" else f"a{i}" for i, kind in enumerate(kinds))
     return "def _batch_fold(_rows, _acc):\n    " + "\n    ".join(lines) + f"\n    return [{result}]\n"

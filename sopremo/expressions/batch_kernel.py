@@ -61,7 +61,7 @@ def compile_batch_kernel(positions: dict[str, int], predicates: list[Expression]
     generator = Generator(0, ())
     generator.variables.update({FIELD + name: var for name, var in fields.items()})
     source = (bucketize_source(generator, positions, fields, known, predicates, key) + "\n"
-              + fold_source(generator, fields, known, slots, element))
+              + fold_source(generator, fields, positions, known, slots, element))
     namespace = generator.namespace
     namespace.update(FOLD_NAMESPACE, **BUCKETIZE_NAMESPACE)
     namespace.update({f"_get{fields[name]}": operator.itemgetter(i) for name, i in positions.items()})
