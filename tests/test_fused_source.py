@@ -135,8 +135,8 @@ def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at, field
     by the generic kernel."""
     monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)
     rng = random.Random(3)
-    rows = [{"d": f"199{rng.randint(2, 8)}-01-01", "g": rng.choice([1, 1.0, 2, 2.5]), "q": rng.randint(1, 9)}
-            for _ in range(3000)]
+    rows = [{"q": rng.randint(1, 9), "g": rng.choice([1, 1.0, 2, 2.5]), "d": f"199{rng.randint(2, 8)}-01-01"}
+            for _ in range(3000)]  # keys not in name order: typed rows hold them in the data's order
     if break_at is not None:
         rows[break_at][field] = value
     _write(tmp_path / "r.jsonl", rows)
@@ -144,6 +144,7 @@ def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at, field
     _, fused, _ = _fused_source(TYPED, tmp_path)
     batches = list(fused.batches(None))
     assert batches[0].types == {} and batches[1].types == {"d": "string", "g": "number", "q": "number"}
+    assert batches[0].layout == ("d", "g", "q") and batches[1].layout == ("q", "g", "d")
     assert any(not b.types for b in batches[1:]) == (break_at is not None)
     answer = _run(TYPED, tmp_path, "process")
     assert answer == _run(TYPED, tmp_path, "inline")
