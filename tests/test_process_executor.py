@@ -14,6 +14,8 @@ from pact_backend import physical as phys
 from pact_backend.executors.base import RemoteTraceback
 from pact_backend.executors.inline import InlineExecutor
 from pact_backend.executors.process import ProcessExecutor
+from pact_backend.executors.stage_graph import _StageGraph
+from pact_backend.runtime.checks import check_plan
 from test_tpch import EXAMPLES, ORDER_KEYS, QUERIES, assert_same_multiset, assert_same_order, sql_records
 from test_tpch import duck, tpch_dir  # noqa: F401 - fixtures shared with the TPC-H oracle tests
 
@@ -258,3 +260,23 @@ def test_a_directory_path_writes_one_part_and_keeps_earlier_parts_on_failure(tmp
         run_file("bad.meteor", executor=executor)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["part-00000.json"]  # no _temporary left
     assert len(json.loads((tmp_path / "out" / "part-00000.json").read_text())) == 3  # the earlier result stays
+
+
+@pytest.mark.parametrize("memory", [None, 1], ids=["in-memory", "spilling"])
+def test_a_broadcast_build_side_is_probed_in_the_probe_inputs_stage(memory):
+    """A Match whose build side is broadcast runs chained to the stage of its forwarded probe input: the probe
+    records stream through the hash table there instead of being written to blocks for a Match stage. Same
+    records as inline, also when the hash table spills (a budget of one byte)."""
+    plan = plan_of_every_contract()
+    physical = phys.default_physical(plan, 2)
+    match = next(c for c in plan.contracts() if isinstance(c, pact.Match))
+    node = physical.node(match)
+    node.ship, node.local = [phys.FORWARD, phys.BROADCAST], phys.HYBRID_HASH_BUILD_SECOND
+    graph = _StageGraph(check_plan(plan), physical)
+    assert graph.stage_of[match.id] is graph.stage_of[match.inputs[0].id]  # no stage of its own
+    assert all(p.index < s.index for s in graph.stages for p, _, _ in s.inputs)  # producers run first
+    expected = [bag(s.output_format.records) for s in plan.sinks if InlineExecutor().run(plan)]
+    executor = ProcessExecutor(parallelism=2, memory_bytes=memory)
+    executor.run(plan, physical)
+    assert [bag(s.output_format.records) for s in plan.sinks] == expected
+    assert (executor.last_run.spill_files > 0) == (memory is not None)

@@ -1,10 +1,12 @@
 """The stage graph of the process executor: a physical plan cut into stages of chained drivers, their partition
 counts, outputs and channels (VLDB J. 2014, sec. 7.3: source -> map -> combine -> partition in one task).
 
-A stage is a head contract plus the forward Maps chained to it; every input channel is an output of the
-producer's stage routed by the ship strategy (forward, hash-partition, broadcast, gather). A range-partitioned
-channel gets a shuffle stage of its own (a pass-through head whose output is routed by key ranges); its
-boundaries are sampled from the producers' outputs just before it runs (``_RangeChannel.prepare``).
+A stage is a head contract plus the forward Maps chained to it, and a Match whose build side is broadcast and
+whose probe side is the stage's stream (``ChainedMatch``: the broadcast side becomes a side input of the stage);
+every input channel is an output of the producer's stage routed by the ship strategy (forward, hash-partition,
+broadcast, gather). A range-partitioned channel gets a shuffle stage of its own (a pass-through head whose output
+is routed by key ranges); its boundaries are sampled from the producers' outputs just before it runs
+(``_RangeChannel.prepare``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pact_backend.runtime.blocks import Segment, read_blocks
 from pact_backend.runtime.checks import PlanStructureError
 from pact_backend.runtime.join import choose_build_side
 from pact_backend.runtime.ranges import BytesKey, choose_boundaries, sample_keys
-from pact_backend.runtime.stages import OutputSpec, StageSpec, TaskResult
+from pact_backend.runtime.stages import ChainedMatch, OutputSpec, StageSpec, TaskResult
 
 
 class _Stage:
@@ -112,8 +114,42 @@ class _StageGraph:
                 stage.spec.chain.append((c.id, c.udf))
                 stage.label += f" -> {c.name}"
                 self.stage_of[c.id] = stage
+            elif (build := _broadcast_build(c, physical.node(c))) is not None \
+                    and readers[c.inputs[1 - build].id] == 1:
+                self._chain_match(c, build)
             else:
                 self.stage_of[c.id] = self._new_stage(c)
+        self._order_stages()
+
+    def _order_stages(self) -> None:
+        """Renumber the stages so that every stage comes after the stages it reads (a chained Match makes an
+        earlier stage read a later one); the order is otherwise kept. Executors may submit in this order."""
+        ordered: list[_Stage] = []
+        seen: set[int] = set()
+
+        def visit(stage: _Stage) -> None:
+            if id(stage) not in seen:
+                seen.add(id(stage))
+                for producer in [p for p, _, _ in stage.inputs] + stage.after:
+                    visit(producer)
+                ordered.append(stage)
+
+        for stage in self.stages:
+            visit(stage)
+        for index, stage in enumerate(ordered):
+            stage.renumber(index)
+        self.stages = ordered
+
+    def _chain_match(self, c: pact.Match, build: int) -> None:
+        """Chain the Match ``c`` to the stage of its forward probe input; the broadcast input ``build`` becomes
+        a side input of that stage (its tasks wait for the build side, then stream their records through the
+        hash table instead of writing them to blocks for a Match stage)."""
+        stage = self.stage_of[c.inputs[1 - build].id]
+        producer = self.stage_of[c.inputs[build].id]
+        stage.inputs.append((producer, producer.plain_output(), phys.BROADCAST))
+        stage.spec.chain.append((c.id, ChainedMatch(c.keys, c.udf, build, len(stage.inputs) - 1)))
+        stage.label += f" -> {c.name}"
+        self.stage_of[c.id] = stage
 
     def sink_records(self, sink: pact.Sink) -> Any:
         """The records a sink writes: its producer's partitions in order (the order of a sorted input)."""
@@ -224,6 +260,15 @@ def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[s
         inner = 0 if node.ship[0] == phys.BROADCAST and node.ship[1] != phys.BROADCAST else 1
         return "cross", {"udf": c.udf, "inner": inner}
     return "union", {}
+
+
+def _broadcast_build(c: pact.Contract, node: phys.PhysicalNode) -> int | None:
+    """The input index of a Match's broadcast build side when its other input is forwarded (the Match can
+    then run chained to the stage of that input), else None."""
+    if not isinstance(c, pact.Match) or sorted(node.ship) != sorted([phys.BROADCAST, phys.FORWARD]):
+        return None
+    build = node.ship.index(phys.BROADCAST)
+    return build if _head_fields(c, node)[1]["build"] == build else None
 
 
 def _key_of(c: pact.Contract, index: int) -> Any:

@@ -55,15 +55,36 @@ class StageSpec:
 
     ``kind``: source, map, union, reduce, cogroup, match or cross; ``head``: the head's attributes (udf,
     key(s), combiner, group_order, input_format, build, sort_group, sorts_only); ``head_id`` and ``chain`` (contract id,
-    map udf) name the contracts for statistics; ``outputs``: one OutputSpec per distinct output.
+    map udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``outputs``:
+    one OutputSpec per distinct output.
     """
 
     stage: int
     kind: str
     head_id: int
     head: dict[str, Any]
-    chain: list[tuple[int, Callable[[Iterator[Any]], Iterable[Any]]]] = field(default_factory=list)
+    chain: list[tuple[int, Callable[[Iterator[Any]], Iterable[Any]] | ChainedMatch]] = field(default_factory=list)
     outputs: list[OutputSpec] = field(default_factory=list)
+
+
+@dataclass
+class ChainedMatch:
+    """A Match chained to the stage of its forward (probe) input: the other input is broadcast to every task,
+    read as stage input ``side`` and held in a hash table (spilling past the budget, as ``_match`` does), and
+    the stage's stream probes it, so the probe records are never written to blocks between two stages.
+    ``keys`` and ``udf`` are the Match's; ``build``: the index (0 or 1) of the broadcast input."""
+
+    keys: tuple[Callable[[Any], Any], Callable[[Any], Any]]
+    udf: Callable[[Any, Any], Iterable[Any]]
+    build: int
+    side: int
+
+    def probe(self, stream: Iterable[Any], build: Iterable[Any], budget: float, spill: SpillDir
+              ) -> Iterator[Any]:
+        """The Match's output for ``stream`` (probe records) against ``build`` (every broadcast record)."""
+        probe = 1 - self.build
+        return spilling_hash_join(stream, build, self.keys[probe], self.keys[self.build], self.udf,
+                                  self.build == 0, budget, spill)
 
 
 @dataclass
@@ -116,7 +137,11 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
             stream: Iterable[Any] = metered_call(lambda: head(spec.head, inputs, task, spill), meters[spec.head_id])
             for contract_id, udf in spec.chain:
                 meters[contract_id] = Meter()
-                stream = metered(udf(stream), meters[contract_id])
+                if isinstance(udf, ChainedMatch):
+                    stream = udf.probe(stream, inputs[udf.side], task.budget, spill)
+                else:
+                    stream = udf(stream)
+                stream = metered(stream, meters[contract_id])
             outputs, combining = _write_outputs(spec, task, stream)
     finally:
         spill.cleanup()
