@@ -30,7 +30,7 @@ class FusedSource:
 
     def __init__(self, input_format: Any, decoder: RowDecoder, kernel: BatchKernel,
                  compile_for: Callable[[tuple[str, ...], dict[str, str]], BatchKernel | None]):
-        self.input_format, self.decoder, self.kernel = input_format, decoder, kernel
+        self.input_format, self.decoder = input_format, decoder
         # kernels by row layout and known field types; ``kernel`` serves untyped rows in name order
         self._compile = compile_for
         self._kernels: dict[tuple, BatchKernel | None] = {(decoder.names, ()): kernel}

@@ -82,9 +82,7 @@ class ChainedMatch:
     def probe(self, stream: Iterable[Any], build: Iterable[Any], budget: float, spill: SpillDir
               ) -> Iterator[Any]:
         """The Match's output for ``stream`` (probe records) against ``build`` (every broadcast record)."""
-        probe = 1 - self.build
-        return spilling_hash_join(stream, build, self.keys[probe], self.keys[self.build], self.udf,
-                                  self.build == 0, budget, spill)
+        return _hash_join(stream, build, self.keys, self.udf, self.build, budget, spill)
 
 
 @dataclass
@@ -307,11 +305,16 @@ def _cogroup(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iter
         yield from udf(k, order_group(left, left_order), order_group(right, right_order))
 
 
+def _hash_join(probe: Iterable[Any], build: Iterable[Any], keys: tuple, udf: Callable[[Any, Any], Iterable[Any]],
+               build_index: int, budget: float, spill: SpillDir) -> Iterator[Any]:
+    """A Match's output: ``probe`` records against a hash table of ``build`` (input ``build_index``)."""
+    return spilling_hash_join(probe, build, keys[1 - build_index], keys[build_index], udf, build_index == 0,
+                              budget, spill)
+
+
 def _match(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
-    build, keys = head["build"], head["keys"]
-    probe = 1 - build
-    yield from spilling_hash_join(inputs[probe], inputs[build], keys[probe], keys[build], head["udf"],
-                                  build == 0, task.budget, spill)
+    build = head["build"]
+    yield from _hash_join(inputs[1 - build], inputs[build], head["keys"], head["udf"], build, task.budget, spill)
 
 
 def _cross(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:

@@ -71,17 +71,16 @@ def _grouping(generator: Generator, positions: dict[str, int], fields: dict[str,
         raise NotFusable(str(key)) from None
     if generator.records:
         raise NotFusable(str(key))
-    append = ["_b = _get(_k)", "if _b is None: _local[_k] = [_row]", "else: _b.append(_row)"]
     if plain:  # group by the raw values in C (each row appended to its raw key's list), then one key per group
         names = [generator.variables[item.name] for item in items]
-        field_of = {var: name for name, var in fields.items()}
-        generator.namespace["_raw_key"] = operator.itemgetter(*(positions[field_of[name]] for name in names))
+        generator.namespace["_raw_key"] = operator.itemgetter(*(positions[item.name[len(FIELD):]] for item in items))
         raw = "map(_raw_key, _rows)"  # the raw value, or a tuple of the raw values, of each row
         per_group = [f"{', '.join(names)} = _raw", *key_lines, f"_k = {value}",
                      "if _k in _buckets: raise _KeyCollision(_k)", "_buckets[_k] = _b"]
         return (["_local = _groups(list)", f"_drain(map(_append, map(_local.__getitem__, {raw}), _rows), 0)",
                  "for _raw, _b in _local.items():"] + ["    " + line for line in per_group])
     reads = [f"{fields[name]} = _row[{positions[name]}]" for name in var_names(hoisted, FIELD)]
+    append = ["_b = _get(_k)", "if _b is None: _local[_k] = [_row]", "else: _b.append(_row)"]
     return (["_local = _buckets", "_get = _local.get", "for _row in _rows:"]
             + ["    " + line for line in reads + key_lines + [f"_k = {value}"] + append])
 
