@@ -2,7 +2,8 @@
 
 ``parse(text, path, scope)`` returns the AST (meteor/ast.py) of one file; ``prescan_packages`` finds the
 ``using`` statements of a script and of its includes before parsing, since the packages in scope decide the
-grammar (DESIGN.md, "Cache one parser per set of imported packages"). Lark errors become MeteorSyntaxError
+grammar (DESIGN.md, "Cache one parser per set of imported packages"); the tables are cached on disk only where the user
+alone can write (meteor/parser_cache.py). Lark errors become MeteorSyntaxError
 with plain-words expectations (meteor/syntax_errors.py).
 """
 
@@ -17,6 +18,7 @@ from lark.exceptions import UnexpectedInput
 
 from meteor import ast
 from meteor.grammar import full_grammar
+from meteor.parser_cache import cached_lark
 from meteor.syntax_errors import syntax_error
 from meteor.transformer import MeteorTransformer
 
@@ -28,8 +30,8 @@ _INCLUDE = re.compile(r"include\s+('[^']*'|\"[^\"]*\")\s*", re.S)
 
 @lru_cache(maxsize=32)
 def _lark(grammar: str) -> Lark:
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False, cache=True)
+    return cached_lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                       maybe_placeholders=False)
 
 
 def parser_for(scope) -> Lark:
