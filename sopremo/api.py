@@ -9,17 +9,28 @@ What is here, by use:
 - the package object: ``SopremoPackage`` (``@package.operator``, ``@package.function(...)``,
   ``package.constants[...]``, ``@package.format``), ``PackageError``;
 - operators and their Meteor syntax: ``Operator``, ``ElementaryOperator`` (one PACT contract),
-  ``CompositeOperator`` (wires other operators; ``operator_class`` finds them by Meteor name), ``JsonStream``, ``PropertySpec`` and the property kinds
-  ``EXPRESSION CONSTANT INPUTS BINDING OPERATORS INPUT``, ``PropertyError``;
+  ``CompositeOperator`` (wires other operators; ``operator_class`` finds them by Meteor name), ``JsonStream``,
+  ``PropertySpec`` and the property kinds ``EXPRESSION CONSTANT INPUTS BINDING OPERATORS INPUT``,
+  ``PropertyError``;
 - the PACT contracts an elementary operator returns: ``Map Reduce Match Cross CoGroup Union`` (UDF shapes in
-  their docstrings), ``PactContext``, and ``contract_args`` for their common arguments;
+  their docstrings), their optimizer ``Hints``, ``PactContext``, and ``contract_args`` for their common arguments;
 - expressions: ``compile_expression`` (compile a property's expression once into a Python closure),
-  ``evaluate_constant``, ``Expression`` and the node classes in ``expressions`` (to build expressions when a
-  composite operator configures the operators it wires);
+  ``compile_predicate`` (the same, returning a bool), ``evaluate_constant``, ``render`` (an expression as
+  Meteor text); the node classes in ``expressions``, the ones packages build and inspect most also by name
+  (``Expression InputRef FieldAccess ArrayIndex Constant ObjectConstruction FieldAssignment ArrayConstruction
+  FunctionCall Comparison And ElementIn LambdaParam NestedOperator TagMapping Ternary Var``) with the helpers
+  ``input_refs`` (the inputs an expression reads), ``replace_inputs`` and ``map_children``;
+- fast paths of grouping: ``compile_key`` (a key expression as straight-line code), ``compile_fold`` (the
+  per-record fold of several aggregations), ``is_aggregation_call`` and ``split_aggregation`` (an aggregation
+  call ``sum($g[*].x)`` taken apart), ``compile_batch_kernel`` / ``BatchKernel`` / ``NotFusable`` (a filter and
+  fold over batches of decoded rows) and ``RowDecoder`` / ``RowBatch`` (JSON Lines decoded into such batches);
 - values: ``MISSING``, ``hashable`` (the key of a value, for PACT keys), ``truthy``, ``to_json``,
-  ``type_name``, ``sort_key``;
-- functions: ``SopremoFunction``, ``Aggregation``;
-- formats: ``DataFormat``, ``FileInput``, ``FileOutput``, ``RecordWriter``, ``encode_json``;
+  ``type_name``, ``sort_key``, ``less`` (Meteor ``<``), ``string_form`` (Meteor's text of a value), ``cast``
+  (a value converted to a Meteor type by name);
+- functions: ``SopremoFunction``, ``Aggregation``, and the built-ins of the sopremo layer (``BUILTIN_FUNCTIONS``,
+  ``BUILTIN_CONSTANTS``, ``aggregation_functions()``) that ``base`` registers and other packages may wrap;
+- formats: ``DataFormat``, ``FileInput``, ``FileOutput``, ``RecordWriter``, ``encode_json``, and the built-in
+  formats ``FORMATS`` (registered by ``base``);
 - user errors (printed without a traceback): ``MeteorError``, ``OperatorError``, ``DataError``.
 """
 
@@ -27,17 +38,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from pact_backend.contracts import CoGroup, Cross, Map, Match, Reduce, Union
+from pact_backend.contracts import CoGroup, Cross, Hints, Map, Match, Reduce, Union
 from sopremo.errors import DataError, MeteorError, OperatorError
 from sopremo.expressions import nodes as expressions
-from sopremo.expressions.compiler import compile_expression, evaluate_constant
-from sopremo.expressions.nodes import Expression
+from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
+from sopremo.expressions.batch_kernel import BatchKernel, NotFusable, compile_batch_kernel
+from sopremo.expressions.compiler import compile_expression, compile_predicate, evaluate_constant
+from sopremo.expressions.fused import compile_fold, compile_key
+from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, Comparison, Constant, ElementIn, Expression,
+                                       FieldAccess, FieldAssignment, FunctionCall, InputRef, LambdaParam,
+                                       NestedOperator, ObjectConstruction, TagMapping, Ternary, Var, input_refs,
+                                       map_children, replace_inputs)
+from sopremo.expressions.render import render
+from sopremo.expressions.runtime import less
 from sopremo.function import Aggregation, SopremoFunction
+from sopremo.functions import BUILTIN_CONSTANTS, BUILTIN_FUNCTIONS
+from sopremo.functions.aggregations import aggregation_functions
+from sopremo.io import FORMATS
 from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
+from sopremo.io.projected import RowBatch, RowDecoder
 from sopremo.operator import (BINDING, CONSTANT, EXPRESSION, INPUT, INPUTS, OPERATORS, CompositeOperator,
                               ElementaryOperator, JsonStream, Operator, PropertyError, PropertySpec)
 from sopremo.package import PackageError, SopremoPackage
 from sopremo.to_pact import PactContext
+from sopremo.types import cast, string_form
 from sopremo.values import MISSING, hashable, sort_key, to_json, truthy, type_name
 
 
@@ -72,15 +96,22 @@ __all__ = [
     "Operator", "ElementaryOperator", "CompositeOperator", "JsonStream", "PropertySpec", "PropertyError",
     "EXPRESSION", "CONSTANT", "INPUTS", "BINDING", "OPERATORS", "INPUT",
     # PACT contracts
-    "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "PactContext", "contract_args", "operator_class",
+    "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "Hints", "PactContext", "contract_args",
+    "operator_class",
     # expressions
-    "compile_expression", "evaluate_constant", "Expression", "expressions",
+    "compile_expression", "compile_predicate", "evaluate_constant", "render", "expressions",
+    "Expression", "InputRef", "FieldAccess", "ArrayIndex", "Constant", "ObjectConstruction", "FieldAssignment",
+    "ArrayConstruction", "FunctionCall", "Comparison", "And", "ElementIn", "LambdaParam", "NestedOperator",
+    "TagMapping", "Ternary", "Var", "input_refs", "replace_inputs", "map_children",
+    # fast paths of grouping
+    "compile_key", "compile_fold", "is_aggregation_call", "split_aggregation", "compile_batch_kernel",
+    "BatchKernel", "NotFusable", "RowDecoder", "RowBatch",
     # values
-    "MISSING", "hashable", "truthy", "to_json", "type_name", "sort_key",
+    "MISSING", "hashable", "truthy", "to_json", "type_name", "sort_key", "less", "string_form", "cast",
     # functions
-    "SopremoFunction", "Aggregation",
+    "SopremoFunction", "Aggregation", "BUILTIN_FUNCTIONS", "BUILTIN_CONSTANTS", "aggregation_functions",
     # formats
-    "DataFormat", "FileInput", "FileOutput", "RecordWriter", "encode_json",
+    "DataFormat", "FileInput", "FileOutput", "RecordWriter", "encode_json", "FORMATS",
     # errors
     "MeteorError", "OperatorError", "DataError",
 ]

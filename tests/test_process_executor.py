@@ -14,7 +14,7 @@ from pact_backend import physical as phys
 from pact_backend.executors.base import RemoteTraceback
 from pact_backend.executors.inline import InlineExecutor
 from pact_backend.executors.process import ProcessExecutor
-from pact_backend.executors.stage_graph import _StageGraph
+from pact_backend.executors.stage_graph import StageGraph
 from pact_backend.runtime.checks import check_plan
 from test_tpch import EXAMPLES, ORDER_KEYS, QUERIES, assert_same_multiset, assert_same_order, sql_records
 from test_tpch import duck, tpch_dir  # noqa: F401 - fixtures shared with the TPC-H oracle tests
@@ -272,7 +272,7 @@ def test_a_broadcast_build_side_is_probed_in_the_probe_inputs_stage(memory):
     match = next(c for c in plan.contracts() if isinstance(c, pact.Match))
     node = physical.node(match)
     node.ship, node.local = [phys.FORWARD, phys.BROADCAST], phys.HYBRID_HASH_BUILD_SECOND
-    graph = _StageGraph(check_plan(plan), physical)
+    graph = StageGraph(check_plan(plan), physical)
     assert graph.stage_of[match.id] is graph.stage_of[match.inputs[0].id]  # no stage of its own
     assert all(p.index < s.index for s in graph.stages for p, _, _ in s.inputs)  # producers run first
     expected = [bag(s.output_format.records) for s in plan.sinks if InlineExecutor().run(plan)]

@@ -5,7 +5,7 @@ all, intersect, subtract, unique, sort, replace, replace all, split array/object
 unnest), the built-in functions and constants of ``sopremo.functions`` and the formats of ``sopremo.io``.
 """
 
-from sopremo.package import SopremoPackage
+from sopremo.api import BUILTIN_CONSTANTS, BUILTIN_FUNCTIONS, FORMATS, SopremoPackage
 
 package = SopremoPackage("base", doc="relational operators, built-in functions and the json/jsonl/csv/text formats")
 
@@ -24,9 +24,6 @@ from .split import ArraySplit, ObjectSplit, ValueSplit  # noqa: E402
 
 def _register_builtins() -> None:
     """Put the built-in functions, constants and formats of the sopremo layer into the package."""
-    from sopremo.functions import BUILTIN_CONSTANTS, BUILTIN_FUNCTIONS
-    from sopremo.io import FORMATS
-
     package.functions.update(BUILTIN_FUNCTIONS)
     package.constants.update(BUILTIN_CONSTANTS)
     package.formats.update(FORMATS)

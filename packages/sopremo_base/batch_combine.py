@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from sopremo.expressions.batch_kernel import BatchKernel, NotFusable, compile_batch_kernel
-from sopremo.io.projected import RowBatch, RowDecoder
+from sopremo.api import BatchKernel, NotFusable, RowBatch, RowDecoder, compile_batch_kernel
 
 from .combine import ELEMENT, GroupCombiner, Partial
 

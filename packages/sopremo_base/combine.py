@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
-from sopremo.expressions.fused import compile_fold
-from sopremo.expressions.nodes import ArrayIndex, Constant, Expression, InputRef, LambdaParam, Var, input_refs, map_children
+from sopremo.api import (ArrayIndex, Constant, Expression, InputRef, LambdaParam, Var, compile_fold, input_refs,
+                         is_aggregation_call, map_children, split_aggregation)
 
 from .keys import compile_expr
 

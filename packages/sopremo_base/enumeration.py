@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pact_backend.contracts import Reduce
-from sopremo.operator import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError, PropertySpec
+from sopremo.api import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError, PropertySpec, Reduce
 
 from . import package
 from .keys import contract_args

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pact_backend.contracts import CoGroup, Reduce
-from sopremo.expressions.fused import compile_key
-from sopremo.expressions.nodes import ArrayConstruction, InputRef
-from sopremo.operator import EXPRESSION, ElementaryOperator, PropertyError, PropertySpec
+from sopremo.api import (EXPRESSION, ArrayConstruction, CoGroup, ElementaryOperator, InputRef, PropertyError,
+                         PropertySpec, Reduce, compile_key)
 
 from . import package
 from .combine import GroupCombiner, Partial

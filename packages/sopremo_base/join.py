@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sopremo.expressions.nodes import And, Comparison, ElementIn, Expression, input_refs
-from sopremo.operator import EXPRESSION, INPUTS, CompositeOperator, JsonStream, PropertyError, PropertySpec
+from sopremo.api import (EXPRESSION, INPUTS, And, Comparison, CompositeOperator, ElementIn, Expression, JsonStream,
+                         PropertyError, PropertySpec, input_refs)
 
 from . import package
 from .join_internal import JoinProjection, SemiJoin, SetMembers, TwoSourceJoin

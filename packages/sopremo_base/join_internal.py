@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from pact_backend.contracts import CoGroup, Cross, Map, Match
-from sopremo.expressions.nodes import Expression
-from sopremo.expressions.render import render
-from sopremo.operator import ElementaryOperator
-from sopremo.values import MISSING, hashable, truthy
+from sopremo.api import MISSING, CoGroup, Cross, ElementaryOperator, Expression, Map, Match, hashable, render, truthy
 
 from .keys import compile_expr, constant_key, contract_args, to_slot
 

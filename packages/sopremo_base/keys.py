@@ -12,21 +12,16 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from sopremo.errors import OperatorError
-from sopremo.expressions.nodes import (ArrayIndex, Constant, Expression, FieldAccess, FieldAssignment, InputRef,
-                                       ObjectConstruction, replace_inputs)
-from sopremo.expressions.render import render
-from sopremo.operator import Operator, PropertyError
-from sopremo.values import MISSING, hashable, to_json
+from sopremo.api import (MISSING, ArrayIndex, Constant, Expression, FieldAccess, FieldAssignment, InputRef,
+                         ObjectConstruction, Operator, OperatorError, PropertyError, compile_expression, hashable,
+                         render, replace_inputs, to_json)
 
 
 def compile_expr(expr: Expression, arity: int = 1, variables: tuple[str, ...] = ()) -> Callable[..., Any]:
     """``expr`` compiled once to a closure of ``arity`` input values plus one value per variable name.
 
-    Thin wrapper over ``sopremo.expressions.compiler.compile_expression`` (imported on first use, so loading
-    the package's metadata never needs the compiler).
+    Thin wrapper over ``sopremo.api.compile_expression``.
     """
-    from sopremo.expressions.compiler import compile_expression
     return compile_expression(expr, arity, variables)
 
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import Map, Reduce
-from sopremo.errors import OperatorError
-from sopremo.expressions.nodes import (ArrayConstruction, Expression, FieldAccess, FieldAssignment,
-                                       ObjectConstruction)
-from sopremo.operator import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError, PropertySpec
-from sopremo.values import MISSING, hashable
+from sopremo.api import (CONSTANT, EXPRESSION, MISSING, ArrayConstruction, ElementaryOperator, Expression, FieldAccess,
+                         FieldAssignment, Map, ObjectConstruction, OperatorError, PropertyError, PropertySpec, Reduce,
+                         hashable)
 
 from . import package
 from .keys import compile_expr, contract_args, describe, path_steps, set_path

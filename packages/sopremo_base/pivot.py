@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import Map, Reduce
-from sopremo.expressions.nodes import Expression, FieldAssignment, InputRef, ObjectConstruction, Var
-from sopremo.operator import BINDING, EXPRESSION, CompositeOperator, ElementaryOperator, JsonStream, \
-    PropertyError, PropertySpec
-from sopremo.values import MISSING, hashable
+from sopremo.api import (BINDING, EXPRESSION, MISSING, CompositeOperator, ElementaryOperator, Expression,
+                         FieldAssignment, InputRef, JsonStream, Map, ObjectConstruction, PropertyError, PropertySpec,
+                         Reduce, Var, hashable)
 
 from . import package
 from .keys import compile_expr, contract_args, internal

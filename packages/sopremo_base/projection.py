@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import Map
-from sopremo.operator import EXPRESSION, ElementaryOperator, PropertySpec
+from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec
 
 from . import package
 from .keys import compile_expr, contract_args

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pact_backend.contracts import CoGroup
-from sopremo.operator import EXPRESSION, INPUT, CompositeOperator, ElementaryOperator, JsonStream, PropertySpec
-from sopremo.values import MISSING
+from sopremo.api import (EXPRESSION, INPUT, MISSING, CoGroup, CompositeOperator, ElementaryOperator, JsonStream,
+                         PropertySpec)
 
 from . import package
 from .keys import compile_expr, contract_args, key_function, path_steps, set_path

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from pact_backend.contracts import CoGroup, Map, Reduce
-from sopremo.errors import OperatorError
-from sopremo.expressions.nodes import Expression
-from sopremo.operator import ElementaryOperator, JsonStream, Operator
-from sopremo.values import MISSING, hashable
+from sopremo.api import (MISSING, CoGroup, ElementaryOperator, Expression, JsonStream, Map, Operator, OperatorError,
+                         Reduce, hashable)
 
 from .keys import compile_expr, contract_args, describe, internal, path_steps, set_path
 

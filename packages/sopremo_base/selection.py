@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import Map
-from sopremo.operator import EXPRESSION, ElementaryOperator, PropertySpec
+from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, compile_predicate
 
 from . import package
 from .keys import contract_args
@@ -28,7 +27,6 @@ class Selection(ElementaryOperator):
     )
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
-        from sopremo.expressions.compiler import compile_predicate
         condition = compile_predicate(self.condition, 1)  # returns a bool: the C-level ``filter`` applies it
 
         def select(records: Iterator[Any]) -> Iterable[Any]:

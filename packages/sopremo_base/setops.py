@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pact_backend.contracts import CoGroup, Reduce
-from pact_backend.contracts import Union as PactUnion
-from sopremo.operator import CompositeOperator, ElementaryOperator, JsonStream
+from sopremo.api import CoGroup, CompositeOperator, ElementaryOperator, JsonStream, Reduce, Union as PactUnion
 
 from . import package
 from .keys import contract_args, internal, whole_value_key

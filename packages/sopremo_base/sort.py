@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from pact_backend.contracts import Reduce
-from sopremo.expressions.nodes import Expression
-from sopremo.operator import CONSTANT, EXPRESSION, ElementaryOperator, PropertySpec
-from sopremo.values import sort_key
+from sopremo.api import CONSTANT, EXPRESSION, ElementaryOperator, Expression, PropertySpec, Reduce, sort_key
 
 from . import package
 from .keys import compile_expr, contract_args

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import Map
-from sopremo.errors import OperatorError
-from sopremo.expressions.nodes import ArrayIndex, Constant, InputRef
-from sopremo.operator import EXPRESSION, ElementaryOperator, PropertySpec
-from sopremo.values import MISSING
+from sopremo.api import (EXPRESSION, MISSING, ArrayIndex, Constant, ElementaryOperator, InputRef, Map, OperatorError,
+                         PropertySpec)
 
 from . import package
 from .keys import compile_expr, contract_args, describe

@@ -7,7 +7,7 @@ functions: similarities (levenshtein, jaro, jaroWinkler, hamming, jaccard, dice,
 numericSim), combinators (average, min, max), scrub rules and fixes and fuse resolutions (docs/cleansing.md).
 """
 
-from sopremo.package import SopremoPackage
+from sopremo.api import SopremoPackage
 
 package = SopremoPackage("cleansing", doc="data cleansing: scrub, detect/remove duplicates, link records, "
                                           "cluster, fuse, global match; similarity functions")

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pact_backend.contracts import Reduce
-from sopremo.errors import OperatorError
-from sopremo.operator import EXPRESSION, ElementaryOperator, PropertySpec
-from sopremo.values import MISSING, sort_key
+from sopremo.api import EXPRESSION, MISSING, ElementaryOperator, OperatorError, PropertySpec, Reduce, sort_key
 
 from . import package
 from .detect_internal import contract_args
 from .pairs import canonical, compile_one
 
 
-def _pair(value: Any) -> tuple[Any, Any]:
+def as_pair(value: Any) -> tuple[Any, Any]:
     if not isinstance(value, list) or len(value) < 2:
         text = canonical(value).decode()[:80]
         raise OperatorError(f"expected a pair [r1, r2] such as detect duplicates emits, got {text}")
@@ -39,7 +36,7 @@ def components(pairs: Iterable[Any]) -> list[list[Any]]:
         return x
 
     for value in pairs:
-        a, b = _pair(value)
+        a, b = as_pair(value)
         ka, kb = canonical(a), canonical(b)
         for k, r in ((ka, a), (kb, b)):
             if k not in parent:
@@ -93,7 +90,7 @@ class GlobalMatch(ElementaryOperator):
             ranked.sort(key=lambda t: t[0], reverse=True)
             left_taken, right_taken = set(), set()
             for _, _, pair in ranked:
-                a, b = (canonical(r) for r in _pair(pair))
+                a, b = (canonical(r) for r in as_pair(pair))
                 if a not in left_taken and b not in right_taken:
                     left_taken.add(a)
                     right_taken.add(b)

@@ -18,7 +18,8 @@ VLDB J. 2014, Table 1 (bottom) and Fig. 3.
 
 from __future__ import annotations
 
-from sopremo.operator import CONSTANT, EXPRESSION, CompositeOperator, JsonStream, PropertyError, PropertySpec
+from sopremo.api import (CONSTANT, EXPRESSION, CompositeOperator, InputRef, JsonStream, PropertyError, PropertySpec,
+                         replace_inputs)
 
 from . import package
 from .detect_internal import (CrossPairs, DistinctPairs, GroupPairs, MatchPairs, UnionPairs, WrapRecords,
@@ -35,7 +36,7 @@ def pairwise_ids() -> frozenset[int]:
     return frozenset(id(package.functions[name]) for name in PAIRWISE)
 
 
-def _properties(partition_doc: str, sort_doc: str) -> tuple[PropertySpec, ...]:
+def detection_properties(partition_doc: str, sort_doc: str) -> tuple[PropertySpec, ...]:
     return (
         PropertySpec("where", "condition", EXPRESSION, required=True,
                      doc="similarity condition over a pair, e.g. levenshtein($p.name) >= 0.8"),
@@ -47,7 +48,6 @@ def _properties(partition_doc: str, sort_doc: str) -> tuple[PropertySpec, ...]:
 
 class _PairDetection(CompositeOperator):
     """What detect duplicates and link records share: property checks and the final union of passes."""
-
     def validate(self) -> None:
         super().validate()
         if self.window is not None and (not isinstance(self.window, int) or isinstance(self.window, bool)
@@ -74,8 +74,8 @@ class DetectDuplicates(_PairDetection):
     bare_names_are_fields = True  # the paper's levenshtein(name), retain longest(name)
     verb = "detect duplicates"
     doc = "detect duplicates $p in $in where <cond> [partition on <key> | [keys]] [sort on <key> [with window N]]"
-    properties = _properties("blocking key, or [keys] for multi-pass blocking",
-                             "sorted-neighbourhood key, or [keys] for multi-pass")
+    properties = detection_properties("blocking key, or [keys] for multi-pass blocking",
+                                      "sorted-neighbourhood key, or [keys] for multi-pass")
 
     def validate(self) -> None:
         super().validate()
@@ -117,8 +117,8 @@ class LinkRecords(_PairDetection):
     verb = "link records"
     min_inputs = max_inputs = 2
     doc = "link records $a in $A, $b in $B where <cond> [partition on {$a.k : $b.k}] [sort on {...} [with window N]]"
-    properties = _properties("{$a.key : $b.key} (or a path of one record meaning both); [..] or several "
-                             "entries = multi-pass", "{$a.key : $b.key}: both inputs sorted together")
+    properties = detection_properties("{$a.key : $b.key} (or a path of one record meaning both); [..] or several "
+                                      "entries = multi-pass", "{$a.key : $b.key}: both inputs sorted together")
 
     def validate(self) -> None:
         super().validate()
@@ -161,6 +161,4 @@ class LinkRecords(_PairDetection):
 
 def _to_first(expr):
     """A key expression of the second input rewritten to read the record it is evaluated on (input 0)."""
-    from sopremo.expressions.nodes import InputRef, replace_inputs
-
     return replace_inputs(expr, {1: InputRef(0)})

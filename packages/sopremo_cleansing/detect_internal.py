@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from pact_backend.contracts import Cross, Map, Match, Reduce, Union
-from sopremo.operator import ElementaryOperator, Operator
-from sopremo.values import MISSING, hashable
+from sopremo.api import MISSING, Cross, ElementaryOperator, Map, Match, Operator, Reduce, Union, hashable
 
 from .fused import PairTest, pair_test
 from .pairs import block_key, canonical, compile_one, order_key

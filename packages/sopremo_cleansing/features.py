@@ -13,10 +13,9 @@ from typing import Any, Callable
 
 from rapidfuzz.distance import Hamming, Jaro, JaroWinkler, Levenshtein
 
-from sopremo.errors import OperatorError
-from sopremo.values import MISSING
+from sopremo.api import MISSING, OperatorError
 
-from .similarity import _date, _text, monge_elkan, numeric_sim, soundex_code, tokens
+from .similarity import as_date, as_text, monge_elkan, numeric_sim, soundex_code, tokens
 
 
 def _absent(value: Any) -> bool:
@@ -52,7 +51,7 @@ def _levenshtein(a: Any, b: Any, cut: float) -> float:
 
 
 def _text_feature(value: Any) -> Any:
-    return None if _absent(value) else _text(value)
+    return None if _absent(value) else as_text(value)
 
 
 def _date_feature(value: Any) -> Any:
@@ -60,7 +59,7 @@ def _date_feature(value: Any) -> Any:
     if _absent(value):
         return None
     try:
-        return _date(value).toordinal()
+        return as_date(value).toordinal()
     except OperatorError as error:
         return error
 
@@ -102,7 +101,7 @@ def kind(name: str, extra: tuple) -> tuple[int, Callable[[Any], Any], Callable[[
     if name in ("jaccard", "dice"):
         return 1, lambda v: None if _absent(v) else frozenset(tokens(v)), _jaccard if name == "jaccard" else _dice
     if name == "soundex":
-        return 0, lambda v: None if _absent(v) else soundex_code(_text(v)), \
+        return 0, lambda v: None if _absent(v) else soundex_code(as_text(v)), \
             lambda a, b, cut: 0.0 if a is None or b is None else (1.0 if a and a == b else 0.0)
     if name == "mongeElkan":
         return 3, lambda v: None if _absent(v) else v, _generic(monge_elkan)

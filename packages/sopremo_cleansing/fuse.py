@@ -16,12 +16,8 @@ import hashlib
 import random
 from typing import Any, Callable, Iterable, Iterator
 
-from pact_backend.contracts import Map
-from sopremo.errors import OperatorError
-from sopremo.expressions.nodes import FunctionCall
-from sopremo.operator import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError, PropertySpec
-from sopremo.types import string_form
-from sopremo.values import MISSING, hashable, sort_key
+from sopremo.api import (CONSTANT, EXPRESSION, MISSING, ElementaryOperator, FunctionCall, Map, OperatorError,
+                         PropertyError, PropertySpec, hashable, sort_key, string_form)
 
 from . import package
 from .detect_internal import contract_args

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sopremo.expressions.nodes import (And, ArrayConstruction, Comparison, Constant, Expression, FunctionCall,
-                                       InputRef, input_refs, replace_inputs)
-from sopremo.values import truthy
+from sopremo.api import (And, ArrayConstruction, Comparison, Constant, Expression, FunctionCall, InputRef, input_refs,
+                         replace_inputs, truthy)
 
 from . import features
 from .pairs import compile_one, compile_pair_condition, pairwise

@@ -24,9 +24,7 @@ import math
 import zlib
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import Cross, Hints, Map, Reduce, Union
-from sopremo.operator import JsonStream, Operator
-from sopremo.values import MISSING, sort_key
+from sopremo.api import MISSING, Cross, Hints, JsonStream, Map, Operator, Reduce, Union, sort_key
 
 from .detect_internal import Internal, contract_args, emit, internal, matches
 from .fused import pair_test

@@ -16,10 +16,8 @@ from typing import Any, Callable
 
 import orjson
 
-from sopremo.expressions.nodes import (Expression, FunctionCall, InputRef, ObjectConstruction, TagMapping,
-                                       input_refs, map_children, replace_inputs)
-from sopremo.operator import PropertyError
-from sopremo.values import MISSING, hashable, sort_key
+from sopremo.api import (MISSING, Expression, FunctionCall, InputRef, ObjectConstruction, PropertyError, TagMapping,
+                         compile_expression, hashable, input_refs, map_children, replace_inputs, sort_key)
 
 
 def canonical(record: Any) -> bytes:
@@ -51,15 +49,11 @@ def pairwise(expr: Expression, functions: frozenset[int]) -> Expression:
 
 def compile_pair_condition(expr: Expression, functions: frozenset[int]) -> Callable[[Any, Any], Any]:
     """The condition as a closure ``cond(left, right)`` (compiled once)."""
-    from sopremo.expressions.compiler import compile_expression
-
     return compile_expression(pairwise(expr, functions), 2)
 
 
 def compile_one(expr: Expression, slot: int = 0) -> Callable[[Any], Any]:
     """``expr`` over input ``slot`` compiled as a closure of one record."""
-    from sopremo.expressions.compiler import compile_expression
-
     return compile_expression(replace_inputs(expr, {slot: InputRef(0)}), 1)
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import CoGroup, Map
-from sopremo.operator import CompositeOperator, JsonStream
+from sopremo.api import CoGroup, CompositeOperator, JsonStream, Map
 
 from . import package
-from .cluster import ClusterTransitively, _pair
-from .detect import DetectDuplicates, _properties
+from .cluster import ClusterTransitively, as_pair
+from .detect import DetectDuplicates, detection_properties
 from .detect_internal import Internal, UnionPairs, contract_args, internal
 from .fuse import FUSE_PROPERTIES, Fuse, validate_fusion
 from .pairs import canonical
@@ -28,7 +27,7 @@ class PairMembers(Internal):
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
         def members(pairs: Iterator[Any]) -> Iterable[bytes]:
             for pair in pairs:
-                for record in _pair(pair):
+                for record in as_pair(pair):
                     yield canonical(record)
 
         return Map(udf=members, **contract_args(self, inputs))
@@ -60,8 +59,8 @@ class RemoveDuplicates(CompositeOperator):
     verb = "remove duplicates"
     doc = ("remove duplicates $p in $in where <cond> [partition on <key> | sort on <key> [with window N]] "
            "[with weights {...}] with resolutions {...} | retain longest(<path>)")
-    properties = _properties("blocking key, or [keys] for multi-pass blocking",
-                             "sorted-neighbourhood key, or [keys] for multi-pass") + FUSE_PROPERTIES
+    properties = detection_properties("blocking key, or [keys] for multi-pass blocking",
+                                      "sorted-neighbourhood key, or [keys] for multi-pass") + FUSE_PROPERTIES
 
     def _detect(self) -> DetectDuplicates:
         return internal(DetectDuplicates, self.inputs, self, "detect", condition=self.condition,

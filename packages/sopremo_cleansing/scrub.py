@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from pact_backend.contracts import Map
-from sopremo.expressions.compiler import evaluate_constant
-from sopremo.expressions.nodes import (Constant, Expression, FieldAssignment, FunctionCall, InputRef,
-                                       ObjectConstruction, Ternary, input_refs)
-from sopremo.operator import EXPRESSION, CompositeOperator, JsonStream, PropertyError, PropertySpec
-from sopremo.values import MISSING
+from sopremo.api import (EXPRESSION, MISSING, CompositeOperator, Constant, Expression, FieldAssignment, FunctionCall,
+                         InputRef, JsonStream, Map, ObjectConstruction, PropertyError, PropertySpec, Ternary,
+                         evaluate_constant, input_refs)
 
 from . import package
 from .detect_internal import Internal, contract_args, internal

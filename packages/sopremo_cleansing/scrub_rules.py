@@ -10,10 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from sopremo.errors import OperatorError
-from sopremo.expressions.runtime import less
-from sopremo.types import cast
-from sopremo.values import MISSING
+from sopremo.api import MISSING, OperatorError, cast, less
 
 TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "int": lambda v: type(v) is int, "long": lambda v: type(v) is int,

@@ -19,11 +19,7 @@ from typing import Any
 
 from rapidfuzz.distance import Hamming, Jaro, JaroWinkler, Levenshtein
 
-from sopremo.errors import OperatorError
-from sopremo.function import SopremoFunction
-from sopremo.functions.aggregations import aggregation_functions
-from sopremo.types import string_form
-from sopremo.values import MISSING, sort_key
+from sopremo.api import MISSING, OperatorError, SopremoFunction, aggregation_functions, sort_key, string_form
 
 ONE_ARGUMENT = ("the one-argument form {0}(<path>) compares a field of both records and only works inside "
                 "'detect duplicates', 'link records' and 'remove duplicates'; write {0}(a, b) elsewhere")
@@ -33,7 +29,7 @@ def _absent(value: Any) -> bool:
     return value is None or value is MISSING
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     return value if type(value) is str else string_form(value)
 
 
@@ -46,7 +42,7 @@ def _strings(name: str, args: tuple) -> tuple[str, str] | None:
     a, b = args
     if _absent(a) or _absent(b):
         return None
-    return _text(a), _text(b)
+    return as_text(a), as_text(b)
 
 
 def levenshtein(*args: Any) -> float:
@@ -76,8 +72,8 @@ def hamming(*args: Any) -> float:
 def tokens(value: Any) -> set[str]:
     """The lower-cased tokens of a value: whitespace-separated words of text, string forms of array items."""
     if isinstance(value, list):
-        return {_text(v).lower() for v in value if not _absent(v)}
-    return set(_text(value).lower().split())
+        return {as_text(v).lower() for v in value if not _absent(v)}
+    return set(as_text(value).lower().split())
 
 
 def jaccard(*args: Any) -> float:
@@ -130,7 +126,7 @@ def soundex_code(text: str) -> str:
 def soundex(*args: Any) -> Any:
     """One argument: its Soundex code; two: 1.0 when both have the same code, else 0.0."""
     if len(args) == 1:
-        return args[0] if _absent(args[0]) else soundex_code(_text(args[0]))
+        return args[0] if _absent(args[0]) else soundex_code(as_text(args[0]))
     pair = _strings("soundex", args)
     if pair is None:
         return 0.0
@@ -138,8 +134,8 @@ def soundex(*args: Any) -> Any:
     return 1.0 if a and a == b else 0.0
 
 
-def _date(value: Any) -> datetime.date:
-    return _parse_date(_text(value).strip())
+def as_date(value: Any) -> datetime.date:
+    return _parse_date(as_text(value).strip())
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -158,7 +154,7 @@ def date_sim(*args: Any) -> float:
     if _absent(a) or _absent(b):
         return 0.0
     days = rest[0] if rest else 365
-    return max(0.0, 1.0 - abs((_date(a) - _date(b)).days) / days)
+    return max(0.0, 1.0 - abs((as_date(a) - as_date(b)).days) / days)
 
 
 def numeric_sim(*args: Any) -> float:

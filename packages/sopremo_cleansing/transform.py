@@ -18,8 +18,8 @@ source tuples, a Map building each entity's records and a Reduce per identity fu
 
 from __future__ import annotations
 
-from sopremo.expressions.nodes import And, Expression, NestedOperator, Var, input_refs
-from sopremo.operator import EXPRESSION, OPERATORS, CompositeOperator, JsonStream, Operator, PropertyError, PropertySpec
+from sopremo.api import (EXPRESSION, OPERATORS, And, CompositeOperator, Expression, JsonStream, NestedOperator,
+                         Operator, PropertyError, PropertySpec, Var, input_refs)
 
 from . import package
 from .detect_internal import internal

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from pact_backend.contracts import Cross, Map, Match, Reduce
-from sopremo.errors import OperatorError
-from sopremo.expressions.compiler import compile_expression
-from sopremo.expressions.nodes import Comparison, Expression, InputRef, input_refs, replace_inputs
-from sopremo.values import MISSING, hashable, truthy
+from sopremo.api import (MISSING, Comparison, Cross, Expression, InputRef, Map, Match, OperatorError, Reduce,
+                         compile_expression, hashable, input_refs, replace_inputs, truthy)
 
 from .detect_internal import Internal, contract_args
 from .fuse import fuse_cluster

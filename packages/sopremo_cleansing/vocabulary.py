@@ -12,10 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sopremo.errors import OperatorError
-from sopremo.function import SopremoFunction
-from sopremo.types import string_form
-from sopremo.values import MISSING
+from sopremo.api import BUILTIN_FUNCTIONS, MISSING, OperatorError, SopremoFunction, string_form
 
 TYPE_NAMES = ("int", "long", "decimal", "double", "number", "string", "text", "boolean", "array", "object")
 BARE_RULES = ("required",)
@@ -110,7 +107,6 @@ def vocabulary_functions() -> dict[str, SopremoFunction]:
         "shortest": SopremoFunction("shortest", _longest(min), 1, 1,
                                     doc="shortest element of an array (retain shortest($p.name))"),
     }
-    from sopremo.functions import BUILTIN_FUNCTIONS
 
     functions.update({name: _chainable(BUILTIN_FUNCTIONS[name]) for name in CHAINABLE})
     functions["normalize_whitespaces"] = _chainable(SopremoFunction(

@@ -5,7 +5,7 @@ annotate/split ngrams, annotate/extract entities and relations, and merge, plus 
 (``type.person`` ...) and ``characters``. Resources load lazily on first use (sopremo_ie.resources).
 """
 
-from sopremo.package import SopremoPackage
+from sopremo.api import SopremoPackage
 
 package = SopremoPackage("ie", doc="information extraction: sentences, tokens, POS, chunks, entities, relations")
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, Callable, Iterable, Iterator
 
-from pact_backend.contracts import Map
-from sopremo.errors import OperatorError
-from sopremo.expressions.nodes import FieldAccess, InputRef
-from sopremo.operator import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError, PropertySpec
+from sopremo.api import (CONSTANT, EXPRESSION, ElementaryOperator, FieldAccess, InputRef, Map, OperatorError,
+                         PropertyError, PropertySpec, compile_expression)
 
 from . import textproc
 
@@ -25,8 +23,7 @@ ALGORITHM = PropertySpec("use algorithm", "algorithm", CONSTANT, aliases=("using
 
 
 def compile_expr(expr: Any, arity: int = 1) -> Callable[..., Any]:
-    """``expr`` compiled once to a closure (``sopremo.expressions.compiler``, imported on first use)."""
-    from sopremo.expressions.compiler import compile_expression
+    """``expr`` compiled once to a closure (``sopremo.api.compile_expression``)."""
     return compile_expression(expr, arity, ())
 
 

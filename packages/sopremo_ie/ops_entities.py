@@ -13,9 +13,7 @@ import os
 import re
 from typing import Any, Iterable
 
-from pact_backend.contracts import Reduce
-from sopremo.operator import CONSTANT, EXPRESSION, ElementaryOperator, PropertySpec
-from sopremo.values import MISSING, hashable
+from sopremo.api import CONSTANT, EXPRESSION, MISSING, ElementaryOperator, PropertySpec, Reduce, hashable
 
 from . import ner, package, resources
 from .common import (ALGORITHM, ON, TextOperator, annotation, compile_expr, existing, sentence_spans,

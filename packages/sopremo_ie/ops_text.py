@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sopremo.expressions.nodes import Constant
-from sopremo.operator import CONSTANT, PropertySpec
+from sopremo.api import CONSTANT, Constant, PropertySpec
 
 from . import package, resources, textproc
 from .common import (ALGORITHM, ON, TEXT_FIELD, TextOperator, annotation, existing, path_label, token_spans,

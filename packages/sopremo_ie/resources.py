@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sopremo.errors import OperatorError
+from sopremo.api import OperatorError
 
 _INSTALL_HINT = "install the ie extra: pip install 'meteor[ie]'"
 

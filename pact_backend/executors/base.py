@@ -45,7 +45,7 @@ def pack_spec(spec: StageSpec) -> tuple[bytes, bytes]:
     return blob, hashlib.blake2b(blob, digest_size=16).digest()
 
 
-def _spec(blob: bytes, digest: bytes) -> StageSpec:
+def cached_spec(blob: bytes, digest: bytes) -> StageSpec:
     """The stage spec of ``blob``, unpickled once per worker process and cached by digest."""
     spec = _SPEC_CACHE.get(digest)
     if spec is None:
@@ -70,7 +70,7 @@ def call_task(blob: bytes, digest: bytes, task: TaskInput) -> tuple[str, Any]:
     """Worker entry point: ('ok', TaskResult) or ('error', (pickled exception, traceback text))."""
     try:
         prepare(task)  # the caller's sys.path first: unpickling the spec may import the caller's modules
-        return "ok", run_task(_spec(blob, digest), task)
+        return "ok", run_task(cached_spec(blob, digest), task)
     except Exception as exc:  # noqa: BLE001 - shipped back and re-raised by the caller
         return "error", _pack_error(exc)
 

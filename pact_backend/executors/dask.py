@@ -32,7 +32,7 @@ from pact_backend import contracts as pact
 from pact_backend import physical as phys
 from pact_backend.executors import dask_tasks as dt
 from pact_backend.executors.base import pack_spec, run_stats, write_sinks
-from pact_backend.executors.stage_graph import _Stage, _StageGraph
+from pact_backend.executors.stage_graph import Stage, StageGraph
 from pact_backend.io import parts
 from pact_backend.runtime.blocks import decode_block
 from pact_backend.runtime.checks import check_plan
@@ -178,7 +178,7 @@ class DaskExecutor:
         order = check_plan(plan)
         parallelism = self.parallelism
         physical = physical or phys.default_physical(plan, parallelism)
-        graph = _StageGraph(order, physical)
+        graph = StageGraph(order, physical)
         homes = sorted(self.workers())
         self.last_run = report = DaskRunReport(workers=len(homes))
         template = {"budget": task_budget(self.memory_bytes, parallelism), "cwd": os.getcwd(),
@@ -200,7 +200,7 @@ class DaskExecutor:
 class _Job:
     """One run on the cluster: submits every stage's tasks, routes their futures, waits, reads the sinks."""
 
-    def __init__(self, client: Any, graph: _StageGraph, order: list[pact.Contract], homes: list[str],
+    def __init__(self, client: Any, graph: StageGraph, order: list[pact.Contract], homes: list[str],
                  template: dict[str, Any], retries: int):
         self.client, self.graph, self.order, self.homes = client, graph, order, homes
         self.template, self.retries = template, retries
@@ -251,7 +251,7 @@ class _Job:
             channel.boundaries = choose_boundaries(keys, channel.consumer.parts)
         channel.prepare()
 
-    def _submit_stage(self, stage: _Stage, blob: Any, digest: bytes) -> None:
+    def _submit_stage(self, stage: Stage, blob: Any, digest: bytes) -> None:
         names = ", ".join(repr(c) for c in self.order if self.graph.stage_of.get(c.id) is stage)
         futures = self.tasks[stage.index] = []
         for part in range(stage.parts):
@@ -265,7 +265,7 @@ class _Job:
             self.stats.append(self.client.submit(dt.stats_of, future, key=f"meteor-stats-{future.key}",
                                                  pure=False))
 
-    def _pieces(self, producer: _Stage, output: int, ship: str, part: int, parts: int) -> list[dt.Piece]:
+    def _pieces(self, producer: Stage, output: int, ship: str, part: int, parts: int) -> list[dt.Piece]:
         """The pieces partition ``part`` of ``parts`` reads from ``output`` of ``producer`` (the process
         executor's routing: a bucketed output sends bucket ``part``, forward keeps partitions, broadcast and
         gather hand over everything, gather to partition 0 only)."""
@@ -280,7 +280,7 @@ class _Job:
             chosen = range(producer.parts) if part == 0 else range(0)
         return [self._piece(producer, task, output, 0) for task in chosen]
 
-    def _piece(self, producer: _Stage, task: int, output: int, bucket: int) -> dt.Piece:
+    def _piece(self, producer: Stage, task: int, output: int, bucket: int) -> dt.Piece:
         future = self.tasks[producer.index][task]
         if len(producer.spec.outputs) == 1 and producer.spec.outputs[0].buckets == 1:
             return future, output, bucket
@@ -290,7 +290,7 @@ class _Job:
                                                    key=f"meteor-pick-{future.key}-{output}-{bucket}")
         return self.picks[index], None, None
 
-    def _broadcast(self, producer: _Stage, output: int) -> dt.Piece:
+    def _broadcast(self, producer: Stage, output: int) -> dt.Piece:
         """One future of all blocks of ``output`` of every ``producer`` task; every worker that runs a consumer
         fetches it once (a task, not scattered data: it has lineage, so a lost worker loses nothing)."""
         index = (producer.index, output)
@@ -300,7 +300,7 @@ class _Job:
                                                         key=f"meteor-broadcast{producer.index}-{self.token}")
         return self.broadcasts[index], None, None
 
-    def _submit_parts(self, sink: pact.Sink, producer: _Stage) -> None:
+    def _submit_parts(self, sink: pact.Sink, producer: Stage) -> None:
         """One task per producer partition writing ``part-NNNNN.ext`` into ``<dir>/_temporary/<job>``."""
         directory = sink.output_format.path
         staging = os.path.join(directory, parts.TEMPORARY, self.token)

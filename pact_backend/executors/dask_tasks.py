@@ -21,7 +21,7 @@ from typing import Any
 
 import cloudpickle
 
-from pact_backend.executors.base import _spec
+from pact_backend.executors.base import cached_spec
 from pact_backend.io.parts import part_format
 from pact_backend.runtime.blocks import Segment, decode_block
 from pact_backend.runtime.ranges import SAMPLE_BLOCKS, SAMPLE_KEYS, sample_keys
@@ -132,7 +132,7 @@ def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, s
                          template["combine_threshold"])
         prepare(task)
         task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
-        result = run_task(_spec(blob, digest), task)
+        result = run_task(cached_spec(blob, digest), task)
         return StageOutput(_read_back(result.outputs), result.stats, result.spill_files, result.spill_bytes)
     except Exception as exc:  # noqa: BLE001 - re-raised with its location, as itself when it pickles
         raise located(exc, where, splits) from None

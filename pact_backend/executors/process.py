@@ -25,7 +25,7 @@ from typing import Any
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
 from pact_backend.executors.base import InlinePool, TaskPool, pack_spec, run_stats, shared_pool, unpack, write_sinks
-from pact_backend.executors.stage_graph import _Stage, _StageGraph
+from pact_backend.executors.stage_graph import Stage, StageGraph
 from pact_backend.progress import NoProgress
 from pact_backend.runtime.checks import check_plan
 from pact_backend.runtime.memory import default_memory, task_budget
@@ -85,7 +85,7 @@ class ProcessExecutor:
         run_dir = tempfile.mkdtemp(prefix="meteor-run-", dir=self.spill_dir)
         self.last_run = report = RunReport(run_dir=run_dir)
         try:
-            graph = _StageGraph(order, physical, self.progress)
+            graph = StageGraph(order, physical, self.progress)
             budget = task_budget(self.memory_bytes, pool.workers)
             _schedule(graph, pool, report, self._task_template(run_dir, budget), self.progress)
             written = write_sinks(plan.sinks, graph.sink_records)
@@ -99,7 +99,7 @@ class ProcessExecutor:
                 "combine_threshold": self.combine_threshold}
 
 
-def _schedule(graph: _StageGraph, pool: TaskPool, report: RunReport, template: dict[str, Any],
+def _schedule(graph: StageGraph, pool: TaskPool, report: RunReport, template: dict[str, Any],
               progress: Any = None) -> None:
     """Run every stage once its producers (and ``after`` stages) finished; tasks of independent stages run
     concurrently. ``progress`` hears of every stage submitted and every task result as it arrives.
@@ -112,7 +112,7 @@ def _schedule(graph: _StageGraph, pool: TaskPool, report: RunReport, template: d
              for stage in graph.stages}
     left: dict[int, int] = {}
     done: set[int] = set()
-    running: dict[Future, tuple[_Stage, int]] = {}
+    running: dict[Future, tuple[Stage, int]] = {}
     try:
         while len(done) < len(graph.stages):
             ready = [s for s in pending if needs[s.index] <= done]
@@ -148,7 +148,7 @@ def _schedule(graph: _StageGraph, pool: TaskPool, report: RunReport, template: d
         raise
 
 
-def _task_output(stage: _Stage, result: TaskResult) -> tuple[int, int]:
+def _task_output(stage: Stage, result: TaskResult) -> tuple[int, int]:
     """(records, bytes) a task of ``stage`` emitted: its last contract's records out (the worker's counters)
     and the bytes of the blocks it wrote."""
     last = stage.spec.chain[-1][0] if stage.spec.chain else stage.spec.head_id
@@ -157,7 +157,7 @@ def _task_output(stage: _Stage, result: TaskResult) -> tuple[int, int]:
     return int(records), written
 
 
-def _submit(stage: _Stage, pool: TaskPool, running: dict[Future, tuple[_Stage, int]], report: RunReport,
+def _submit(stage: Stage, pool: TaskPool, running: dict[Future, tuple[Stage, int]], report: RunReport,
             template: dict[str, Any]) -> int:
     """Submit the tasks of ``stage`` (skipping partitions whose inputs are all empty); returns how many.
     A shuffle stage first gets the boundaries of its key ranges."""

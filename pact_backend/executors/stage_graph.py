@@ -23,7 +23,7 @@ from pact_backend.runtime.ranges import BytesKey, choose_boundaries, sample_keys
 from pact_backend.runtime.stages import ChainedMatch, OutputSpec, StageSpec, TaskResult
 
 
-class _Stage:
+class Stage:
     """A stage being planned and run: its head, spec (head and chained Maps), partitions, inputs, results.
 
     ``label`` names it in progress lines; ``after``: stages that must finish first besides the producers of
@@ -36,11 +36,11 @@ class _Stage:
         self.index, self.head, self.parts = index, head, parts
         self.spec = StageSpec(index, kind, head.id if head_id is None else head_id, fields)
         self.label = f"{head.kind} {head.name}"
-        self.inputs: list[tuple[_Stage, int, str]] = []   # (producer stage, its output index, ship strategy)
+        self.inputs: list[tuple[Stage, int, str]] = []   # (producer stage, its output index, ship strategy)
         self.splits: list[Any] | None = None               # per partition: source parts (None: whole source)
         self.plain: int | None = None                      # index of the unpartitioned output, if any
         self.results: list[TaskResult | None] = [None] * parts
-        self.after: list[_Stage] = []
+        self.after: list[Stage] = []
         self.ranges: _RangeChannel | None = None
 
     def renumber(self, index: int) -> None:
@@ -72,10 +72,10 @@ class _RangeChannel:
     """The range-partitioned inputs of one consumer stage: per input its producer, plain output and range key;
     ``boundaries`` (shared by every input, so equal keys meet) are chosen once from samples of all of them."""
 
-    def __init__(self, consumer: _Stage, descending: bool):
+    def __init__(self, consumer: Stage, descending: bool):
         self.consumer, self.descending = consumer, descending
-        self.sources: list[tuple[_Stage, int, Any]] = []
-        self.shuffles: list[_Stage] = []
+        self.sources: list[tuple[Stage, int, Any]] = []
+        self.shuffles: list[Stage] = []
         self.boundaries: list[Any] | None = None
 
     def prepare(self) -> None:
@@ -91,14 +91,14 @@ class _RangeChannel:
             shuffle.spec.outputs[0].boundaries = self.boundaries
 
 
-class _StageGraph:
+class StageGraph:
     """The stages of a physical plan: chains Maps onto their only producer, sets partition counts and outputs."""
 
     def __init__(self, order: list[pact.Contract], physical: phys.PhysicalPlan, progress: Any = None):
         self.physical = physical
         self.progress = progress if progress is not None else NoProgress()
-        self.stages: list[_Stage] = []
-        self.stage_of: dict[int, _Stage] = {}
+        self.stages: list[Stage] = []
+        self.stage_of: dict[int, Stage] = {}
         self.sink_outputs: dict[int, int] = {}
         self.channels: dict[int, _RangeChannel] = {}  # consumer contract id -> its range-partitioned inputs
         readers: dict[int, int] = {c.id: 0 for c in order}
@@ -124,10 +124,10 @@ class _StageGraph:
     def _order_stages(self) -> None:
         """Renumber the stages so that every stage comes after the stages it reads (a chained Match makes an
         earlier stage read a later one); the order is otherwise kept. Executors may submit in this order."""
-        ordered: list[_Stage] = []
+        ordered: list[Stage] = []
         seen: set[int] = set()
 
-        def visit(stage: _Stage) -> None:
+        def visit(stage: Stage) -> None:
             if id(stage) not in seen:
                 seen.add(id(stage))
                 for producer in [p for p, _, _ in stage.inputs] + stage.after:
@@ -174,19 +174,19 @@ class _StageGraph:
         out.update({sink_id: [records, spent] for sink_id, (records, spent) in sinks.items()})
         return out
 
-    def _add(self, stage: _Stage) -> _Stage:
+    def _add(self, stage: Stage) -> Stage:
         stage.renumber(len(self.stages))
         self.stages.append(stage)
         return stage
 
-    def _new_stage(self, c: pact.Contract) -> _Stage:
+    def _new_stage(self, c: pact.Contract) -> Stage:
         node = self.physical.node(c)
         kind, fields = _head_fields(c, node)
         if isinstance(c, pact.Source):
-            stage = _Stage(-1, c, kind, fields, 1)
+            stage = Stage(-1, c, kind, fields, 1)
             _assign_splits(stage, c.input_format, node.dop)
         else:
-            stage = _Stage(-1, c, kind, fields, self._parts(c, node))
+            stage = Stage(-1, c, kind, fields, self._parts(c, node))
             for index, source in enumerate(c.inputs):
                 stage.inputs.append(self._channel(source, stage, index, node.ship[index]))
         return self._add(stage)
@@ -208,7 +208,7 @@ class _StageGraph:
         forwarded = [self.stage_of[s.id].parts for s, ship in zip(c.inputs, ships) if ship == phys.FORWARD]
         return max(forwarded) if forwarded else node.dop
 
-    def _channel(self, source: pact.Contract, stage: _Stage, index: int, ship: str) -> tuple[_Stage, int, str]:
+    def _channel(self, source: pact.Contract, stage: Stage, index: int, ship: str) -> tuple[Stage, int, str]:
         """The output of ``source``'s stage that feeds input ``index`` of ``stage`` (a plain one unless it is
         hash-partitioned; a Reduce's combiner runs before shipping and its input then carries keys)."""
         producer, consumer = self.stage_of[source.id], stage.head
@@ -222,13 +222,13 @@ class _StageGraph:
             stage.spec.head["keyed"] = True
         return producer, producer.add_output(OutputSpec(stage.parts, key, combiner, consumer.id)), ship
 
-    def _range_channel(self, producer: _Stage, stage: _Stage, index: int) -> tuple[_Stage, int, str]:
+    def _range_channel(self, producer: Stage, stage: Stage, index: int) -> tuple[Stage, int, str]:
         """A shuffle stage between ``producer`` and input ``index`` of ``stage``: it forwards the producer's
         partitions and routes their records into ``stage.parts`` key ranges (boundaries set at submission)."""
         key, descending = _range_key(stage.head, index)
         channel = self.channels.setdefault(stage.head.id, _RangeChannel(stage, descending))
         channel.sources.append((producer, producer.plain_output(), key))
-        shuffle = _Stage(-1, stage.head, "union", {}, producer.parts, head_id=-1 - stage.head.id)
+        shuffle = Stage(-1, stage.head, "union", {}, producer.parts, head_id=-1 - stage.head.id)
         shuffle.label = f"range-partition for {stage.head.name}"
         shuffle.inputs.append((producer, producer.plain_output(), phys.FORWARD))
         shuffle.add_output(OutputSpec(stage.parts, key, boundaries=[], descending=descending))
@@ -288,7 +288,7 @@ def _range_key(c: pact.Contract, index: int) -> tuple[Any, bool]:
     return (BytesKey(key) if key is not None else None), False
 
 
-def _assign_splits(stage: _Stage, fmt: Any, dop: int) -> None:
+def _assign_splits(stage: Stage, fmt: Any, dop: int) -> None:
     """Deal the format's splits round-robin to at most ``dop`` partitions (one partition without splits)."""
     if dop > 1 and hasattr(fmt, "splits") and hasattr(fmt, "read_split"):
         splits = list(fmt.splits(dop))
