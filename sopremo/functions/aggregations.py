@@ -1,10 +1,13 @@
-"""The aggregation functions of CoreFunctions: sum count first all sort mean min max concat array_concat assemble.
+"""Aggregation functions: CoreFunctions' sum count first all sort mean min max concat array_concat assemble, plus
+count_distinct and distinct (not in the original; SQL's COUNT(DISTINCT x) and SELECT DISTINCT over an array).
 
 Each is an ``Aggregation`` (initial/add/result, plus ``merge`` for the algebraic ones sum count min max mean
 first) so that ``group ... into`` folds ``sum($g[*].x)`` in one pass and a combiner may pre-aggregate
 (meteor-language.md, "Aggregations"; VLDB J. 2014, sec. 7.3). Called on a whole array (``sum([1, 2])``) they fold
 its elements. Missing elements are skipped by all but ``count``; ``sum``, ``mean``, ``min`` and ``max`` skip
 null too (as SQL aggregates do), so ``sum`` of nothing is 0, ``min``/``max`` of nothing null, ``mean`` missing.
+``count_distinct`` counts distinct non-null values and ``distinct`` keeps first occurrences in order, both under
+Meteor equality (``1 == 1.0``, ``sopremo.values.hashable``); both merge partial results, so they combine.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sopremo.expressions.aggregates import make_fold
 from sopremo.expressions.runtime import NUMBER_TYPES, less
 from sopremo.function import Aggregation, SopremoFunction
 from sopremo.types import string_form
-from sopremo.values import MISSING, sort_key, type_name
+from sopremo.values import MISSING, hashable, sort_key, type_name
 
 
 def _number(value: Any, name: str) -> Any:
@@ -117,6 +120,29 @@ def _assemble_result(pairs: list) -> list:
     return result
 
 
+def _distinct_count_add(acc: set, value: Any) -> set:
+    if value is not None and value is not MISSING:
+        acc.add(hashable(value))
+    return acc
+
+
+def _union(a: set, b: set) -> set:
+    a |= b
+    return a
+
+
+def _distinct_add(acc: dict, value: Any) -> dict:
+    if value is not MISSING:
+        acc.setdefault(hashable(value), value)
+    return acc
+
+
+def _distinct_merge(a: dict, b: dict) -> dict:
+    for key, value in b.items():
+        a.setdefault(key, value)
+    return a
+
+
 def _add_ints(a: int, b: int) -> int:
     return a + b
 
@@ -131,6 +157,18 @@ def _sorted(acc: list) -> list:
 
 def _identity(acc: Any) -> Any:
     return acc
+
+
+def _new_set() -> set:
+    return set()
+
+
+def _new_dict() -> dict:
+    return {}
+
+
+def _values(acc: dict) -> list:
+    return list(acc.values())
 
 
 def _new_list() -> list:
@@ -157,6 +195,10 @@ AGGREGATIONS: dict[str, tuple[Aggregation, str]] = {
     "sum": (Aggregation(_zero, _sum_add, _identity, _add_ints, True),
             "sum of the numbers of an array (ints stay ints; starts at 0; null/missing skipped)"),
     "count": (Aggregation(_zero, _count_add, _identity, _add_ints, True), "number of elements of an array"),
+    "count_distinct": (Aggregation(_new_set, _distinct_count_add, len, _union, True),
+                       "number of distinct non-null elements of an array (1 and 1.0 are one value)"),
+    "distinct": (Aggregation(_new_dict, _distinct_add, _values, _distinct_merge, True),
+                 "the elements of an array without repeats, first occurrences in order (1 and 1.0 are one value)"),
     "first": (Aggregation(_none, _first_add, _identity, _first_merge, True),
               "first non-null element of an array, null if none"),
     "mean": (Aggregation(_mean_initial, _mean_add, _mean_result, _mean_merge, True),
