@@ -157,6 +157,13 @@ class ArrayLit(Node):
 
 
 @dataclass(frozen=True)
+class Directed(Node):
+    """``value desc``: a sort key with its own direction word (an element of a sort key's array, or the key)."""
+    value: Node
+    direction: str
+
+
+@dataclass(frozen=True)
 class ObjectLit(Node):
     """``{entries}`` of NamedEntry, PathEntry, CopyEntry and TagEntry."""
     entries: tuple[Node, ...]

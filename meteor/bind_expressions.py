@@ -150,6 +150,11 @@ class ExpressionBinder:
 
     # ---- construction -------------------------------------------------------------------------------------------
 
+    def _directed(self, node: ast.Directed, ctx: Context) -> ex.Expression:
+        raise self.b.error(f"'{node.direction}' gives a sort key its direction: it may only follow the key, or an "
+                           f"element of the key array, of an operator property such as "
+                           f"'sort $x on [$x.a desc, $x.b]'", node)
+
     def _arraylit(self, node: ast.ArrayLit, ctx: Context) -> ex.Expression:
         return ex.ArrayConstruction(tuple(self.bind(i, ctx) for i in node.items))
 

@@ -147,10 +147,29 @@ class OperatorBinder:
                          else self.b.expressions.bind(item, ctx) for item in items)
         if spec.kind == CONSTANT:  # bare names are fields only where an expression over the input is wanted
             ctx = replace(ctx, fields_of=None)
+        if spec.directions:
+            return self._directed_key(spec, prop.value, ctx)
         bound = self.b.expressions.bind(prop.value, ctx)
         if spec.kind == CONSTANT:
             return self.b.constant(bound, prop.value, f"property '{prop.words}'")
         return bound
+
+    def _directed_key(self, spec: PropertySpec, value: ast.Node, ctx: Context) -> ex.Expression:
+        """The value of a property with directions (a sort key): ``e desc`` or ``[e1 desc, e2, ...]`` with
+        ``Directed`` nodes where a direction word follows a key (anywhere deeper it is an error)."""
+        words = dict(spec.directions)
+
+        def key(node: ast.Node) -> ex.Expression:
+            if not isinstance(node, ast.Directed):
+                return self.b.expressions.bind(node, ctx)
+            if node.direction not in words:
+                raise self.b.error(f"property '{spec.words}' takes the directions "
+                                   f"{', '.join(repr(w) for w in words)}, not '{node.direction}'", node)
+            return ex.Directed(self.b.expressions.bind(node.value, ctx), words[node.direction])
+
+        if isinstance(value, ast.ArrayLit):
+            return ex.ArrayConstruction(tuple(key(item) for item in value.items))
+        return key(value)
 
     def _input_indexes(self, prop: ast.Prop, ctx: Context) -> tuple[int, ...]:
         items = prop.value.items if isinstance(prop.value, ast.ArrayLit) else (prop.value,)

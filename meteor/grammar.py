@@ -4,7 +4,8 @@ As in the original (``@Name(verb=...)``, ``@Property @Name(preposition=...)``), 
 its class (sopremo/operator.py); this module turns them into LALR rules appended to grammars/meteor.lark:
 one rule per operator with its literal verb words, its inputs ``[$alias in] $var [per-input property expr]``
 and its properties in any order, plus ``name_kw`` (verb words usable as function names), the read/write
-options of the formats in scope, and the cast and package-prefix terminals (DESIGN.md, "Operators carry their
+options of the formats in scope, the direction words of sort keys (``direction``), and the cast and
+package-prefix terminals (DESIGN.md, "Operators carry their
 own syntax").
 """
 
@@ -74,6 +75,8 @@ def _property_rules(name: str, specs: list[PropertySpec]) -> list[str]:
             alternatives.append(f'{wrule} VARIABLE "=" expr -> op_binding')
         else:
             alternatives.append(f"{wrule} expr -> op_prop")
+        if spec.directions:
+            alternatives.append(f"{wrule} expr direction -> op_directed_prop")
     if alternatives:
         rules.insert(0, f"{name}: " + "\n    | ".join(alternatives))
     return rules
@@ -116,6 +119,14 @@ def _io_rules(scope) -> list[str]:
             f"!io_words: {_alternatives(words, 'propwords')}"]
 
 
+def _direction_rule(classes: list[type]) -> list[str]:
+    """``direction``: the direction words of every property in scope that declares some (sort keys)."""
+    words = list(dict.fromkeys(word for cls in classes for spec in cls.properties for word, _ in spec.directions))
+    if not words:
+        return ["direction: NO_DIRECTION", "%declare NO_DIRECTION"]
+    return ["!direction: " + " | ".join(_literal(w) for w in words)]
+
+
 def _cast_terminal() -> str:
     from sopremo.types import TYPE_NAMES
 
@@ -139,6 +150,7 @@ def operator_grammar(scope) -> str:
     else:
         lines += ["operator: NO_OPERATOR", "name_kw: NO_OPERATOR", "QUAL: /(?!x)x/", "%declare NO_OPERATOR"]
     lines.extend(_io_rules(scope))
+    lines.extend(_direction_rule(classes))
     lines.append(_cast_terminal())
     return "\n".join(lines) + "\n"
 

@@ -31,9 +31,12 @@ def clean(doc: str | None) -> str:
 
 
 def placeholder(spec: PropertySpec) -> str:
-    """What the script writes after the property words: ``<expr>``, ``'ASCENDING'|'DESCENDING'``, ``$data``."""
+    """What the script writes after the property words: ``<expr>``, ``'ASCENDING'|'DESCENDING'``, ``$data``,
+    ``<expr> [asc|desc]`` for a key with directions."""
     if spec.kind == CONSTANT and spec.choices:
         return "|".join(repr(c) for c in spec.choices)
+    if spec.directions:
+        return f"<expr> [{'|'.join(word for word, _ in spec.directions)}]"
     return _PLACEHOLDER.get(spec.kind, "<value>")
 
 

@@ -134,6 +134,10 @@ class MeteorTransformer(Transformer):
     def op_prop(self, meta, words, value):
         return ast.Prop(words, value, span=self._span(meta))
 
+    def op_directed_prop(self, meta, words, value, direction):
+        span = self._span(meta)
+        return ast.Prop(words, ast.Directed(value, direction, span=getattr(value, "span", None) or span), span=span)
+
     def op_binding(self, meta, words, variable, value):
         return ast.Prop(words, value, str(variable)[1:], span=self._span(meta))
 
@@ -235,6 +239,12 @@ class MeteorTransformer(Transformer):
 
     def args(self, meta, *items):
         return list(items)
+
+    def directed(self, meta, value, direction):
+        return ast.Directed(value, direction, span=self._span(meta))
+
+    def direction(self, meta, token):
+        return str(token)
 
     def array(self, meta, *items):
         return ast.ArrayLit(tuple(items), span=self._span(meta))

@@ -139,13 +139,22 @@ class Reduce(Contract):
 
     ``key`` None = one global group. ``combiner(key, partial_group)`` optionally pre-aggregates.
     ``group_order``: (key function, descending) ordering the records inside each group (secondary sort).
+    ``limit`` (needs ``group_order``): the UDF sees only the first ``limit`` records of each group in that order
+    (top-k); the runtime keeps them with bounded heaps, on every producer partition before shipping as well
+    (``pact_backend.runtime.topk``).
     """
 
     key: KeyFunction | None = None
     udf: Callable[[Any, list[Any]], Iterable[Any]] | None = None
     combiner: Callable[[Any, list[Any]], Iterable[Any]] | None = None
     group_order: tuple[KeyFunction, bool] | None = None
+    limit: int | None = None
     kind = "Reduce"
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and (self.group_order is None or self.limit < 0):
+            raise ValueError(f"Reduce {self.name!r}: a limit needs a group order and must be >= 0, "
+                             f"got {self.limit!r}")
 
 
 @dataclass(eq=False, repr=False)

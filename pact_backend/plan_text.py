@@ -45,6 +45,7 @@ def contract_details(c: pact.Contract) -> list[str]:
         parts.append(f"key={describe_function(c.key)}" if c.key is not None else "global")
         parts += ["combiner"] if c.combiner is not None else []
         parts += [f"order={_order(c.group_order)}"] if c.group_order else []
+        parts += [f"limit={c.limit}"] if c.limit is not None else []
     elif isinstance(c, (pact.Match, pact.CoGroup)) and c.keys is not None:
         parts.append(f"keys=({', '.join(describe_function(k) for k in c.keys)})")
         orders = getattr(c, "group_order", None)

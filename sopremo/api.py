@@ -18,7 +18,7 @@ What is here, by use:
   ``compile_predicate`` (the same, returning a bool), ``evaluate_constant``, ``render`` (an expression as
   Meteor text); the node classes in ``expressions``, the ones packages build and inspect most also by name
   (``Expression InputRef FieldAccess ArrayIndex Constant ObjectConstruction FieldAssignment ArrayConstruction
-  FunctionCall Comparison And ElementIn LambdaParam NestedOperator TagMapping Ternary Var``) with the helpers
+  FunctionCall Comparison And Directed ElementIn LambdaParam NestedOperator TagMapping Ternary Var``) with the helpers
   ``input_refs`` (the inputs an expression reads), ``replace_inputs`` and ``map_children``;
 - fast paths of grouping: ``compile_key`` (a key expression as straight-line code), ``compile_fold`` (the
   per-record fold of several aggregations), ``is_aggregation_call`` and ``split_aggregation`` (an aggregation
@@ -45,8 +45,8 @@ from sopremo.expressions.aggregates import is_aggregation_call, split_aggregatio
 from sopremo.expressions.batch_kernel import BatchKernel, NotFusable, compile_batch_kernel
 from sopremo.expressions.compiler import compile_expression, compile_predicate, evaluate_constant
 from sopremo.expressions.fused import compile_fold, compile_key
-from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, Comparison, Constant, ElementIn, Expression,
-                                       FieldAccess, FieldAssignment, FunctionCall, InputRef, LambdaParam,
+from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, Comparison, Constant, Directed, ElementIn,
+                                       Expression, FieldAccess, FieldAssignment, FunctionCall, InputRef, LambdaParam,
                                        NestedOperator, ObjectConstruction, TagMapping, Ternary, Var, input_refs,
                                        map_children, replace_inputs)
 from sopremo.expressions.render import render
@@ -101,7 +101,7 @@ __all__ = [
     # expressions
     "compile_expression", "compile_predicate", "evaluate_constant", "render", "expressions",
     "Expression", "InputRef", "FieldAccess", "ArrayIndex", "Constant", "ObjectConstruction", "FieldAssignment",
-    "ArrayConstruction", "FunctionCall", "Comparison", "And", "ElementIn", "LambdaParam", "NestedOperator",
+    "ArrayConstruction", "FunctionCall", "Comparison", "And", "Directed", "ElementIn", "LambdaParam", "NestedOperator",
     "TagMapping", "Ternary", "Var", "input_refs", "replace_inputs", "map_children",
     # fast paths of grouping
     "compile_key", "compile_fold", "is_aggregation_call", "split_aggregation", "compile_batch_kernel",

@@ -49,6 +49,9 @@ class PropertySpec:
     ``per_input``: written after an input (``group $e in $emps by <expr>, ...``); the operator then receives a
     tuple with one value per input (None where not given). ``choices``: allowed values of a CONSTANT (compared
     case-insensitively for strings). ``aliases``: other accepted word sequences (``direction`` for ``order``).
+    ``directions``: (word, descending) pairs of words that may follow the value, or an element of an array
+    value, to give that key its own order (``sort $x on [$x.a desc, $x.b]``); such keys arrive as
+    ``Directed`` expression nodes.
     """
 
     words: str
@@ -59,6 +62,7 @@ class PropertySpec:
     default: Any = None
     choices: tuple[Any, ...] | None = None
     aliases: tuple[str, ...] = ()
+    directions: tuple[tuple[str, bool], ...] = ()
     doc: str = ""
 
     @property

@@ -59,6 +59,7 @@ def test_ordered_golden_cases_on_key_ranges_at_dop_3(case, tmp_path, monkeypatch
     shutil.copytree(case, work, ignore=shutil.ignore_patterns(*CONTROL_FILES))
     monkeypatch.chdir(work)
     monkeypatch.setattr(enumeration, "RANGE_SORT_BYTES", 0)
+    monkeypatch.setattr(enumeration, "TOPK_RANGE_SHARE", 0)  # sorts with a limit too
     program = plan_pact(compile_file("script.meteor"))
     physical = optimize(program, 3)
     assert all(n.ship == [ph.RANGE_PARTITION] for n in sort_nodes(physical)) and sort_nodes(physical)

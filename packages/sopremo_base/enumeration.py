@@ -12,7 +12,7 @@ from sopremo.api import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError,
 
 from . import package
 from .keys import contract_args
-from .sort import order_key
+from .sort_order import order_key
 
 
 @package.operator

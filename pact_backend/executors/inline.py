@@ -239,7 +239,7 @@ def _map(run: _Run, c: pact.Map, inputs: list[Iterator[Any]]) -> Iterable[Any]:
 
 def _reduce(run: _Run, c: pact.Reduce, inputs: list[Iterator[Any]]) -> Iterator[Any]:
     udf = c.udf
-    for key, group in reduce_groups(inputs[0], c.key, c.group_order, c.combiner, run.combine_threshold):
+    for key, group in reduce_groups(inputs[0], c.key, c.group_order, c.combiner, run.combine_threshold, c.limit):
         yield from udf(key, group)
 
 

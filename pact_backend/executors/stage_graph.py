@@ -21,6 +21,7 @@ from pact_backend.runtime.checks import PlanStructureError
 from pact_backend.runtime.join import choose_build_side
 from pact_backend.runtime.ranges import BytesKey, choose_boundaries, sample_keys
 from pact_backend.runtime.stages import ChainedMatch, OutputSpec, StageSpec, TaskResult
+from pact_backend.runtime.topk import FirstRecords
 
 
 class Stage:
@@ -189,7 +190,20 @@ class StageGraph:
             stage = Stage(-1, c, kind, fields, self._parts(c, node))
             for index, source in enumerate(c.inputs):
                 stage.inputs.append(self._channel(source, stage, index, node.ship[index]))
-        return self._add(stage)
+        stage = self._add(stage)
+        if isinstance(c, pact.Reduce) and c.key is None and c.limit is not None and stage.parts > 1:
+            return self._first_of_ranges(stage, c)
+        return stage
+
+    def _first_of_ranges(self, ranges: Stage, c: pact.Reduce) -> Stage:
+        """A one-partition stage after a global sort with a limit split into key ranges: every range kept its
+        own first ``c.limit`` records, and this stage reads the ranges in order and keeps the first ones.
+        Consumers of ``c`` read this stage (its stats share the id of the range shuffle: neither is a
+        contract)."""
+        cut = Stage(-1, c, "first", {"limit": c.limit}, 1, head_id=-1 - c.id)
+        cut.label = f"first {c.limit} of {c.name}"
+        cut.inputs.append((ranges, ranges.plain_output(), phys.GATHER))
+        return self._add(cut)
 
     def _parts(self, c: pact.Contract, node: phys.PhysicalNode) -> int:
         """Partitions of a non-source head: 1 under a gather, the node's DOP under a hash or range partition,
@@ -214,12 +228,12 @@ class StageGraph:
         producer, consumer = self.stage_of[source.id], stage.head
         if ship == phys.RANGE_PARTITION:
             return self._range_channel(producer, stage, index)
-        if ship != phys.HASH_PARTITION:
+        combiner = _combiner_of(consumer)
+        if ship != phys.HASH_PARTITION and not (ship == phys.GATHER and isinstance(combiner, FirstRecords)):
             return producer, producer.plain_output(), ship
-        key, combiner = _key_of(consumer, index), None
-        if isinstance(consumer, pact.Reduce) and consumer.group_order is None and consumer.combiner is not None:
-            combiner = consumer.combiner
+        if combiner is not None:
             stage.spec.head["keyed"] = True
+        key = _key_of(consumer, index)
         return producer, producer.add_output(OutputSpec(stage.parts, key, combiner, consumer.id)), ship
 
     def _range_channel(self, producer: Stage, stage: Stage, index: int) -> tuple[Stage, int, str]:
@@ -247,6 +261,7 @@ def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[s
         return "map", {"udf": c.udf}
     if isinstance(c, pact.Reduce):
         return "reduce", {"key": c.key, "udf": c.udf, "combiner": c.combiner, "group_order": c.group_order,
+                          "limit": c.limit,
                           "sort_group": node.local == phys.SORT_GROUP,
                           "sorts_only": bool(getattr(c.udf, "sorts_only", False))}
     if isinstance(c, pact.CoGroup):
@@ -260,6 +275,17 @@ def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[s
         inner = 0 if node.ship[0] == phys.BROADCAST and node.ship[1] != phys.BROADCAST else 1
         return "cross", {"udf": c.udf, "inner": inner}
     return "union", {}
+
+
+def _combiner_of(c: pact.Contract) -> Any:
+    """What pre-aggregates the records shipped to ``c`` on their producers: a Reduce's combiner (when it needs no
+    group order), or for a Reduce with a limit a bounded heap keeping each partition's first records (shipped
+    to a gather as well), else None."""
+    if not isinstance(c, pact.Reduce):
+        return None
+    if c.limit is not None:
+        return FirstRecords(c.group_order, c.limit)
+    return c.combiner if c.group_order is None else None
 
 
 def _broadcast_build(c: pact.Contract, node: phys.PhysicalNode) -> int | None:

@@ -41,8 +41,11 @@ def bytes_of(sized: Sized) -> float:
 
 def shipped_bytes(consumer: pact.Contract, producer: Sized, producer_dop: int, groups: float | None) -> float:
     """Bytes entering the channel into ``consumer``: all of ``producer``'s, or for a Reduce with a combiner at
-    most one partial record per group and producer partition."""
+    most one partial record per group and producer partition, for a global sort with a limit at most ``limit``
+    records per producer partition (each keeps its first ones before shipping)."""
     total = bytes_of(producer)
+    if isinstance(consumer, pact.Reduce) and consumer.limit is not None and consumer.key is None:
+        return min(total, consumer.limit * producer.record_bytes * producer_dop)
     if isinstance(consumer, pact.Reduce) and consumer.combiner is not None and groups is not None:
         return min(total, groups * producer.record_bytes * producer_dop)
     return total

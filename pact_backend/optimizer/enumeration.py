@@ -7,7 +7,9 @@ a Match compares re-partitioning both inputs with broadcasting either one; the h
 smaller estimated input; sort-based local strategies are chosen when the input already arrives sorted on the
 key (or a group order needs a sort). A global sort (a keyless Reduce whose UDF only orders its group,
 ``udf.sorts_only``) of an input estimated at RANGE_SORT_BYTES or more is range-partitioned and sorted per
-range on all instances instead of gathered into one. Costs are network + disk bytes (``costs``).
+range on all instances instead of gathered into one; with a limit (top-k) the input partitions keep only their
+first records before a gather, unless those are still RANGE_SORT_BYTES and TOPK_RANGE_SHARE of the input.
+Costs are network + disk bytes (``costs``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pact_backend.optimizer.estimates import Sized, estimate
 from pact_backend.optimizer.properties import SINGLE, StreamProperties, after_ship, key_token, output_properties
 
 RANGE_SORT_BYTES = 16 * 1024 * 1024  # a global sort of at least this many estimated bytes runs on key ranges
+TOPK_RANGE_SHARE = 0.5  # ... with a limit, if the first records its input partitions keep are this share of it
 
 
 @dataclass
@@ -119,7 +122,11 @@ class Enumerator:
         instance is allowed, and its input is estimated at RANGE_SORT_BYTES or more (else it is gathered)."""
         if c.group_order is None or not getattr(c.udf, "sorts_only", False) or c.dop == 1:
             return False
-        return self.parallelism > 1 and costs.bytes_of(inputs[0].sized) >= RANGE_SORT_BYTES
+        size = costs.bytes_of(inputs[0].sized)
+        if c.limit is not None:  # a top-k gathers its partitions' first records, unless that saves little
+            kept = costs.shipped_bytes(c, inputs[0].sized, inputs[0].node.dop, None)
+            return self.parallelism > 1 and kept >= RANGE_SORT_BYTES and kept >= TOPK_RANGE_SHARE * size
+        return self.parallelism > 1 and size >= RANGE_SORT_BYTES
 
     @staticmethod
     def _cheapest(candidates: list[Candidate]) -> Candidate:
@@ -151,7 +158,7 @@ class Enumerator:
         """Reduce / CoGroup: partition each input on its key, then hash- or sort-group."""
         keys = _keys(c)
         if isinstance(c, pact.Reduce) and c.key is None and dop > 1:
-            return [self._ranged_sort(inputs[0], dop)]
+            return [self._ranged_sort(inputs[0], dop, c.limit)]
         ships, why, network = [], [], costs.Cost()
         for p, key in zip(inputs, keys):
             ship, text = self._partition(p, key, dop)
@@ -165,19 +172,23 @@ class Enumerator:
             o is not None for o in (c.group_order if isinstance(c, pact.CoGroup) else (c.group_order,)))
         options = [ph.SORT_GROUP] if needs_sort or all(presorted) else [ph.HASH_GROUP, ph.SORT_GROUP]
         combine = " with combiner" if getattr(c, "combiner", None) is not None else ""
+        if getattr(c, "limit", None) is not None:
+            combine = f", each partition keeping its first {c.limit} records (bounded heap) before shipping"
         return [Candidate(ships, local, network + costs.local_cost(local, sizes, dop, self.memory, presorted),
                           f"{'; '.join(dict.fromkeys(why))}{combine}; {local}"
                           + (" (input sorted / group order)" if local == ph.SORT_GROUP else ""))
                 for local in options]
 
-    def _ranged_sort(self, p: Planned, dop: int) -> Candidate:
-        """A global sort on ``dop`` key ranges: boundaries sampled at run time, every range sorted locally."""
+    def _ranged_sort(self, p: Planned, dop: int, limit: int | None = None) -> Candidate:
+        """A global sort on ``dop`` key ranges: boundaries sampled at run time, every range sorted locally (with
+        a ``limit``: every range keeps its first records, one partition reads the ranges in order and cuts)."""
         size = costs.bytes_of(p.sized)
         cost = costs.ship_cost(ph.RANGE_PARTITION, size, p.node.dop, dop)
         cost = cost + costs.local_cost(ph.SORT_GROUP, [size], dop, self.memory, [False])
+        each = "sorted, ranges read in order" if limit is None else \
+            f"keeps its first {limit} records (bounded heap), ranges read in order and cut at {limit}"
         return Candidate([ph.RANGE_PARTITION], ph.SORT_GROUP, cost,
-                         f"range-partitioned on the sort key ({_size(size)}, sampled boundaries); each range "
-                         f"sorted, ranges read in order")
+                         f"range-partitioned on the sort key ({_size(size)}, sampled boundaries); each range {each}")
 
     def _match(self, c: pact.Match, inputs: list[Planned], dop: int) -> list[Candidate]:
         """Re-partition both inputs (hybrid hash, build = smaller side; sort-merge when both arrive sorted), or

@@ -175,6 +175,9 @@ def _derive(c: pact.Contract, inputs: list[Sized]) -> Sized:
     if isinstance(c, pact.Map):
         return estimate_map(c, inputs[0])
     if isinstance(c, pact.Reduce):
+        if c.key is None and c.group_order is not None and c.limit is not None:  # a top-k: its first records
+            records = _at_most(inputs[0].estimate.records, float(c.limit))
+            return Sized(Estimate(records, _scale(records, inputs[0].record_bytes)), None, [f"first {c.limit}"])
         if c.key is None and c.group_order is not None:  # a global sort: every record
             return Sized(Estimate(inputs[0].estimate.records, inputs[0].estimate.bytes), None, ["all records"])
         groups, note = estimate_grouping(c.key, inputs[0], c.hints.selectivity)
@@ -198,6 +201,10 @@ def _scale(value: float | None, factor: float) -> float | None:
 def _sum(values: Any) -> float | None:
     values = list(values)
     return None if any(v is None for v in values) else float(sum(values))
+
+
+def _at_most(value: float | None, bound: float) -> float:
+    return bound if value is None else min(value, bound)
 
 
 def _max(a: float | None, b: float | None) -> float | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
+from pact_backend.runtime.topk import FirstRecords
+
 KeyFunction = Callable[[Any], Any]
 GroupOrder = tuple[KeyFunction, bool]
 
@@ -68,12 +70,19 @@ def order_group(group: list[Any], order: GroupOrder | None) -> list[Any]:
 
 def reduce_groups(records: Iterable[Any], key: KeyFunction | None, order: GroupOrder | None = None,
                   combiner: Callable[[Any, list[Any]], Iterable[Any]] | None = None,
-                  combine_threshold: int = 1024) -> Iterator[tuple[Any, list[Any]]]:
+                  combine_threshold: int = 1024, limit: int | None = None) -> Iterator[tuple[Any, list[Any]]]:
     """The (key, group) pairs a Reduce hands its UDF, in first-seen key order.
 
     The combiner is used only when no group order is requested (combining would lose the records the
-    secondary sort needs to see).
+    secondary sort needs to see). With a ``limit`` (and an ``order``) each group is only its first ``limit``
+    records, kept by a bounded heap while the group grows (``topk.FirstRecords`` replaces the combiner).
     """
+    if limit is not None and order is not None:
+        combiner, combine_threshold = FirstRecords(order, limit), max(combine_threshold, limit)
+        groups = combined_hash_groups(records, key, combiner, combine_threshold)
+        for k, group in groups.items():
+            yield k, combiner(k, group)
+        return
     if combiner is not None and order is None:
         groups = combined_hash_groups(records, key, combiner, combine_threshold)
     else:

@@ -26,6 +26,7 @@ from pact_backend.runtime.ranges import RangeRouter
 from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
 from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
 from pact_backend.runtime.stats import Meter, metered, metered_call
+from pact_backend.runtime.topk import first_records
 
 
 @dataclass
@@ -53,7 +54,7 @@ class OutputSpec:
 class StageSpec:
     """What a worker needs to run any partition of a stage (no Contract objects: they drag the whole plan).
 
-    ``kind``: source, map, union, reduce, cogroup, match or cross; ``head``: the head's attributes (udf,
+    ``kind``: source, map, union, reduce, cogroup, match, cross or first; ``head``: the head's attributes (udf,
     key(s), combiner, group_order, input_format, build, sort_group, sorts_only); ``head_id`` and ``chain`` (contract id,
     map udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``outputs``:
     one OutputSpec per distinct output.
@@ -272,17 +273,23 @@ def _union(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterab
 
 
 def _reduce(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
-    key, udf, order = head["key"], head["udf"], head["group_order"]
+    key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
     keyed = head.get("keyed", False)  # input of (key, combined record) pairs
-    if key is None and order is not None and head.get("sorts_only"):
-        # the UDF only orders the group: an external sort keeps the budget (a range-partitioned global sort)
-        yield from external_sort(inputs[0], order[0], task.budget, spill, reverse=order[1])
+    if key is None and order is not None and (head.get("sorts_only") or limit is not None):
+        # one global group in order: an external sort keeps the budget (also per range of a range-partitioned
+        # sort); with a limit, a bounded heap keeps only the first records (pre-cut by the producers)
+        records = (record for _, record in inputs[0]) if keyed else inputs[0]
+        if limit is not None:
+            ordered = first_records(records, order[0], order[1], limit, task.budget, spill)
+        else:
+            ordered = external_sort(records, order[0], task.budget, spill, reverse=order[1])
+        yield from (ordered if head.get("sorts_only") else udf(None, list(ordered)))
         return
     if head.get("sort_group") and key is not None:
         pairs = inputs[0] if keyed else ((key(r), r) for r in inputs[0])
         ordered = external_sort(pairs, lambda pair: canonical_bytes(pair[0]), task.budget, spill)
         for k, items in group_sorted(ordered, itemgetter(0)):
-            yield from udf(k, order_group([record for _, record in items], order))
+            yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
         return
     combiner = head["combiner"] if order is None else None
     budget = task.budget if key is not None else float("inf")  # one global group cannot be split
@@ -292,7 +299,17 @@ def _reduce(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Itera
     else:
         grouper.add(0, inputs[0])
     for k, (group,) in grouper.groups():
-        yield from udf(k, order_group(group, order))
+        yield from udf(k, _cut(order_group(group, order), limit))
+
+
+def _cut(group: list[Any], limit: int | None) -> list[Any]:
+    """The first ``limit`` records of an ordered group (all of them without a limit)."""
+    return group if limit is None else group[:limit]
+
+
+def _first(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
+    """The first ``head["limit"]`` records of the input (the sorted ranges of a global sort, read in order)."""
+    return itertools.islice(inputs[0], head["limit"])
 
 
 def _cogroup(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
@@ -327,5 +344,5 @@ def _cross(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterat
 
 _HEADS: dict[str, Callable[[dict, list, TaskInput, SpillDir], Iterable[Any]]] = {
     "source": _source, "map": _map, "union": _union, "reduce": _reduce, "cogroup": _cogroup,
-    "match": _match, "cross": _cross,
+    "match": _match, "cross": _cross, "first": _first,
 }

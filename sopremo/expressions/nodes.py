@@ -242,6 +242,16 @@ class ObjectConstruction(Expression):
     entries: tuple[Expression, ...]
 
 
+@dataclass(frozen=True)
+class Directed(Expression):
+    """A key with its own direction, ``$x.a desc``: only the value, or an element of the array value, of a
+    property that declares directions (``PropertySpec.directions``: the sort key). The operator takes it apart;
+    it is not evaluated as an expression."""
+
+    operand: Expression
+    descending: bool
+
+
 # ---- functions -------------------------------------------------------------------------------------------------
 
 

@@ -59,6 +59,7 @@ class _Renderer:
             n.TagMapping: lambda e: f"{self.text(e.target)}: {self.text(e.value)}",
             n.FunctionCall: lambda e: f"{e.name}(" + ", ".join(self.text(a) for a in e.args) + ")",
             n.Lambda: lambda e: f"fn({', '.join(e.params)}) {{ {self.text(e.body)} }}",
+            n.Directed: lambda e: f"{self.text(e.operand)} {'desc' if e.descending else 'asc'}",
             n.NestedOperator: lambda e: f"<{getattr(e.operator, 'verb', 'operator')}>",
         }
 
