@@ -213,6 +213,8 @@ class Binder:
         """``raw`` as an absolute local path (``file://`` stripped) or a URI when fsspec handles its scheme."""
         if not isinstance(raw, str):
             raise self.error(f"a path must be a string, got {raw!r}", node)
+        if "\0" in raw:
+            raise self.error(f"a path cannot contain a NUL byte: {raw!r}", node)
         path = raw[len("file://"):] if raw.startswith("file://") else raw
         if not _SCHEME.match(path) and not os.path.isabs(path):
             base = self.workdir

@@ -14,6 +14,7 @@ from typing import Any
 import click
 import orjson
 
+from meteor.deep_stack import TOO_DEEP
 from sopremo.errors import MeteorError
 from sopremo.package import PACKAGES, PackageError
 
@@ -35,7 +36,7 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 def _fail(exc: BaseException, debug: bool) -> None:
     if debug:
         traceback.print_exception(exc)
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {TOO_DEEP if isinstance(exc, RecursionError) else exc}", err=True)
     for note in getattr(exc, "__notes__", ()):  # where a distributed task failed (operator, partition, file)
         click.echo(f"  {note}", err=True)
     sys.exit(1)
@@ -119,7 +120,7 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
                 click.echo(iteration.table() + "\n", err=True)
             click.echo(result.table(), err=True)
             click.echo(f"total {time.perf_counter() - started:.3f} s", err=True)
-    except (MeteorError, PackageError) as exc:
+    except (MeteorError, PackageError, RecursionError) as exc:
         _fail(exc, debug)
 
 
@@ -148,7 +149,7 @@ def explain(script: str, params: tuple[str, ...], debug: bool, no_optimize: bool
     try:
         plan = api.compile_file(script, _parse_params(params))
         click.echo(explain_script(plan, fmt, optimize=not no_optimize, parallelism=parallelism))
-    except (MeteorError, PackageError) as exc:
+    except (MeteorError, PackageError, RecursionError) as exc:
         _fail(exc, debug)
 
 
@@ -195,5 +196,7 @@ def help_(name: tuple[str, ...]) -> None:
         _fail(exc, False)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+if __name__ == "__main__":  # pragma: no cover - ``python -m meteor.cli`` is the console script
+    from meteor.entry import main as entry
+
+    entry()

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from meteor import ast
 from meteor.binder import Binder
+from meteor.deep_stack import call_deep
 from meteor.errors import MeteorBindError, source_line
-from meteor.parser import include_path, parse, prescan_packages
+from meteor.parser import include_path, parse, prescan_packages, strip_bom
 from sopremo.operator import SopremoPlan
 from sopremo.package import PACKAGES, PackageError, PackageManager, Scope
 
@@ -38,6 +39,7 @@ def parse_script(text: str, path: str | None = None, manager: PackageManager | N
     ``packages``: names already in scope before this text (the REPL parses one input at a time).
     """
     sources = sources if sources is not None else {}
+    text = strip_bom(text)
     scope = grammar_scope(text, path, manager or PACKAGES, tuple(packages))
     sources[path] = text
     return _expand(parse(text, path, scope), path, scope, sources, ())
@@ -49,14 +51,17 @@ def _expand(script: ast.Script, path: str | None, scope: Scope, sources: dict, s
         if not isinstance(statement, ast.Include):
             statements.append(statement)
             continue
+        if "\0" in statement.path:
+            raise _include_error(f"an included path cannot contain a NUL byte: {statement.path!r}", statement,
+                                 sources)
         target = include_path(statement.path, path).resolve()
         if target in stack:
             raise _include_error(f"'{statement.path}' includes itself", statement, sources)
         try:
-            text = target.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise _include_error(f"cannot read included file {str(target)!r}: {exc.strerror or exc}",
-                                 statement, sources) from None
+            text = strip_bom(target.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise _include_error(f"cannot read included file {str(target)!r}: {why}", statement, sources) from None
         sources[str(target)] = text
         included = parse(text, str(target), scope)
         statements.extend(_expand(included, str(target), scope, sources, (*stack, target)))
@@ -76,7 +81,12 @@ def compile_script(text: str, path: str | None = None, params: dict | None = Non
     ``params``: constants the script may use; they override script constants of the same name.
     ``manager``: where packages come from (default: the installed ``meteor.packages`` entry points).
     Raises MeteorSyntaxError or MeteorBindError (both sopremo.errors.MeteorError) naming file, line, column.
+    Runs on a deep stack (meteor/deep_stack.py): scripts nested up to ``MAX_NESTING`` levels compile.
     """
+    return call_deep(_compile, text, path, params, manager)
+
+
+def _compile(text: str, path: str | None, params: dict | None, manager: PackageManager | None) -> SopremoPlan:
     manager = manager or PACKAGES
     sources: dict = {}
     statements = parse_script(text, str(Path(path)) if path else None, manager, sources)

@@ -19,6 +19,7 @@ from prompt_toolkit.key_binding import KeyBindings
 
 from meteor import help as metadata_help
 from meteor.completion import COMMANDS, MeteorCompleter, Vocabulary
+from meteor.deep_stack import TOO_DEEP
 from meteor.errors import did_you_mean
 from meteor.highlight import STYLE, MeteorLexer, is_complete, show_target, split_statements
 from meteor.repl_session import ReplSession
@@ -66,6 +67,8 @@ class Repl:
             self.say("cancelled")
         except (MeteorError, PackageError) as exc:
             self.say(f"error: {exc}")
+        except RecursionError:
+            self.say(f"error: {TOO_DEEP}")
         except Exception as exc:  # an internal error must not end the session; show where it happened
             self.say("internal error: " + "".join(traceback.format_exception(exc)).rstrip())
         self.failed += 1

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any
 
 from lark import Token, Transformer, v_args
 
 from meteor import ast
+from meteor.errors import MeteorSyntaxError, source_line
 
 
 def _words(tokens: list[Any]) -> str:
     return " ".join(" ".join(str(t).split()) for t in tokens if isinstance(t, Token))
+
+
+def _shorten(text: str, keep: int = 40) -> str:
+    return text if len(text) <= keep else f"{text[:keep // 2]}...{text[-keep // 2:]}"
 
 
 def _split_qualified(text: str) -> tuple[str | None, str]:
@@ -22,9 +29,14 @@ def _split_qualified(text: str) -> tuple[str | None, str]:
 class MeteorTransformer(Transformer):
     """Builds AST nodes with spans; ``path`` is the script file reported in spans (None for text)."""
 
-    def __init__(self, path: str | None = None):
+    def __init__(self, path: str | None = None, text: str = ""):
         super().__init__()
-        self.path = path
+        self.path, self.text = path, text
+
+    def _error(self, message: str, meta: Any) -> MeteorSyntaxError:
+        line, column = getattr(meta, "line", None), getattr(meta, "column", None)
+        return MeteorSyntaxError(message, path=self.path, line=line, column=column,
+                                 source_line=source_line(self.text, line))
 
     def _span(self, meta: Any) -> ast.SourceSpan | None:
         if getattr(meta, "empty", True):
@@ -281,10 +293,17 @@ class MeteorTransformer(Transformer):
         return ast.Literal(str(token)[1:-1], span=self._span(meta))
 
     def int_(self, meta, token):
+        digits = len(str(token).lstrip("+-"))
+        if digits > sys.get_int_max_str_digits() > 0:
+            raise self._error(f"integer literal of {digits} digits is too long (at most "
+                              f"{sys.get_int_max_str_digits()})", meta)
         return ast.Literal(int(str(token)), span=self._span(meta))
 
     def decimal(self, meta, token):
-        return ast.Literal(float(str(token)), span=self._span(meta))
+        value = float(str(token))
+        if math.isinf(value):
+            raise self._error(f"decimal literal {_shorten(str(token))} is out of range (beyond ±1.8e308)", meta)
+        return ast.Literal(value, span=self._span(meta))
 
     def true(self, meta):
         return ast.Literal(True, span=self._span(meta))

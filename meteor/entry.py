@@ -1,0 +1,77 @@
+"""The ``meteor`` console script: the click commands of meteor/cli.py on a deep stack, Ctrl-C as one line.
+
+``main()`` runs the command line (meteor/cli.py) on a deep-stack thread (meteor/deep_stack.py), except the
+interactive REPL, which stays on the main thread to cancel a running statement with Ctrl-C. Ctrl-C anywhere
+else, start-up included, prints ``meteor: interrupted`` and exits with status 130 (128 + SIGINT), the shell
+convention; a second Ctrl-C leaves at once. Click's usage errors and exit codes are kept as click would report them.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sys
+
+INTERRUPTED = 130
+
+
+def main() -> None:
+    """Run ``meteor`` with the arguments in ``sys.argv``; never returns (exits with the command's status)."""
+    try:
+        from meteor.cli import main as commands
+        from meteor.deep_stack import call_deep
+
+        interactive = len(sys.argv) <= 1 and sys.stdin is not None and sys.stdin.isatty()
+        status = invoke(commands, sys.argv[1:]) if interactive else call_deep(invoke, commands, sys.argv[1:])
+    except KeyboardInterrupt:
+        _leave_interrupted()
+    sys.exit(status)
+
+
+def invoke(commands, args: list[str]) -> int:
+    """The exit status of the click group ``commands`` run with ``args``; KeyboardInterrupt propagates.
+
+    Like click's standalone mode (usage errors shown with status 2, ``--help``/``--version`` status 0, a closed
+    stdout pipe status 1) but without its ``Aborted!`` handling of Ctrl-C.
+    """
+    import click
+
+    try:
+        with commands.make_context("meteor", list(args)) as ctx:
+            commands.invoke(ctx)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        _silence_broken_pipe()
+        return 1
+
+
+def _silence_broken_pipe() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush of a closed pipe raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _leave_interrupted() -> None:
+    """One line on stderr and exit status 130; the exit handlers still shut worker pools down, unless a
+    second Ctrl-C asks to leave at once."""
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(INTERRUPTED))
+    try:
+        sys.stderr.write("meteor: interrupted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    sys.exit(INTERRUPTED)
