@@ -3,15 +3,17 @@
 Inside ``into`` the input variable is the *array of the group's records*, in input order (meteor-language.md,
 "Semantics pinned by the tests"). Without ``by`` all records form one global group; like the original (a PACT
 Reduce calls its function only for groups that exist) an empty input yields no output record at all.
-Algebraic aggregations in ``into`` get a combiner (sopremo_base.combine).
+Algebraic aggregations in ``into`` get a combiner (sopremo_base.combine). In a co-group's ``into`` the key
+expression of an input read on its group array (``dept: $ds.did`` for ``$ds in $depts by $ds.did``) is the
+group's key, taken from whichever input has records: the original's GroupingTest writes it that way.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sopremo.api import (EXPRESSION, ArrayConstruction, CoGroup, ElementaryOperator, InputRef, PropertyError,
-                         PropertySpec, Reduce, compile_key)
+from sopremo.api import (EXPRESSION, ArrayConstruction, CoGroup, ElementaryOperator, Expression, InputRef,
+                         PropertyError, PropertySpec, Reduce, Var, compile_key, map_children)
 
 from . import package
 from .combine import GroupCombiner, Partial
@@ -55,9 +57,9 @@ class Grouping(ElementaryOperator):
     def to_contract(self, inputs: list[Any], ctx: Any) -> Any:
         keys = per_input(self.keys, len(self.inputs))
         arity = len(self.inputs)
-        projection = compile_expr(self.projection or self.default_projection(), arity)
         if arity == 2:
-            return self._cogroup(inputs, keys, projection)
+            return self._cogroup(inputs, keys)
+        projection = compile_expr(self.projection or self.default_projection(), arity)
         return self._reduce(inputs, keys[0], projection)
 
     def _reduce(self, inputs: list[Any], key: Any, projection: Any) -> Reduce:
@@ -76,13 +78,50 @@ class Grouping(ElementaryOperator):
         return Reduce(key=key_of, udf=reduce_group,
                       combiner=combiner, **contract_args(self, inputs))
 
-    def _cogroup(self, inputs: list[Any], keys: tuple, projection: Any) -> CoGroup:
+    def _cogroup(self, inputs: list[Any], keys: tuple) -> CoGroup:
+        parts = key_parts(keys)
+        projection, names = read_keys(self.projection or self.default_projection(), parts)
+        project = compile_expr(projection, 2, names)
+        values = [(compile_expr(left, 2), compile_expr(right, 2)) for left, right in parts[:len(names)]]
+
         def cogroup(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
             if left or right:
-                yield projection(list(left), list(right))
+                side = 0 if left else 1
+                records = (left[0], None) if left else (None, right[0])
+                yield project(list(left), list(right), *(pair[side](*records) for pair in values))
 
         if keys[0] is None:
             key_functions = (constant_key, constant_key)
         else:
             key_functions = (key_function(keys[0]), key_function(to_slot(keys[1], 1)))
         return CoGroup(keys=key_functions, udf=cogroup, **contract_args(self, inputs))
+
+
+def key_parts(keys: tuple) -> list[tuple[Expression, Expression]]:
+    """The co-group key as (left, right) expression pairs: the elements of two key arrays of one length, else
+    the two keys whole; none without keys."""
+    left, right = keys
+    if left is None or right is None:
+        return []
+    if isinstance(left, ArrayConstruction) and isinstance(right, ArrayConstruction) \
+            and len(left.items) == len(right.items):
+        return list(zip(left.items, right.items))
+    return [(left, right)]
+
+
+def read_keys(projection: Expression, parts: list[tuple[Expression, Expression]]) -> tuple[Expression, tuple]:
+    """``projection`` with every key expression of ``parts`` read on its group array (``$ds.did``) replaced by
+    a variable holding that key part of the group, and the variables' names (only as many parts as are read)."""
+    names = [f"__key{i}" for i in range(len(parts))]
+    found: list[int] = []
+
+    def replace(expr: Expression) -> Expression:
+        for i, pair in enumerate(parts):
+            if expr in pair:
+                found.append(i)
+                return Var(names[i])
+        return map_children(expr, replace)
+
+    rewritten = replace(projection)
+    used = max(found) + 1 if found else 0
+    return rewritten, tuple(names[:used])
