@@ -151,18 +151,23 @@ def test_three_way_cycle_uses_every_equi_condition():
 def test_analysis_classifies_conditions():
     cond = both(eq(fld(inp(0), "x"), fld(inp(1), "y")), cmp("<", fld(inp(0), "a"), fld(inp(1), "b")),
                 isin(fld(inp(0), "z"), fld(inp(2), "w")), isin(fld(inp(0), "q"), fld(inp(1), "r")))
-    result = analyse(cond)
+    result = analyse(cond, needed={1})  # the output reads input 1: its `in` is an ordinary condition of the pairs
     assert [(i, j) for i, _, j, _ in result.equi] == [(0, 1)]
-    assert [(i, j, neg) for i, _, j, _, neg in result.semi] == [(0, 2, False)]
+    assert [(s.left, s.right, s.negate, s.residual) for s in result.semi] == [(0, 2, False, None)]
     assert len(result.theta) == 2 and result.consumed == {2}
+    only_filters = analyse(cond)  # input 1 only filters: a semi join whose other conditions join the test
+    assert only_filters.equi == [] and only_filters.theta == [] and only_filters.consumed == {1, 2}
+    (semi,) = [s for s in only_filters.semi if s.right == 1]
+    assert semi.residual is not None and len(semi.residual.items) == 2
 
 
 @pytest.mark.parametrize("props", [
     {"condition": cmp(">", fld(inp(0), "a"), c(1))},                                   # input 1 unmentioned
     {"condition": c(True)},                                                              # no usable condition
     {"condition": eq(fld(inp(0), "a"), fld(inp(1), "b")), "preserve": (2,)},             # preserve non-input
-    {"condition": isin(fld(inp(0), "a"), fld(inp(1), "b")), "preserve": (1,)},           # preserve semi input
-    {"condition": isin(fld(inp(0), "a"), fld(inp(1), "b")), "projection": fld(inp(1), "b")},  # into reads it
+    {"condition": isin(fld(inp(0), "a"), fld(inp(1), "b"), negate=True), "preserve": (1,)},  # preserve anti input
+    {"condition": isin(fld(inp(0), "a"), fld(inp(1), "b"), negate=True),
+     "projection": fld(inp(1), "b")},                                                    # into reads the anti input
     {},                                                                                  # no where
 ])
 def test_join_validation_errors(props):

@@ -1,37 +1,55 @@
 """``join $a in $A, $b in $B [, ...] where <conjunction> [preserve ...] [into <expr>]`` (VLDB J. 2014, Table 1).
 
 The where-conjunction is analysed into equi conditions (``$a.x == $b.y``: Match keys), semi/anti conditions
-(``$a.x in $b.y`` / ``not in`` where ``$b`` occurs in no other condition: ``$b`` only filters ``$a`` and is no
-part of the output) and theta conditions (anything else: a residual filter after a Match, or a Cross).
-``preserve`` makes the join outer (CoGroup), the unmatched side staying missing. Three or more inputs become a
-chain of two-input joins, equi-connected inputs first; ``into`` is applied at the end over all inputs.
+and theta conditions (anything else: a residual filter after a Match, or a Cross). ``$a.x in $b.y`` (``not in``)
+makes ``$b`` a mere filter of ``$a``, a semi (anti) join, when every other condition mentioning ``$b`` involves
+only ``$a`` and ``$b`` (they join the test: some ``$b`` / no ``$b`` with ``$a.x`` among ``$b.y`` and those
+conditions true, SQL's EXISTS / NOT EXISTS, as TPC-H Q21 needs) and, for ``in``, the output needs no record of
+``$b`` (``into`` reads none of its fields, ``$b`` is not preserved); otherwise ``in`` is an ordinary condition
+of the pairs. ``into`` sees a semi/anti-joined input as missing: ``{ $a.*, $b.* }`` gives ``$a``'s fields, as
+the original's TwoSourceJoin. ``preserve`` makes the join outer (CoGroup), the unmatched side staying missing.
+Three or more inputs become a chain of two-input joins, equi-connected inputs first; ``into`` is applied at the
+end over all inputs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sopremo.api import (EXPRESSION, INPUTS, And, Comparison, CompositeOperator, ElementIn, Expression, JsonStream,
-                         PropertyError, PropertySpec, input_refs)
+from sopremo.api import (EXPRESSION, INPUTS, And, Comparison, CompositeOperator, ElementIn, Expression, InputRef,
+                         JsonStream, PropertyError, PropertySpec, expressions, input_refs, replace_inputs)
 
 from . import package
 from .join_internal import JoinProjection, SemiJoin, SetMembers, TwoSourceJoin
 from .keys import internal, to_slot
 
 
+@dataclass(frozen=True)
+class SemiCondition:
+    """``element`` (over input ``left``) in (``negate``: not in) ``collection`` (over input ``right``), with
+    ``residual``: the other conditions over both inputs, or None."""
+
+    left: int
+    element: Expression
+    right: int
+    collection: Expression
+    negate: bool
+    residual: Expression | None = None
+
+
 @dataclass
 class JoinConditions:
-    """The where-conjunction sorted by kind: ``equi`` (i, expr_i, j, expr_j), ``semi`` (i, element, j,
-    collection, negate) and ``theta`` (expression, input indexes read)."""
+    """The where-conjunction sorted by kind: ``equi`` (i, expr_i, j, expr_j), ``semi`` (SemiCondition) and
+    ``theta`` (expression, input indexes read)."""
 
     equi: list[tuple[int, Expression, int, Expression]] = field(default_factory=list)
-    semi: list[tuple[int, Expression, int, Expression, bool]] = field(default_factory=list)
+    semi: list[SemiCondition] = field(default_factory=list)
     theta: list[tuple[Expression, frozenset[int]]] = field(default_factory=list)
 
     @property
     def consumed(self) -> set[int]:
         """Inputs that only filter another input through a semi/anti join."""
-        return {j for _, _, j, _, _ in self.semi}
+        return {s.right for s in self.semi}
 
 
 def conjuncts(expr: Expression) -> list[Expression]:
@@ -46,27 +64,56 @@ def _single(expr: Expression) -> int | None:
     return next(iter(refs)) if len(refs) == 1 else None
 
 
-def analyse(where: Expression) -> JoinConditions:
-    """Classify the conjuncts of ``where`` (see the module docstring)."""
+def record_reads(expr: Expression | None) -> set[int]:
+    """The inputs whose records ``expr`` reads, not counting a copy of a whole input (``$b.*``)."""
+    if expr is None:
+        return set()
+    if isinstance(expr, expressions.CopyFields) and isinstance(expr.source, InputRef):
+        return set()
+    if isinstance(expr, InputRef):
+        return {expr.index}
+    return set().union(*(record_reads(child) for child in expr.children()))
+
+
+def analyse(where: Expression, needed: set[int] | frozenset[int] = frozenset()) -> JoinConditions:
+    """Classify the conjuncts of ``where`` (see the module docstring); ``needed``: the inputs whose records the
+    output needs (``into`` reads them, or they are preserved), which an ``in`` does not semi-join."""
     items = conjuncts(where)
-    mentions: dict[int, int] = {}
-    for item in items:
-        for i in input_refs(item):
-            mentions[i] = mentions.get(i, 0) + 1
-    result = JoinConditions()
-    for item in items:
-        if isinstance(item, ElementIn):
-            i, j = _single(item.element), _single(item.collection)
-            if i is not None and j is not None and i != j and mentions[j] == 1:
-                result.semi.append((i, item.element, j, item.collection, item.negate))
-                continue
+    refs = [frozenset(input_refs(item)) for item in items]
+    result, used = JoinConditions(), set()
+    for index in range(len(items)):
+        found = _semi(items, refs, index, used, result, needed)
+        if found is not None:
+            semi, others = found
+            result.semi.append(semi)
+            used |= {index, *others}
+    for index, item in enumerate(items):
+        if index in used:
+            continue
         if isinstance(item, Comparison) and item.op == "==":
             i, j = _single(item.left), _single(item.right)
             if i is not None and j is not None and i != j:
                 result.equi.append((i, item.left, j, item.right))
                 continue
-        result.theta.append((item, frozenset(input_refs(item))))
+        result.theta.append((item, refs[index]))
     return result
+
+
+def _semi(items: list[Expression], refs: list[frozenset[int]], index: int, used: set[int], found: JoinConditions,
+          needed: set[int] | frozenset[int]) -> tuple[SemiCondition, list[int]] | None:
+    """The semi/anti condition that conjunct ``index`` makes (with the indexes of the conjuncts joining it as
+    its residual), or None when it is an ordinary condition."""
+    item = items[index]
+    if not isinstance(item, ElementIn) or index in used:
+        return None
+    i, j = _single(item.element), _single(item.collection)
+    if i is None or j is None or i == j or {i, j} & found.consumed or (j in needed and not item.negate):
+        return None
+    others = [k for k in range(len(items)) if k != index and j in refs[k]]
+    if any(not refs[k] <= {i, j} or k in used for k in others):
+        return None
+    residual = And(tuple(items[k] for k in others)) if others else None
+    return SemiCondition(i, item.element, j, item.collection, item.negate, residual), others
 
 
 @package.operator
@@ -75,7 +122,8 @@ class Join(CompositeOperator):
 
     Default ``into``: the array of the joined records ``[left, right, ...]`` (null for an unmatched outer side;
     only the output inputs for semi/anti joins, e.g. ``[left]``). Raises PropertyError for a where that does not
-    mention every input, a ``preserve`` of a non-input or a semi/anti-joined input, or an ``into`` reading one.
+    mention every input, a ``preserve`` of a non-input or of an anti-joined input, or an ``into`` reading the
+    fields of an anti-joined input.
     """
 
     verb = "join"
@@ -109,22 +157,33 @@ class Join(CompositeOperator):
             names = ", ".join(repr(self.inputs[i]) for i in unmentioned)
             raise PropertyError(f"join: the where condition never mentions input(s) {names}; "
                                 "a join needs a condition relating every input", "where")
-        consumed = analyse(self.condition).consumed
+        consumed = self.conditions().consumed
         if consumed & set(preserve):
-            raise PropertyError("join: preserve names an input that is only semi/anti-joined (in / not in)",
-                                "preserve")
-        if self.projection is not None and consumed & input_refs(self.projection):
-            raise PropertyError("join: into reads an input that is only semi/anti-joined (in / not in)", "into")
+            raise PropertyError("join: preserve names an input that only filters through 'not in' (an anti join "
+                                "keeps no record of it)", "preserve")
+        if consumed & record_reads(self.projection):
+            raise PropertyError("join: into reads an input that only filters through 'not in' (an anti join keeps "
+                                "no record of it; only a copy of it, $x.*, which copies nothing, may appear)",
+                                "into")
+
+    def conditions(self) -> JoinConditions:
+        """The analysed where-conjunction (the inputs the output needs are never semi-joined by ``in``)."""
+        return analyse(self.condition, record_reads(self.projection) | set(self.preserved()))
 
     def expand(self) -> list[JsonStream]:
         n = len(self.inputs)
-        conditions = analyse(self.condition)
+        conditions = self.conditions()
         streams = list(self.inputs)
-        for i, element, j, collection, negate in conditions.semi:
-            members = internal(SetMembers, [streams[j]], self, f"members{j}", collection=to_slot(collection, j))
-            semi = internal(SemiJoin, [streams[i], members.output()], self, f"{'anti' if negate else 'semi'}{i}",
-                            element=to_slot(element, i), negate=negate)
-            streams[i] = semi.output()
+        for semi in conditions.semi:
+            i, j = semi.left, semi.right
+            residual = None if semi.residual is None else \
+                replace_inputs(semi.residual, {i: InputRef(0), j: InputRef(1)})
+            members = internal(SetMembers, [streams[j]], self, f"members{j}", collection=to_slot(semi.collection, j),
+                               with_records=residual is not None)
+            step = internal(SemiJoin, [streams[i], members.output()], self,
+                            f"{'anti' if semi.negate else 'semi'}{i}", element=to_slot(semi.element, i),
+                            negate=semi.negate, residual=residual)
+            streams[i] = step.output()
         remaining = [k for k in range(n) if k not in conditions.consumed]
         stream, theta = self._chain(streams, remaining, conditions)
         slot = remaining[0] if len(remaining) == 1 else None

@@ -142,7 +142,8 @@ def _pairs(combine: Callable) -> Callable[[Any, Any], Iterable[tuple]]:
 
 
 class SetMembers(ElementaryOperator):
-    """Map: the members of ``collection`` per record (an array contributes its elements, a missing value none).
+    """Map: the members of ``collection`` per record (an array contributes its elements, a missing value none);
+    ``with_records``: ``(member, record)`` pairs instead, for a semi/anti join with a residual condition.
 
     Feeds the right side of a semi/anti join: ``$a.x in $b.ids`` asks whether some ``$b`` has ``$a.x`` among
     its ``ids`` (or equal to it, when ``ids`` is no array).
@@ -150,45 +151,59 @@ class SetMembers(ElementaryOperator):
 
     verb = ""
 
-    def __init__(self, inputs: list, *, collection: Expression):
+    def __init__(self, inputs: list, *, collection: Expression, with_records: bool = False):
         super().__init__(inputs)
-        self.collection = collection
+        self.collection, self.with_records = collection, with_records
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
-        collection = compile_expr(self.collection, 1)
+        collection, with_records = compile_expr(self.collection, 1), self.with_records
 
         def members(records: Iterator[Any]) -> Iterable[Any]:
             for record in records:
                 value = collection(record)
-                if isinstance(value, list):
-                    yield from (v for v in value if v is not MISSING)
-                elif value is not MISSING:
-                    yield value
+                found = (v for v in value if v is not MISSING) if isinstance(value, list) else \
+                    (() if value is MISSING else (value,))
+                yield from (((member, record) for member in found) if with_records else found)
 
         return Map(udf=members, **contract_args(self, inputs))
 
 
-class SemiJoin(ElementaryOperator):
-    """CoGroup: the left records whose ``element`` is (semi) or is not (anti, ``negate``) among the right members.
+def member_key(pair: tuple) -> Any:
+    """The key of a ``(member, record)`` pair of SetMembers: the member's."""
+    return hashable(pair[0])
 
-    In: left records, right members (from SetMembers); out: left records unchanged.
+
+class SemiJoin(ElementaryOperator):
+    """CoGroup: the left records whose ``element`` is (semi) or is not (anti, ``negate``) among the right members;
+    with a ``residual`` condition (over InputRef(0) = left record, InputRef(1) = right record), among the
+    members of right records for which it holds: EXISTS / NOT EXISTS (SELECT ... WHERE x = y AND residual).
+
+    In: left records, right members (pairs with their records when there is a residual); out: left records.
     """
 
     verb = ""
     min_inputs = max_inputs = 2
 
-    def __init__(self, inputs: list, *, element: Expression, negate: bool):
+    def __init__(self, inputs: list, *, element: Expression, negate: bool, residual: Expression | None = None):
         super().__init__(inputs)
-        self.element, self.negate = element, negate
+        self.element, self.negate, self.residual = element, negate, residual
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> CoGroup:
         negate = self.negate
         left_key = join_key([compile_expr(self.element, 1)], LEFT_MISSING, render(self.element))
+        if self.residual is None:
+            def semi(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
+                return left if bool(right) != negate else ()
 
-        def semi(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
-            return left if bool(right) != negate else ()
+            return CoGroup(keys=(left_key, hashable), udf=semi, **contract_args(self, inputs))
+        residual = compile_expr(self.residual, 2)
 
-        return CoGroup(keys=(left_key, hashable), udf=semi, **contract_args(self, inputs))
+        def semi_where(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
+            for record in left:
+                if any(truthy(residual(record, other)) for _, other in right) != negate:
+                    yield record
+
+        return CoGroup(keys=(left_key, member_key), udf=semi_where, **contract_args(self, inputs))
 
 
 class JoinProjection(ElementaryOperator):
