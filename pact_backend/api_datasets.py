@@ -136,16 +136,13 @@ class DataSet(SinkMethods):
             udf=self._udf(fn, 3, True, "cogroup", hints, f"CoGroup({name})"),
             group_order=orders if any(orders) else None, hints=hints))
 
-    def sort_by(self, *order: KeySpec | tuple[KeySpec, bool]) -> "DataSet":
+    def sort_by(self, *order: KeySpec | tuple[KeySpec, bool], limit: int | None = None) -> "DataSet":
         """All records in one sorted sequence (a global Reduce with a group order, written in order by a
-        sink): ``order`` items are fields or (field, descending) pairs."""
+        sink): ``order`` items are fields or (field, descending) pairs; ``limit``: only the first records."""
         parts = tuple(o if isinstance(o, tuple) and len(o) == 2 and isinstance(o[1], bool) else (o, False)
                       for o in order)
-
-        def in_order(key: Any, records: list[Any]) -> list[Any]:
-            return records
-        in_order.description = "sorted"  # type: ignore[attr-defined]
-        ds = Grouping(self, None, parts).reduce_group(in_order).named("sort")
+        grouping = Grouping(self, None, parts)
+        ds = (grouping.first(limit) if limit is not None else grouping.reduce_group(_in_order)).named("sort")
         ds.contract.hints.preserves_records = True
         return ds
 
@@ -193,6 +190,14 @@ class DataSet(SinkMethods):
         return self
 
 
+def _in_order(key: Any, records: list[Any]) -> list[Any]:
+    """The records of a group as the runtime ordered them."""
+    return records
+
+
+_in_order.description = "sorted"  # type: ignore[attr-defined]
+
+
 class Grouping:
     """A data set grouped by ``key`` (None: one global group), optionally with a group order."""
 
@@ -213,6 +218,18 @@ class Grouping:
         combiner = emitter(combine, 2, True) if combine is not None else None
         return DataSet(ds.env, pact.Reduce(name=name, inputs=[ds.contract], key=self.key, udf=udf,
                                            combiner=combiner, group_order=group_order(self.order), hints=hints))
+
+    def first(self, limit: int) -> DataSet:
+        """The first ``limit`` records of every group in its order (top-k per group; needs ``sort_group``, or
+        ``sort_by`` for one global group): a Reduce with a limit, kept by bounded heaps before shipping too."""
+        if not self.order:
+            raise ValueError("first(n) needs a group order: call sort_group(field) first")
+        if type(limit) is not int or limit < 0:
+            raise ValueError(f"first(n) needs an int n >= 0, got {limit!r}")
+        ds = self.reduce_group(_in_order)
+        ds.contract.limit = limit
+        ds.contract.hints.preserves_records = True
+        return ds
 
     def reduce(self, fn: Callable[[Any, Any], Any]) -> DataSet:
         """Fold every group with the associative ``fn(a, b) -> record``; runs as a combiner too."""

@@ -152,3 +152,23 @@ def test_explain_shows_the_limit_and_the_directions(data):
     assert "on: [$r.grp desc, $r.id]" in text and "limit: 3" in text
     assert "order=$0.grp desc, $0.id asc limit=3" in text
 
+
+
+@pytest.mark.parametrize("executor", ["inline", "process"])
+def test_pact_api_first_records_per_group_and_of_a_sort(executor, tmp_path):
+    from pact_backend.api import ExecutionEnvironment
+    rng = random.Random(3)
+    rows = [(rng.choice("abcd"), rng.randrange(100), i) for i in range(5000)]
+    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    env = ExecutionEnvironment(executor, parallelism=2)
+    data = env.read_jsonl(str(tmp_path / "rows.jsonl"))
+    top = data.group_by(0).sort_group(1, descending=True).sort_group(2).first(3).collect()
+    expected = []
+    for group in "abcd":
+        members = sorted((r for r in rows if r[0] == group), key=lambda r: (-r[1], r[2]))
+        expected += [list(r) for r in members[:3]]
+    assert sorted(top) == sorted(expected)
+    lowest = data.sort_by(1, 2, limit=4).collect()
+    assert lowest == [list(r) for r in sorted(rows, key=lambda r: (r[1], r[2]))[:4]]
+    with pytest.raises(ValueError, match="group order"):
+        data.group_by(0).first(3)
