@@ -74,7 +74,9 @@ def test_all_sort_concat_array_concat_assemble():
 
 
 @pytest.mark.parametrize("name,values", [("sum", [1, 2, 3, 4.5]), ("count", [1, 2, None]), ("min", [4, 2, 8, 1]),
-                                         ("max", [4, 2, 8, 1]), ("mean", [1, 2, 3, 4]), ("first", [None, 5, 6])])
+                                         ("max", [4, 2, 8, 1]), ("mean", [1, 2, 3, 4]), ("first", [None, 5, 6]),
+                                         ("count_distinct", [2, None, 1, 2.0, "a", 1, None, "a"]),
+                                         ("distinct", [2, None, 1, 2.0, "a", 1, None, "a"])])
 def test_algebraic_aggregations_merge_like_a_combiner(name, values):
     aggregation = F[name].aggregation
     assert aggregation.algebraic and aggregation.merge is not None

@@ -1,5 +1,6 @@
 """Tests of the date functions (sopremo.functions.dates, cross-checked against DuckDB's date arithmetic) and of
-``distinct`` / ``count_distinct`` (sopremo.functions.aggregations), including the merge their combiners use."""
+``distinct`` / ``count_distinct`` (sopremo.functions.aggregations; their merge for combiners is tested with the
+other algebraic aggregations in test_functions.py)."""
 
 from __future__ import annotations
 
@@ -85,19 +86,3 @@ def test_count_distinct_skips_null_and_counts_equal_numbers_once():
     assert F["count_distinct"]([]) == 0 and F["count_distinct"](None) == 0
     with pytest.raises(OperatorError):
         F["count_distinct"]("abc")
-
-
-@pytest.mark.parametrize("name", ["distinct", "count_distinct"])
-def test_distinct_aggregations_merge_partials_like_one_fold(name):
-    aggregation = F[name].aggregation
-    assert aggregation.algebraic
-    values = [random.Random(3).choice([1, 2.0, 2, "a", None, 5, 1.0]) for _ in range(50)]
-
-    def fold(items):
-        acc = aggregation.initial()
-        for item in items:
-            acc = aggregation.add(acc, item)
-        return acc
-
-    merged = aggregation.merge(fold(values[:17]), fold(values[17:]))
-    assert aggregation.result(merged) == F[name](values)
