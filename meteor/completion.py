@@ -51,10 +51,12 @@ class Vocabulary:
                    io_words=list(dict.fromkeys(io_words)), variables=list(binder.streams))
 
     def keywords(self) -> set[str]:
-        """Every word of the language in scope: statement words, operator verbs and property words."""
+        """Every word of the language in scope: statement words, operator verbs, property words and the
+        direction words of sort keys."""
         words = set(STATEMENT_WORDS) | {w for verb in self.operators for w in verb.split()}
         for cls in self.operators.values():
             words |= {w for spec in cls.properties for phrase in spec.all_words for w in phrase.split()}
+            words |= {word for spec in cls.properties for word, _ in spec.directions}
         return words | {w for phrase in self.io_words for w in phrase.split()}
 
 
@@ -133,6 +135,7 @@ class MeteorCompleter(Completer):
         if cls is not None:
             for spec in cls.properties:
                 yield from ((w, f"property of {cls.verb}") for w in spec.all_words if w.strip())
+                yield from ((word, f"direction of a key of {cls.verb}") for word, _ in spec.directions)
             yield "parallel", "parallelism hint"
         if before and before[0] in ("read", "write") or "read" in before:
             yield from ((w, "format option") for w in vocab.io_words)

@@ -327,6 +327,8 @@ def test_complete_operator_names_including_multi_word():
 def test_complete_property_words_after_an_operator():
     assert complete("$x = filter $d wh") == {"where": "property of filter"}
     assert {"on", "order"} <= set(complete("$s = sort $d o"))
+    assert complete("$s = sort $d on [$d.a de")["desc"] == "direction of a key of sort"
+    assert complete("$s = sort $d on $d.a li")["limit"] == "property of sort"
     assert "retain value in" in complete("$e = enumerate $d re")
     assert "value in" in complete("$e = enumerate $d retain v")
     assert "where" not in complete("$s = sort $d wh")
@@ -360,7 +362,7 @@ def test_complete_file_paths_inside_quotes(tmp_path):
 
 def test_highlight_classes():
     keywords = Vocabulary.of(ReplSession()).keywords()
-    assert {"filter", "where", "read", "union", "all", "retain", "columns"} <= keywords
+    assert {"filter", "where", "read", "union", "all", "retain", "columns", "limit", "desc", "asc"} <= keywords
     pieces = [p for p in tokens("$x = filter $d where count($d.a) > 2.5 // note\n and 'a' in \"b\"", keywords)
               if p[0]]
     assert pieces == [("variable", "$x"), ("keyword", "filter"), ("variable", "$d"), ("keyword", "where"),
