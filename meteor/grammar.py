@@ -124,7 +124,8 @@ def _direction_rule(classes: list[type]) -> list[str]:
     words = list(dict.fromkeys(word for cls in classes for spec in cls.properties for word, _ in spec.directions))
     if not words:
         return ["direction: NO_DIRECTION", "%declare NO_DIRECTION"]
-    return ["!direction: " + " | ".join(_literal(w) for w in words)]
+    return ["!direction: " + " | ".join(_words_pattern(w) for w in words)]  # whole words: not 'desc' of 'descx'
+
 
 
 def _cast_terminal() -> str:

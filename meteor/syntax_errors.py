@@ -25,6 +25,7 @@ _NAMED = {
     "CAST": "a cast such as (int)", "QUAL": "a package prefix", "QNAME": "a package:name", "UDF_KIND": "'pyudf'",
     "QFUNC": "a package:function call", "$END": "the end of the script",
 }
+_WHOLE_WORDS = re.compile(r"(\w+(?:\\s\+\w+)*)\\b")
 _VALUE_START = {"VARIABLE", "NAME", "STRING", "INT", "DECIMAL", "'true'", "'false'", "'null'", "'('", "'['",
                 "'{'", "'fn'", "'&'", "'-'", "PREFIX_OP", "CAST", "'not'", "QFUNC", "QUAL"}
 _CONTINUE = {"ADD_OP", "MUL_OP", "COMP_OP", "'.'", "'?.'", "'['", "'?'", "'if'", "'or'", "'||'", "'and'",
@@ -67,7 +68,10 @@ def _readable(terminal: str, lark) -> str:
         pattern = lark.get_terminal(terminal).pattern
     except KeyError:
         return terminal
-    return f"'{pattern.value}'" if isinstance(pattern, PatternStr) else terminal.lower()
+    if isinstance(pattern, PatternStr):
+        return f"'{pattern.value}'"
+    words = _WHOLE_WORDS.fullmatch(pattern.value)  # meteor.grammar's whole-word terminals: /and\s+type\b/
+    return "'" + re.sub(r"\\s\+", " ", words.group(1)) + "'" if words else terminal.lower()
 
 
 def phrase_expected(terminals: set[str], lark) -> list[str]:

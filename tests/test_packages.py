@@ -175,7 +175,7 @@ def test_syntax_lines_come_from_metadata():
     assert syntax(base.operators["filter"]) == "filter $in where <expr>"
     assert syntax(base.operators["join"]).startswith("join $in1, $in2, ... where <expr>")
     assert syntax(base.operators["group"]) == "group $in1 [by <expr>][, $in2 [by <expr>]] [into <expr>]"
-    assert syntax(base.operators["sort"]) == ("sort $in [on <expr> [asc|desc]] "
+    assert syntax(base.operators["sort"]) == ("sort $in [on <expr> [asc|desc|ascending|descending]] "
                                               "[order 'ASCENDING'|'DESCENDING'|'asc'|'desc'] [limit <value>]")
     assert signature("extract", base.functions["extract"]) == "extract(text, pattern[, default])"
     assert signature("concat", base.functions["concat"]) == "concat(values...)"

@@ -18,7 +18,7 @@ from sopremo.api import ArrayConstruction, Directed, Expression, render, sort_ke
 from .keys import compile_expr
 
 ORDERS = ("ASCENDING", "DESCENDING", "asc", "desc")
-DIRECTIONS = (("asc", False), ("desc", True))
+DIRECTIONS = (("asc", False), ("desc", True), ("ascending", False), ("descending", True))
 
 
 def is_descending(order: str | None) -> bool:
