@@ -91,10 +91,20 @@ def test_array_index_negative_and_out_of_range():
 
 def test_slices():
     arr = [0, 1, 2, 3, 4]
-    assert run(ArraySlice(IN, C(1), C(3)), arr) == [1, 2]
-    assert run(ArraySlice(IN, None, C(-1)), arr) == [0, 1, 2, 3]
+    assert run(ArraySlice(IN, C(1), C(3)), arr) == [1, 2, 3]  # both ends included (the original's ArrayAccess)
+    assert run(ArraySlice(IN, C(3), C(1)), arr) == [3, 2, 1]  # reversed when start > end
+    assert run(ArraySlice(IN, C(-3), C(-1)), arr) == [2, 3, 4]
+    assert run(ArraySlice(IN, C(1), C(-1)), arr) == [1, 2, 3, 4]
+    assert run(ArraySlice(IN, C(-1), C(0)), arr) == [4, 3, 2, 1, 0]
+    assert run(ArraySlice(IN, C(2), C(2)), arr) == [2]
+    assert run(ArraySlice(IN, None, C(-2)), arr) == [0, 1, 2, 3]
     assert run(ArraySlice(IN, C(-2), None), arr) == [3, 4]
-    assert run(ArraySlice(IN, C(1), C(3)), "hello") == "el"
+    assert run(ArraySlice(IN, C(3), C(9)), arr) == [3, 4]  # positions beyond the array are left out
+    assert run(ArraySlice(IN, C(9), C(3)), arr) == [4, 3]
+    assert run(ArraySlice(IN, C(7), C(9)), arr) == []
+    assert run(ArraySlice(IN, C(0), C(-1)), []) == []
+    assert run(ArraySlice(IN, C(1), C(3)), "hello") == "ell"
+    assert run(ArraySlice(IN, C(3), C(1)), "hello") == "lle"
     assert run(ArraySlice(IN, C(1), None), 5) is MISSING
     with pytest.raises(OperatorError):
         run(ArraySlice(IN, C("a"), None), arr)

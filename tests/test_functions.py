@@ -177,17 +177,22 @@ def test_add():
     items = [1, 2, 3]
     assert F["add"](items, 0, "x") == ["x", 1, 2, 3]
     assert F["add"](items, 1, "x") == [1, "x", 2, 3]
-    assert F["add"](items, -1, "x") == [1, 2, 3, "x"]
-    assert F["add"](items, -2, "x") == [1, 2, "x", 3]
+    assert F["add"](items, 3, "x") == [1, 2, 3, "x"]  # the length appends
+    assert F["add"](items, -1, "x") == [1, 2, "x", 3]  # negative: from the end, as the original's resolveIndex
+    assert F["add"](items, -3, "x") == ["x", 1, 2, 3]
     assert items == [1, 2, 3]
     assert F["add"](MISSING, 0, 1) is MISSING
     with pytest.raises(OperatorError):
         F["add"](items, 9, "x")
+    with pytest.raises(OperatorError):
+        F["add"](items, -4, "x")
 
 
 def test_subtract_contains_union_all():
-    assert F["subtract"]([1, 2, 3, 2, {"a": 1}], [2], [{"a": 1}]) == [1, 3]
-    assert F["subtract"]([1, True], [1.0]) == [True]
+    assert F["subtract"]([1, 2, 3, 2, {"a": 1}], 2, {"a": 1}) == [1, 3]  # the values to remove, not arrays
+    assert F["subtract"]([1, [2], 2], [2]) == [1, 2]
+    assert F["subtract"]([1, True], 1.0) == [True]
+    assert F["subtract"]([1, 2]) == [1, 2]
     assert F["contains"]([1, 2], 2.0) is True and F["contains"]([1, 2], "2") is False
     assert F["contains"]("hello", "ell") is True
     assert F["contains"](MISSING, 1) is False

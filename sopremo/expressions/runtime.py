@@ -179,11 +179,20 @@ def index_of(base: Any, index: Any) -> Any:
 
 
 def slice_of(base: Any, start: Any, end: Any) -> Any:
-    """``base[start:end]`` on arrays and strings (Python slice semantics, None = open); missing otherwise."""
+    """``base[start:end]`` on arrays and strings, as the original's ArrayAccess: both ends included, negative
+    positions count from the end, ``start > end`` gives the elements in reverse order (``[3:1]`` is elements
+    3, 2, 1); an omitted bound is the first / last position; positions beyond the array are left out.
+    Missing on other values; OperatorError for bounds that are not ints.
+    """
     if type(base) is list or type(base) is str:
-        if (start is None or type(start) is int) and (end is None or type(end) is int):
-            return base[start:end]
-        raise OperatorError(f"slice bounds must be ints, got {_describe(start)} and {_describe(end)}")
+        if not ((start is None or type(start) is int) and (end is None or type(end) is int)):
+            raise OperatorError(f"slice bounds must be ints, got {_describe(start)} and {_describe(end)}")
+        size = len(base)
+        first = 0 if start is None else start + size if start < 0 else start
+        last = size - 1 if end is None else end + size if end < 0 else end
+        if first <= last:
+            return base[max(first, 0):max(last + 1, 0)]
+        return base[max(last, 0):max(first + 1, 0)][::-1]
     return MISSING
 
 

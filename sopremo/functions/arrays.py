@@ -25,22 +25,26 @@ def _array(value: Any, function: str) -> Any:
 
 
 def add(array: Any, index: Any, value: Any) -> Any:
-    """A copy of ``array`` with ``value`` inserted before position ``index``; -1 appends, -2 before the last."""
+    """A copy of ``array`` with ``value`` inserted at position ``index``, as the original's CoreFunctions.ADD:
+    a negative index counts from the end (-1 inserts before the last element); the array's length appends.
+    Missing and null arrays pass through; an index outside 0..length raises OperatorError."""
     if array is None or array is MISSING:
         return array
     items = list(_array(array, "add"))
     if type(index) is not int:
         raise OperatorError(f"add() needs an int index, got {type_name(index)}")
-    position = index if index >= 0 else len(items) + 1 + index
+    position = index if index >= 0 else len(items) + index
     if not 0 <= position <= len(items):
         raise OperatorError(f"add(): index {index} out of range for an array of {len(items)} elements")
     items.insert(position, value)
     return items
 
 
-def subtract(array: Any, *others: Any) -> list:
-    """The elements of ``array`` that occur in none of ``others`` (whole-value equality, order kept)."""
-    removed = {hashable(item) for other in others for item in _array(other, "subtract")}
+def subtract(array: Any, *values: Any) -> list:
+    """The elements of ``array`` equal to none of ``values`` (order kept), as the original's
+    CoreFunctions.SUBTRACT: ``subtract([1, 2, 3], 2, 3)`` is ``[1]``; an array argument removes elements equal
+    to that array."""
+    removed = {hashable(value) for value in values}
     return [item for item in _array(array, "subtract") if hashable(item) not in removed]
 
 
