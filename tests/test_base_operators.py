@@ -8,6 +8,7 @@ import pytest
 from pact_backend import contracts as pact
 from sopremo.expressions.nodes import ArrayIndex, ArrayProjection, ElementRef, FunctionCall
 from sopremo.function import SopremoFunction
+from sopremo.errors import OperatorError
 from sopremo.operator import CompositeOperator, ElementaryOperator, PropertyError
 from sopremo_base import (Difference, GlobalEnumeration, Grouping, Intersection, Projection, Selection, Sort,
                           Union, UnionAll, Unique, package)
@@ -159,13 +160,23 @@ def test_sort_rejects_unknown_order():
 
 def test_enumerate_objects_and_wrapped_values():
     result = run(GlobalEnumeration(inputs=[src({"a": "x"}, 7, {"a": "y"})]))
-    assert result == [{"a": "x", "id": 0}, {"id": 1, "value": 7}, {"a": "y", "id": 2}]
+    assert result == [{"a": "x", "_ID": 0}, {"_ID": 1, "value": 7}, {"a": "y", "_ID": 2}]
 
 
 def test_enumerate_with_key_retain_value_and_by():
-    op = GlobalEnumeration(inputs=[src({"a": 3}, {"a": 1}, {"a": 2})], order_by=fld(inp(), "a"),
-                           id_field="nr", value_field="v")
-    assert run(op) == [{"nr": 0, "v": {"a": 1}}, {"nr": 1, "v": {"a": 2}}, {"nr": 2, "v": {"a": 3}}]
+    op = GlobalEnumeration(inputs=[src({"a": 3}, 5)], id_field="nr", value_field="v")
+    assert run(op) == [{"a": 3, "nr": 0}, {"nr": 1, "v": 5}]  # retain value in wraps only non-objects
+    record = {"a": 3, "m": {"k": 1}}
+    op = GlobalEnumeration(inputs=[src(record, {"a": 1, "m": {}})], id_at=fld(fld(inp(), "m"), "nr"))
+    assert run(op) == [{"a": 3, "m": {"k": 1, "nr": 0}}, {"a": 1, "m": {"nr": 1}}]
+    assert record == {"a": 3, "m": {"k": 1}}  # the input record is not changed
+
+
+def test_enumerate_by_needs_a_path_that_exists():
+    with pytest.raises(PropertyError):
+        GlobalEnumeration(inputs=[src()], id_at=c(1)).validate()
+    with pytest.raises(OperatorError):
+        run(GlobalEnumeration(inputs=[src({"a": 1})], id_at=fld(fld(inp(), "m"), "nr")))
 
 
 def test_enumerate_rejects_bad_field_name():
@@ -189,5 +200,4 @@ def test_every_operator_declares_its_syntax():
 def test_input_count_is_checked():
     with pytest.raises(PropertyError):
         Selection(inputs=[src(), src()], condition=c(True)).validate()
-    with pytest.raises(PropertyError):
-        Selection(inputs=[src()]).validate()
+    Selection(inputs=[src()]).validate()  # no where: every record passes (the original's default)
