@@ -75,8 +75,8 @@ def _count(low: int, high: int | None) -> str:
 def property_notes(spec: PropertySpec) -> str:
     """Required/default, aliases, per-input and the doc of a property, as one line."""
     notes = ["required" if spec.required else ""]
-    if not spec.required and spec.default not in (None, ()):
-        notes.append(f"default {spec.default!r}")
+    if not spec.required and spec.default not in (None, ()) and spec.kind == CONSTANT:
+        notes.append(f"default {spec.default!r}")  # an expression default is described by the property's doc
     if spec.per_input:
         notes.append("written after an input")
     if spec.aliases:

@@ -54,6 +54,14 @@ def test_theta_join_uses_cross():
     assert "TwoSourceJoin" in elementary_kinds(op)
 
 
+def test_join_without_where_is_the_cross_product():
+    op = Join(inputs=[src(1, 2), src("a", "b"), src(True)])  # the original's default: no condition at all
+    op.validate()
+    assert canon(run(op)) == canon([[a, b, True] for a in (1, 2) for b in ("a", "b")])
+    outer = Join(inputs=[src(1, 2), src()], preserve=(0,))
+    assert canon(run(outer)) == canon([[1, None], [2, None]])
+
+
 def test_not_equal_theta_join():
     op = Join(inputs=[src(1, 2, 3), src(2, 3)], condition=cmp("!=", inp(0), inp(1)))
     assert canon(run(op)) == canon([[a, b] for a in (1, 2, 3) for b in (2, 3) if a != b])
@@ -168,7 +176,6 @@ def test_analysis_classifies_conditions():
     {"condition": isin(fld(inp(0), "a"), fld(inp(1), "b"), negate=True), "preserve": (1,)},  # preserve anti input
     {"condition": isin(fld(inp(0), "a"), fld(inp(1), "b"), negate=True),
      "projection": fld(inp(1), "b")},                                                    # into reads the anti input
-    {},                                                                                  # no where
 ])
 def test_join_validation_errors(props):
     with pytest.raises(PropertyError):

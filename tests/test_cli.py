@@ -151,8 +151,10 @@ def test_two_packages_with_one_name_through_the_cli(tmp_path):
 
 def test_help_for_an_operator_a_multiword_operator_and_all():
     result = invoke("help", "filter")
-    assert result.exit_code == 0 and "  filter $in where <expr>" in result.output
-    assert "where <expr>  (required)" in result.output
+    assert result.exit_code == 0 and "  filter $in [where <expr>]" in result.output
+    assert "where <expr>  condition over the record; records where it is truthy pass (default: all pass)" \
+        in result.output
+    assert "on <expr>       (required) path of the value" in invoke("help", "replace").output
     assert "union all $in1, ..." in invoke("help", "union", "all").output
     overview = invoke("help").output
     assert "package base" in overview and "transform" in overview and "functions: " in overview

@@ -172,8 +172,8 @@ def test_public_api_exports_what_a_package_author_needs():
 
 def test_syntax_lines_come_from_metadata():
     base = PackageManager(env=False).get("base")
-    assert syntax(base.operators["filter"]) == "filter $in where <expr>"
-    assert syntax(base.operators["join"]).startswith("join $in1, $in2, ... where <expr>")
+    assert syntax(base.operators["filter"]) == "filter $in [where <expr>]"
+    assert syntax(base.operators["join"]).startswith("join $in1, $in2, ... [where <expr>]")
     assert syntax(base.operators["group"]) == "group $in1 [by <expr>][, $in2 [by <expr>]] [into <expr>]"
     assert syntax(base.operators["sort"]) == ("sort $in [on <expr> [asc|desc|ascending|descending]] "
                                               "[order 'ASCENDING'|'DESCENDING'|'asc'|'desc'] [limit <value>]")

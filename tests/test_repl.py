@@ -87,7 +87,7 @@ def test_session_through_the_prompt_loop(home):
     assert "did you mean 'filter'?" in rest
     assert "showing up to 1 record(s)" in rest
     assert '{"a":5}\n… (more)' in rest
-    assert "filter $in where <expr>" in rest and "where <expr>  (required)" in rest
+    assert "filter $in [where <expr>]" in rest and "records where it is truthy pass" in rest
     assert "== Sopremo plan ==" in rest and "== PACT program ==" in rest and "Source $d" in rest
     history = (home / ".meteor_history").read_text()
     assert "+$big = filter $d\n+  where $d.a > 2;" in history

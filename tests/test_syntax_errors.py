@@ -94,7 +94,7 @@ def test_function_arity_and_property_values():
     assert "2:24:" in str(err) and "'ASCENDING'" in str(err)
     err = fail(READ + "$r = filter $in where true where false;", MeteorBindError)
     assert "property 'where' is given twice" in str(err)
-    assert "needs the property 'where'" in str(fail(READ + "$r = filter $in;", MeteorBindError))
+    assert "needs the property 'on'" in str(fail(READ + "$r = replace $in with $in;", MeteorBindError))
 
 
 def test_javaudf_names_pyudf_and_bad_pyudf_targets():

@@ -1,4 +1,4 @@
-"""``join $a in $A, $b in $B [, ...] where <conjunction> [preserve ...] [into <expr>]`` (VLDB J. 2014, Table 1).
+"""``join $a in $A, $b in $B [, ...] [where <conjunction>] [preserve ...] [into <expr>]`` (VLDB J. 2014, Table 1).
 
 The where-conjunction is analysed into equi conditions (``$a.x == $b.y``: Match keys), semi/anti conditions
 and theta conditions (anything else: a residual filter after a Match, or a Cross). ``$a.x in $b.y`` (``not in``)
@@ -9,7 +9,8 @@ conditions true, SQL's EXISTS / NOT EXISTS, as TPC-H Q21 needs) and, for ``in``,
 of the pairs. ``into`` sees a semi/anti-joined input as missing: ``{ $a.*, $b.* }`` gives ``$a``'s fields, as
 the original's TwoSourceJoin. ``preserve`` makes the join outer (CoGroup), the unmatched side staying missing.
 Three or more inputs become a chain of two-input joins, equi-connected inputs first; ``into`` is applied at the
-end over all inputs.
+end over all inputs. Without ``where`` the join is the cross product of its inputs (the original's Join, whose
+condition defaulted to an empty conjunction).
 """
 
 from __future__ import annotations
@@ -75,10 +76,10 @@ def record_reads(expr: Expression | None) -> set[int]:
     return set().union(*(record_reads(child) for child in expr.children()))
 
 
-def analyse(where: Expression, needed: set[int] | frozenset[int] = frozenset()) -> JoinConditions:
+def analyse(where: Expression | None, needed: set[int] | frozenset[int] = frozenset()) -> JoinConditions:
     """Classify the conjuncts of ``where`` (see the module docstring); ``needed``: the inputs whose records the
     output needs (``into`` reads them, or they are preserved), which an ``in`` does not semi-join."""
-    items = conjuncts(where)
+    items = conjuncts(where) if where is not None else []  # no where: no conditions, the cross product
     refs = [frozenset(input_refs(item)) for item in items]
     result, used = JoinConditions(), set()
     for index in range(len(items)):
@@ -128,10 +129,11 @@ class Join(CompositeOperator):
 
     verb = "join"
     min_inputs, max_inputs = 2, None
-    doc = "join $a in $A, $b in $B [, ...] where <conjunction> [preserve $a | preserve [$a, $b]] [into <expr>]"
+    doc = "join $a in $A, $b in $B [, ...] [where <conjunction>] [preserve $a | preserve [$a, $b]] [into <expr>]"
     properties = (
-        PropertySpec("where", "condition", EXPRESSION, required=True,
-                     doc="conjunction of ==, <, <=, >, >=, != between inputs; in / not in = semi / anti join"),
+        PropertySpec("where", "condition", EXPRESSION,
+                     doc="conjunction of ==, <, <=, >, >=, != between inputs; in / not in = semi / anti join; "
+                         "none: the cross product"),
         PropertySpec("preserve", "preserve", INPUTS, default=(),
                      doc="inputs whose unmatched records are kept (outer join)"),
         PropertySpec("into", "projection", EXPRESSION,
@@ -152,7 +154,8 @@ class Join(CompositeOperator):
         for index in preserve:
             if not isinstance(index, int) or not 0 <= index < n:
                 raise PropertyError(f"join: preserve names {index!r}, which is not an input of the join", "preserve")
-        unmentioned = [i for i in range(n) if i not in input_refs(self.condition)]
+        mentioned = input_refs(self.condition) if self.condition is not None else set(range(n))
+        unmentioned = [i for i in range(n) if i not in mentioned]
         if unmentioned:
             names = ", ".join(repr(self.inputs[i]) for i in unmentioned)
             raise PropertyError(f"join: the where condition never mentions input(s) {names}; "

@@ -1,10 +1,14 @@
-"""``transform $in into <expr>``: the relational projection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map)."""
+"""``transform $in [into <expr>]``: the relational projection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map).
+
+Without ``into`` every record stays as it is, as the original's Projection, whose projection defaulted to the
+record itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec
+from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, expressions
 
 from . import package
 from .keys import compile_expr, contract_args
@@ -19,10 +23,10 @@ class Projection(ElementaryOperator):
 
     verb = "transform"
     min_inputs = max_inputs = 1
-    doc = "transform $in into <expr>: one output value per record"
+    doc = "transform $in [into <expr>]: one output value per record"
     properties = (
-        PropertySpec("into", "projection", EXPRESSION, required=True,
-                     doc="the output value computed from the record"),
+        PropertySpec("into", "projection", EXPRESSION, default=expressions.InputRef(0),
+                     doc="the output value computed from the record (default: the record itself)"),
     )
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:

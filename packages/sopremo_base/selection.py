@@ -1,10 +1,13 @@
-"""``filter $in where <cond>``: the relational selection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map)."""
+"""``filter $in [where <cond>]``: the relational selection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map).
+
+Without ``where`` every record passes, as the original's Selection, whose condition defaulted to true.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, compile_predicate
+from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, compile_predicate, expressions
 
 from . import package
 from .keys import contract_args
@@ -20,10 +23,10 @@ class Selection(ElementaryOperator):
     verb = "filter"
     min_inputs = max_inputs = 1
     preserves_records = True  # emits input records unchanged: the optimizer keeps partitioning and order
-    doc = "filter $in where <cond>: keep the records whose condition holds"
+    doc = "filter $in [where <cond>]: keep the records whose condition holds"
     properties = (
-        PropertySpec("where", "condition", EXPRESSION, required=True,
-                     doc="condition over the record; records where it is truthy pass"),
+        PropertySpec("where", "condition", EXPRESSION, default=expressions.Constant(True),
+                     doc="condition over the record; records where it is truthy pass (default: all pass)"),
     )
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
