@@ -294,12 +294,6 @@ class Using(Node):
 
 
 @dataclass(frozen=True)
-class Include(Node):
-    """``include 'file.meteor'`` (expanded by the front end before binding)."""
-    path: str
-
-
-@dataclass(frozen=True)
 class Write(Node):
     """``write [format] $variable to path options``."""
     format: str | None

@@ -13,7 +13,7 @@ from typing import Any
 from meteor import ast
 from meteor.errors import did_you_mean
 from sopremo.expressions import nodes as ex
-from sopremo.registry import UnknownNameError, suggest
+from sopremo.registry import suggest
 
 MAX_INLINE_DEPTH = 64
 _PATH_STEPS = (ast.Field, ast.Index, ast.Slice, ast.Projection, ast.MethodCall)
@@ -169,9 +169,25 @@ class ExpressionBinder:
         if isinstance(entry, ast.TagEntry):
             return ex.TagMapping(self.bind(entry.target, ctx), self.bind(entry.value, ctx))
         last = entry.path
-        if not isinstance(last, ast.Field):
+        name = last.name if isinstance(last, ast.Field) else self._original_name(last, ctx)
+        if name is None:
             raise self.b.error("this object entry needs a name: write 'name: value'", entry)
-        return ex.FieldAssignment(last.name, self.bind(entry.path, ctx))
+        return ex.FieldAssignment(name, self.bind(entry.path, ctx))
+
+    def _original_name(self, path: ast.Node, ctx: Context) -> str | None:
+        """The field name the original gave an entry ``{ $x[0] }`` that ends in no field: the path as its
+        expression printed itself, inputs as ``in<i>`` (``{ $jr[0] }`` in a group is field ``in0[0]``); None for a
+        path it could not print (a computed index, a variable that is no input)."""
+        if isinstance(path, ast.Variable):
+            return f"in{ctx.inputs[path.name]}" if path.name in ctx.inputs else None
+        base = self._original_name(path.base, ctx) if hasattr(path, "base") else None
+        if base is None:
+            return None
+        if isinstance(path, ast.Field) and not path.safe:
+            return f"{base}.{path.name}"
+        if isinstance(path, ast.Index) and isinstance(path.index, ast.Literal) and type(path.index.value) is int:
+            return f"{base}[{path.index.value}]"
+        return f"{base}[*]" if isinstance(path, ast.Projection) else None
 
     def _lambdalit(self, node: ast.LambdaLit, ctx: Context) -> ex.Expression:
         inner = replace(ctx, params=ctx.params | frozenset(node.params),
@@ -211,13 +227,8 @@ class ExpressionBinder:
         return ex.FunctionCall(name, function, tuple(args))
 
     def _lookup(self, name: str, package: str | None, node: ast.Node):
-        try:
-            return self.b.scope.functions.lookup(name, package)
-        except UnknownNameError:
-            known = self.b.scope.functions.names() + list(self.b.fn_defs)
-            close = suggest(name, known)
-            qualified = f"{package}:{name}" if package else name
-            raise self.b.error(f"unknown function '{qualified}'{did_you_mean(close)}", node, close) from None
+        known = self.b.scope.functions.names() + list(self.b.fn_defs)
+        return self.b.lookup("function", name, package, node, known)
 
     def _inline(self, name: str, definition: ast.LambdaLit, args: list, ctx: Context,
                 node: ast.Node) -> ex.Expression:

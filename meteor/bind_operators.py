@@ -19,8 +19,7 @@ from sopremo.errors import MeteorError
 from sopremo.expressions import nodes as ex
 from sopremo.operator import (BINDING, CONSTANT, INPUT, INPUTS, OPERATORS, Operator, PropertyError,
                               PropertySpec)
-from sopremo.package import PackageError
-from sopremo.registry import UnknownNameError, suggest
+from sopremo.registry import suggest
 
 
 class OperatorBinder:
@@ -31,24 +30,7 @@ class OperatorBinder:
 
     def operator_class(self, call: ast.OperatorCall) -> type:
         """The operator class of ``call``; raises MeteorBindError with suggestions and a ``using`` hint."""
-        try:
-            return self.b.scope.operators.lookup(call.verb, call.package)
-        except UnknownNameError as exc:
-            hint = self._using_hint(call.verb)
-            raise self.b.error(f"unknown operator '{exc.name}'{did_you_mean(exc.suggestions)}{hint}", call,
-                               exc.suggestions) from None
-
-    def _using_hint(self, verb: str) -> str:
-        manager = self.b.scope.manager
-        for name in manager.available():
-            if name in self.b.scope.packages:
-                continue
-            try:
-                if verb in manager.get(name).operators:
-                    return f" (it is in package '{name}': add 'using {name};' before this statement)"
-            except PackageError:
-                continue
-        return ""
+        return self.b.lookup("operator", call.verb, call.package, call)
 
     def bind(self, call: ast.OperatorCall, outer: Context | None = None) -> Operator:
         """A validated operator for ``call`` (``outer``: the context of an enclosing operator, if nested)."""

@@ -56,6 +56,39 @@ class Binder:
         return MeteorBindError(message, path=span.path, line=span.line, column=span.column,
                                suggestions=suggestions, source_line=source_line(text, span.line) if text else None)
 
+    def lookup(self, kind: str, name: str, package: str | None, node: ast.Node, known: list[str] | None = None):
+        """The ``kind`` ('operator', 'function' or 'format') named ``name`` (``package:name`` when qualified: the
+        package need not be in scope). Raises a bind error naming an unknown package, or the unknown name with
+        did-you-mean suggestions (among ``known``, default the registry's names) and the package that has it."""
+        registry = {"operator": self.scope.operators, "function": self.scope.functions,
+                    "format": self.scope.formats}[kind]
+        try:
+            return registry.lookup(name, package)
+        except UnknownNameError as exc:
+            if exc.kind == "package":
+                raise self.error(f"unknown package '{exc.name}'{did_you_mean(exc.suggestions)}", node,
+                                 exc.suggestions) from None
+            close = suggest(name, known) if known is not None else exc.suggestions
+            hint = self._package_hint(kind, name) if package is None else ""
+            raise self.error(f"unknown {kind} '{exc.name}'{did_you_mean(close)}{hint}", node, close) from None
+        except PackageError as exc:
+            raise self.error(str(exc), node) from None
+
+    def _package_hint(self, kind: str, name: str) -> str:
+        """`` (it is in package 'p': ...)`` when an installed package not in scope has the ``kind`` ``name``."""
+        manager = self.scope.manager
+        for package in manager.available():
+            if package in self.scope.packages:
+                continue
+            try:
+                entries = getattr(manager.get(package), kind + "s")
+            except PackageError:
+                continue
+            if name in entries:
+                return (f" (it is in package '{package}': add 'using {package};' before this statement "
+                        f"or write {package}:{name})")
+        return ""
+
     def stream(self, name: str, node: ast.Node) -> JsonStream:
         """The data set ``$name``; raises a bind error suggesting the closest variables."""
         if name in self.streams:
@@ -91,9 +124,6 @@ class Binder:
                 self.scope.use(name)
             except PackageError as exc:
                 raise self.error(str(exc), node) from None
-
-    def _include(self, node: ast.Include) -> None:
-        raise self.error("include statements must be expanded before binding", node)
 
     def _constdef(self, node: ast.ConstDef) -> None:
         if node.name in self.params:
@@ -190,11 +220,7 @@ class Binder:
         raw = self.constant(self.expressions.bind(node.path, Context()), node.path, "the path")
         path = self.resolve_path(raw, node.path)
         if node.format is not None:
-            try:
-                fmt_cls = self.scope.formats.lookup(node.format, node.package)
-            except UnknownNameError as exc:
-                raise self.error(f"unknown format '{exc.name}'{did_you_mean(exc.suggestions)}", node,
-                                 exc.suggestions) from None
+            fmt_cls = self.lookup("format", node.format, node.package, node)
         else:
             from sopremo.io import format_for_path
 

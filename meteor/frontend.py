@@ -1,8 +1,9 @@
-"""The Meteor front end: script text -> parse (per package set) -> include expansion -> bind -> SopremoPlan.
+"""The Meteor front end: script text -> include expansion -> parse (per package set) -> bind -> SopremoPlan.
 
-``compile_script`` is the one entry point (hand-off interface 5): it pre-scans the ``using`` statements of the
-script and its includes to pick the grammar, parses every file with its own path (so errors name the file they
-are in), splices ``include``d statements in place, and binds the result (VLDB J. 2014, sec. 5.1).
+``compile_script`` is the one entry point (hand-off interface 5): it replaces every ``include 'file'`` by the
+file's text (meteor/includes.py, keeping where each part comes from, so errors name the file they are in),
+pre-scans the packages the script names (``using``, ``pkg:name``) to pick the grammar, parses and binds the
+result (VLDB J. 2014, sec. 5.1).
 """
 
 from __future__ import annotations
@@ -12,20 +13,26 @@ from pathlib import Path
 from meteor import ast
 from meteor.binder import Binder
 from meteor.deep_stack import call_deep
-from meteor.errors import MeteorBindError, source_line
-from meteor.parser import include_path, parse, prescan_packages, strip_bom
+from meteor.includes import expand
+from meteor.parser import parse, prescan_packages
 from sopremo.operator import SopremoPlan
 from sopremo.package import PACKAGES, PackageError, PackageManager, Scope
 
 
-def grammar_scope(text: str, path: str | None, manager: PackageManager, packages: tuple[str, ...] = ()) -> Scope:
-    """A scope holding ``packages`` (already in scope, e.g. from earlier REPL input) and every package the
-    script (or its includes) names in ``using``; unknown ones are left out here and reported by the binder at
-    their ``using`` statement."""
+def grammar_scope(text: str, manager: PackageManager, packages: tuple[str, ...] = ()) -> Scope:
+    """A scope holding ``packages`` (already in scope, e.g. from earlier REPL input), every package the script
+    names in ``using``, and, reachable as ``pkg:name`` only, every package it names as a qualifier; unknown
+    ones are left out here and reported by the binder where they are named."""
     scope = Scope(manager)
-    for name in (*packages, *prescan_packages(text, path)):
+    used, qualifiers = prescan_packages(text)
+    for name in (*packages, *used):
         try:
             scope.use(name)
+        except PackageError:
+            continue
+    for name in qualifiers:
+        try:
+            scope.reach(name)
         except PackageError:
             continue
     return scope
@@ -39,39 +46,10 @@ def parse_script(text: str, path: str | None = None, manager: PackageManager | N
     ``packages``: names already in scope before this text (the REPL parses one input at a time).
     """
     sources = sources if sources is not None else {}
-    text = strip_bom(text)
-    scope = grammar_scope(text, path, manager or PACKAGES, tuple(packages))
-    sources[path] = text
-    return _expand(parse(text, path, scope), path, scope, sources, ())
-
-
-def _expand(script: ast.Script, path: str | None, scope: Scope, sources: dict, stack: tuple) -> list[ast.Node]:
-    statements: list[ast.Node] = []
-    for statement in script.statements:
-        if not isinstance(statement, ast.Include):
-            statements.append(statement)
-            continue
-        if "\0" in statement.path:
-            raise _include_error(f"an included path cannot contain a NUL byte: {statement.path!r}", statement,
-                                 sources)
-        target = include_path(statement.path, path).resolve()
-        if target in stack:
-            raise _include_error(f"'{statement.path}' includes itself", statement, sources)
-        try:
-            text = strip_bom(target.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            why = getattr(exc, "strerror", None) or exc
-            raise _include_error(f"cannot read included file {str(target)!r}: {why}", statement, sources) from None
-        sources[str(target)] = text
-        included = parse(text, str(target), scope)
-        statements.extend(_expand(included, str(target), scope, sources, (*stack, target)))
-    return statements
-
-
-def _include_error(message: str, node: ast.Node, sources: dict) -> MeteorBindError:
-    span = node.span
-    return MeteorBindError(message, path=span.path, line=span.line, column=span.column,
-                           source_line=source_line(sources.get(span.path, ""), span.line))
+    expanded, source_map = expand(text, path)
+    sources.update(source_map.texts)
+    scope = grammar_scope(expanded, manager or PACKAGES, tuple(packages))
+    return list(parse(expanded, path, scope, source_map).statements)
 
 
 def compile_script(text: str, path: str | None = None, params: dict | None = None,

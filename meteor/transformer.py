@@ -27,11 +27,14 @@ def _split_qualified(text: str) -> tuple[str | None, str]:
 
 @v_args(meta=True, inline=True)
 class MeteorTransformer(Transformer):
-    """Builds AST nodes with spans; ``path`` is the script file reported in spans (None for text)."""
+    """Builds AST nodes with spans; ``path`` is the script file reported in spans (None for text), ``text`` its
+    text; ``source_map`` (meteor.includes.SourceMap, when the text holds included files) locates spans in the
+    file they come from (errors raised here are located by the caller, meteor.parser.parse)."""
 
-    def __init__(self, path: str | None = None, text: str = ""):
+    def __init__(self, path: str | None = None, text: str = "", source_map: Any = None):
         super().__init__()
         self.path, self.text = path, text
+        self.source_map = source_map if source_map is not None and source_map.has_includes else None
 
     def _error(self, message: str, meta: Any) -> MeteorSyntaxError:
         line, column = getattr(meta, "line", None), getattr(meta, "column", None)
@@ -41,6 +44,8 @@ class MeteorTransformer(Transformer):
     def _span(self, meta: Any) -> ast.SourceSpan | None:
         if getattr(meta, "empty", True):
             return None
+        if self.source_map is not None:
+            return ast.SourceSpan(*self.source_map.locate(meta.start_pos))
         return ast.SourceSpan(self.path, meta.line, meta.column)
 
     # ---- statements ---------------------------------------------------------------------------------------------
@@ -60,9 +65,6 @@ class MeteorTransformer(Transformer):
 
     def using_stmt(self, meta, *names):
         return ast.Using(tuple(str(n) for n in names), span=self._span(meta))
-
-    def include_stmt(self, meta, path):
-        return ast.Include(str(path)[1:-1], span=self._span(meta))
 
     def write_stmt(self, meta, *items):
         fmt, variable, path, options = (None, *items) if len(items) == 3 else items

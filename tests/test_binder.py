@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from meteor.errors import MeteorBindError
 from meteor.frontend import compile_script
 from sopremo.expressions import nodes as ex
 from sopremo.operator import (BINDING, CONSTANT, INPUT, INPUTS, CompositeOperator, ElementaryOperator,
@@ -182,3 +183,25 @@ def test_include_binds_included_definitions(tmp_path):
     plan = compile_script((tmp_path / "main.meteor").read_text(), str(tmp_path / "main.meteor"))
     assert plan.sinks[0].inputs[0].operator.condition.right == ex.Constant(7)
     assert os.path.basename(plan.sinks[0].path) == "r.json"
+
+
+def test_qualified_names_need_no_using_and_bring_no_other_names():
+    text = "$a = read from 'a.json'; $l, $r = extra:split in two $a; write $l to 'l.json';"
+    assert type(compile_script(text, manager=_manager()).sinks[0].inputs[0].operator).__name__ == "Splitter"
+    plan = compile_script("$a = read from 'a.json';\n$t = transform $a into {d: cleansing:levenshtein($a.x, 'y')};"
+                          "\nwrite $t to 't.json';")
+    call = ops(plan)["$t"].projection.entries[0].value
+    assert call.name == "levenshtein" and call.function("ab", "ab") == 1.0
+    with pytest.raises(MeteorBindError) as info:  # the qualified use does not bring the package into scope
+        compile_script("$a = [{x: 'a'}];\n$t = transform $a into [cleansing:levenshtein($a.x, 'y'),"
+                       " levenshtein($a.x, 'y')];")
+    assert "2:59: unknown function 'levenshtein'" in str(info.value) and "write cleansing:levenshtein" in str(info.value)
+    text = "$a = read from 'a.json'; $b, $c = extra:split in two $a; $l, $r = split in two $a;"
+    with pytest.raises(MeteorBindError, match="add 'using extra;' before this statement or write extra:split in two"):
+        compile_script(text, manager=_manager())
+
+
+def test_an_unknown_package_qualifier_is_named():
+    with pytest.raises(MeteorBindError) as info:
+        compile_script("$a = [{x: 'a'}];\n$t = transform $a into {d: cleansng:levenshtein($a.x, 'y')};")
+    assert "2:28: unknown package 'cleansng'; did you mean 'cleansing'?" in str(info.value)

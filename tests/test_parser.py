@@ -112,16 +112,16 @@ def test_statements_and_comments():
     text = """// comment
     using base; /* block
     comment */ $a = read from 'a.json';$b = read csv from 'b.csv' delimiter ';' columns ['x'];
-    t = 3; sq = fn(x) { x * x }; f = pyudf('m:f'); setWorkingDirectory('d'); include 'other.meteor';
+    t = 3; sq = fn(x) { x * x }; f = pyudf('m:f'); setWorkingDirectory('d');;
     $c, $d = filter $a where $a.x > t; write json $c to 'out' + '.json'; $e = [{k: 1}];"""
     stmts = parse(text, "s.meteor", Scope()).statements
     kinds = [type(s).__name__ for s in stmts]
-    assert kinds == ["Using", "Assign", "Assign", "ConstDef", "ConstDef", "ConstDef", "CallStatement", "Include",
-                     "Assign", "Write", "Assign"]
+    assert kinds == ["Using", "Assign", "Assign", "ConstDef", "ConstDef", "ConstDef", "CallStatement",
+                     "Assign", "Write", "Assign"]  # ';;': an empty statement, as in the original
     assert stmts[2].value == A.Read("csv", L("b.csv"), (A.Prop("delimiter", L(";")),
                                                          A.Prop("columns", A.ArrayLit((L("x"),)))))
-    assert stmts[8].targets == ("c", "d")
-    assert stmts[9].format == "json" and stmts[9].variable == "c"
+    assert stmts[7].targets == ("c", "d")
+    assert stmts[8].format == "json" and stmts[8].variable == "c"
     assert stmts[1].span.path == "s.meteor" and stmts[1].span.line == 3
 
 
@@ -164,11 +164,9 @@ def test_keywords_stay_names_where_no_keyword_fits():
     assert _expr("sort($x)", scope) == A.Call("sort", (V("x"),))
 
 
-def test_prescan_finds_using_in_includes(tmp_path):
-    (tmp_path / "inc.meteor").write_text("using extra; // 'using nothing;'\n")
-    main = tmp_path / "main.meteor"
-    text = "include 'inc.meteor'; x = 'using fake;'; using base;"
-    assert prescan_packages(text, str(main)) == ["extra", "base"]
+def test_prescan_finds_using_and_qualifiers():
+    text = "using extra; // 'using nothing;'\nx = 'using fake; ie:no'; using base; $y = ie:annotate $x; z = c:f(1);"
+    assert prescan_packages(text) == (["extra", "base"], ["ie", "c"])
     assert statements_text("a = ';'; /* ; */ b = 1;") == ["a = ';'", "b = 1"]
 
 

@@ -99,7 +99,7 @@ class ArrayIndex(Expression):
 
 @dataclass(frozen=True)
 class ArraySlice(Expression):
-    """``base[start:end]`` (end exclusive, either may be None = open)."""
+    """``base[start:end]``: both ends included, reversed when start > end (either may be None = open)."""
 
     base: Expression
     start: Expression | None

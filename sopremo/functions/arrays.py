@@ -25,9 +25,11 @@ def _array(value: Any, function: str) -> Any:
 
 
 def add(array: Any, index: Any, value: Any) -> Any:
-    """A copy of ``array`` with ``value`` inserted at position ``index``, as the original's CoreFunctions.ADD:
-    a negative index counts from the end (-1 inserts before the last element); the array's length appends.
-    Missing and null arrays pass through; an index outside 0..length raises OperatorError."""
+    """A copy of ``array`` with ``value`` inserted at ``index``: negative from the end (-1: before the last).
+
+    As the original's CoreFunctions.ADD; the array's length as index appends. Missing and null arrays pass
+    through; an index outside 0..length raises OperatorError.
+    """
     if array is None or array is MISSING:
         return array
     items = list(_array(array, "add"))
@@ -41,9 +43,10 @@ def add(array: Any, index: Any, value: Any) -> Any:
 
 
 def subtract(array: Any, *values: Any) -> list:
-    """The elements of ``array`` equal to none of ``values`` (order kept), as the original's
-    CoreFunctions.SUBTRACT: ``subtract([1, 2, 3], 2, 3)`` is ``[1]``; an array argument removes elements equal
-    to that array."""
+    """The elements of ``array`` equal to none of ``values`` (order kept): ``subtract([1, 2, 3], 2, 3)`` = ``[1]``.
+
+    As the original's CoreFunctions.SUBTRACT; an array argument removes the elements equal to that array.
+    """
     removed = {hashable(value) for value in values}
     return [item for item in _array(array, "subtract") if hashable(item) not in removed]
 
@@ -84,8 +87,8 @@ def sqr(value: Any) -> Any:
 def array_functions() -> dict[str, SopremoFunction]:
     """The array and math built-ins by Meteor name."""
     functions = [
-        SopremoFunction("add", add, 3, 3, doc=add.__doc__),
-        SopremoFunction("subtract", subtract, 1, None, doc=subtract.__doc__),
+        SopremoFunction("add", add, 3, 3, doc=add.__doc__.splitlines()[0]),
+        SopremoFunction("subtract", subtract, 1, None, doc=subtract.__doc__.splitlines()[0]),
         SopremoFunction("contains", contains, 2, 2, doc=contains.__doc__),
         SopremoFunction("unionAll", union_all, 0, None, doc=union_all.__doc__),
         SopremoFunction("sqrt", sqrt, 1, 1, doc=sqrt.__doc__),
