@@ -3,17 +3,19 @@
 Inside ``into`` the input variable is the *array of the group's records*, in input order (meteor-language.md,
 "Semantics pinned by the tests"). Without ``by`` all records form one global group; like the original (a PACT
 Reduce calls its function only for groups that exist) an empty input yields no output record at all.
-Algebraic aggregations in ``into`` get a combiner (sopremo_base.combine). In a co-group's ``into`` the key
-expression of an input read on its group array (``dept: $ds.did`` for ``$ds in $depts by $ds.did``) is the
-group's key, taken from whichever input has records: the original's GroupingTest writes it that way.
+Algebraic aggregations in ``into`` get a combiner (sopremo_base.combine). In ``into`` the key expression (or a
+part of a key array) read on the group array is the group's key: in a co-group (``dept: $ds.did`` for ``$ds in
+$depts by $ds.did``, as the original's GroupingTest writes it) taken from whichever input has records, in a
+one-input group the first record's (``$e.dept`` is ``$e[0].dept``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sopremo.api import (EXPRESSION, ArrayConstruction, CoGroup, ElementaryOperator, Expression, InputRef,
-                         PropertyError, PropertySpec, Reduce, Var, compile_key, map_children)
+from sopremo.api import (EXPRESSION, ArrayConstruction, ArrayIndex, CoGroup, Constant, ElementaryOperator, Expression,
+                         InputRef, PropertyError, PropertySpec, Reduce, Var, compile_key, map_children,
+                         replace_inputs)
 
 from . import package
 from .combine import GroupCombiner, Partial
@@ -59,11 +61,11 @@ class Grouping(ElementaryOperator):
         arity = len(self.inputs)
         if arity == 2:
             return self._cogroup(inputs, keys)
-        projection = compile_expr(self.projection or self.default_projection(), arity)
-        return self._reduce(inputs, keys[0], projection)
+        into = first_record_keys(self.projection, keys[0])
+        return self._reduce(inputs, keys[0], into, compile_expr(into or self.default_projection(), arity))
 
-    def _reduce(self, inputs: list[Any], key: Any, projection: Any) -> Reduce:
-        combiner = GroupCombiner.plan(self.projection, key) if self.projection is not None else None
+    def _reduce(self, inputs: list[Any], key: Any, into: Expression | None, projection: Any) -> Reduce:
+        combiner = GroupCombiner.plan(into, key) if into is not None else None
 
         def reduce_group(_key: Any, group: list[Any]) -> Iterable[Any]:
             if not group:
@@ -74,7 +76,7 @@ class Grouping(ElementaryOperator):
                 yield projection(list(group))
 
         key_of = None if key is None else describe_key(compile_key(key, key_function(key)), key)
-        reduce_group.keeps_keys = kept_group_keys(self.projection, key)  # type: ignore[attr-defined]
+        reduce_group.keeps_keys = kept_group_keys(into, key)  # type: ignore[attr-defined]
         return Reduce(key=key_of, udf=reduce_group,
                       combiner=combiner, **contract_args(self, inputs))
 
@@ -97,6 +99,16 @@ class Grouping(ElementaryOperator):
         return CoGroup(keys=key_functions, udf=cogroup, **contract_args(self, inputs))
 
 
+def first_record_keys(projection: Expression | None, key: Expression | None) -> Expression | None:
+    """``projection`` of a one-input group with its key expression (or a part of a key array) read on the group
+    array, ``$e.dept``, turned into that path of the group's first record, ``$e[0].dept``: the group's key."""
+    if projection is None or key is None:
+        return projection
+    first = ArrayIndex(InputRef(0), Constant(0))
+    parts = key.items if isinstance(key, ArrayConstruction) else (key,)
+    return replace_all(projection, {part: replace_inputs(part, {0: first}) for part in parts})
+
+
 def key_parts(keys: tuple) -> list[tuple[Expression, Expression]]:
     """The co-group key as (left, right) expression pairs: the elements of two key arrays of one length, else
     the two keys whole; none without keys."""
@@ -111,17 +123,16 @@ def key_parts(keys: tuple) -> list[tuple[Expression, Expression]]:
 
 def read_keys(projection: Expression, parts: list[tuple[Expression, Expression]]) -> tuple[Expression, tuple]:
     """``projection`` with every key expression of ``parts`` read on its group array (``$ds.did``) replaced by
-    a variable holding that key part of the group, and the variables' names (only as many parts as are read)."""
+    a variable holding that key part of the group, and the variables' names (as many parts as are read)."""
     names = [f"__key{i}" for i in range(len(parts))]
-    found: list[int] = []
+    mapping = {expr: Var(name) for name, pair in zip(names, parts) for expr in pair}
+    rewritten = replace_all(projection, mapping)
+    read = [i for i, name in enumerate(names) if any(isinstance(n, Var) and n.name == name for n in rewritten.walk())]
+    return rewritten, tuple(names[:max(read) + 1] if read else ())
 
-    def replace(expr: Expression) -> Expression:
-        for i, pair in enumerate(parts):
-            if expr in pair:
-                found.append(i)
-                return Var(names[i])
-        return map_children(expr, replace)
 
-    rewritten = replace(projection)
-    used = max(found) + 1 if found else 0
-    return rewritten, tuple(names[:used])
+def replace_all(expr: Expression, mapping: dict[Expression, Expression]) -> Expression:
+    """``expr`` with every subexpression equal to a key of ``mapping`` replaced by its value (outermost first)."""
+    if expr in mapping:
+        return mapping[expr]
+    return map_children(expr, lambda child: replace_all(child, mapping))
