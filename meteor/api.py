@@ -1,4 +1,5 @@
-"""Run Meteor scripts from Python: compile a script to a Sopremo plan, translate it to PACT and execute it.
+"""Run Meteor scripts from Python: compile a script to a Sopremo plan, then compile, plan and run it on an
+executor through the one engine path (``sopremo.engine``).
 
 ``run_file('q15.meteor')`` is what ``meteor run q15.meteor`` does. Relative paths inside a script resolve
 against the current working directory (or ``setWorkingDirectory``); includes resolve against the script.
@@ -6,17 +7,16 @@ against the current working directory (or ``setWorkingDirectory``); includes res
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from meteor.frontend import compile_script
-from pact_backend.contracts import PactPlan
-from pact_backend.executors.inline import InlineExecutor
-from pact_backend.runtime.stats import RunStats
+from sopremo import engine
+from sopremo.compilation import Compilation
 from sopremo.errors import MeteorError
 from sopremo.operator import SopremoPlan
-from sopremo.to_pact import PactContext, to_pact
+
+DEFAULT_EXECUTOR = engine.DEFAULT_EXECUTOR
 
 
 def read_script(path: str | Path) -> str:
@@ -34,95 +34,51 @@ def compile_file(path: str | Path, params: dict[str, Any] | None = None) -> Sopr
     return compile_script(read_script(path), path=str(path), params=params)
 
 
-def plan_pact(plan: SopremoPlan, dop: int | None = None, optimize: bool = True) -> PactPlan:
-    """The PACT program of a Sopremo plan (composites decomposed, one contract per elementary operator);
-    ``optimize`` False skips the logical rewrites (``--no-optimize``)."""
-    return to_pact(plan, PactContext(dop=dop, optimize=optimize))
-
-
-EXECUTORS = ("process", "inline", "dask")
-DEFAULT_EXECUTOR = "process"
-
-
 def make_executor(executor: str | None = None, parallelism: int | None = None,
-                  memory: str | int | None = None, address: str | None = None) -> Any:
-    """An executor by name: 'process' (worker processes; ``parallelism`` default all cores, ``memory`` a
-    budget such as '512MB', default a share of RAM), 'inline' (one process; both settings ignored) or 'dask'
-    (the Dask cluster at ``address`` or METEOR_DASK_ADDRESS, else a local 2-worker cluster); None is
-    DEFAULT_EXECUTOR. Raises MeteorError for an unknown name, a bad parallelism or memory size, or an
-    unreachable Dask cluster."""
-    executor = executor or DEFAULT_EXECUTOR
-    if executor == "inline":
-        return InlineExecutor()
-    if executor == "dask":
-        return _dask_executor(parallelism, memory, address)
-    if executor != "process":
-        raise MeteorError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
-    from pact_backend.executors.process import ProcessExecutor
-    from pact_backend.runtime.memory import parse_memory
+                  memory: str | int | None = None, address: str | None = None, quiet: bool = False) -> Any:
+    """An executor by name (``meteor.executors`` entry points): 'process' (the default: worker processes on
+    ``parallelism`` cores, default all, within a budget ``memory`` such as '512MB', default half the RAM),
+    'inline' (one process) or 'dask' (the cluster at ``address`` or METEOR_DASK_ADDRESS, else a local one).
+    Progress lines go to stderr when it is a terminal unless ``quiet``. Raises MeteorError for an unknown
+    name, bad settings or an unreachable cluster."""
+    import os
 
-    try:
-        budget = parse_memory(memory) if memory is not None else None
-    except ValueError as exc:
-        raise MeteorError(str(exc)) from None
-    if parallelism is not None and parallelism < 1:
-        raise MeteorError(f"parallelism must be at least 1, got {parallelism}")
-    return ProcessExecutor(parallelism=parallelism, memory_bytes=budget)
+    if executor != "dask":
+        address = None  # the scheduler address (also from the environment) means nothing to other executors
+    elif address is None:
+        address = os.environ.get("METEOR_DASK_ADDRESS") or None
+    return engine.make_executor(executor, parallelism, memory, address, quiet)
 
 
-def _dask_executor(parallelism: int | None, memory: str | int | None, address: str | None) -> Any:
-    """A DaskExecutor connected to ``address`` (or METEOR_DASK_ADDRESS, or a local cluster); MeteorError when
-    dask is not installed, the settings are bad or the cluster cannot be reached (docs/distributed.md)."""
-    from pact_backend.runtime.memory import parse_memory
+def compile_plan(plan: SopremoPlan, executor: Any, optimize: bool = True) -> Compilation:
+    """The Compilation of ``plan`` for ``executor`` (its parallelism is the default DOP operators see);
+    ``optimize`` False skips the logical rewrites and projection pushdown (``--no-optimize``)."""
+    return engine.compile_plan(plan, optimize=optimize, dop=executor.parallelism)
 
-    try:
-        from pact_backend.executors.dask import DaskExecutor
 
-        engine = DaskExecutor(address or os.environ.get("METEOR_DASK_ADDRESS") or None, parallelism,
-                              parse_memory(memory) if memory is not None else None)
-        engine.client  # connect now: an unreachable cluster is a user error
-    except ImportError as exc:
-        raise MeteorError(f"the dask executor needs dask and distributed (pip install 'meteor[dask]'): "
-                          f"{exc}") from None
-    except (ValueError, ConnectionError) as exc:
-        raise MeteorError(str(exc)) from None
-    return engine
+def plan_pact(plan: SopremoPlan, dop: int | None = None, optimize: bool = True) -> Any:
+    """The PACT program of a Sopremo plan (``compile_plan(...).program`` without an executor: operators see
+    ``dop`` as the default DOP)."""
+    return engine.compile_plan(plan, optimize=optimize, dop=dop).program
 
 
 def run_plan(plan: SopremoPlan, optimize: bool = True, executor: str | None = None,
              parallelism: int | None = None, memory: str | int | None = None,
-             address: str | None = None, quiet: bool = False) -> RunStats:
-    """Execute a Sopremo plan on the embedded engine (``executor`` 'process' or 'inline' with its
-    ``parallelism`` and ``memory``, see ``make_executor``) or on a Dask cluster ('dask' at ``address``);
-    returns per-contract statistics. Progress goes to stderr when it is a terminal, unless ``quiet``."""
-    engine = make_executor(executor, parallelism, memory, address)
-    if hasattr(engine, "progress"):
-        from pact_backend.progress import progress_for
-
-        engine.progress = progress_for(quiet=quiet)
-    program = plan_pact(plan, dop=parallelism, optimize=optimize)
-    from pact_backend.iterations import has_iterations, run_program
-
-    if has_iterations(program):  # `iterate` statements: the driver runs their step plans (sec. 5.3)
-        result = run_program(program, engine, optimize)
-        result.stats.iterations = result.iterations  # per-superstep statistics for --stats
-        return result.stats
-    if optimize and not isinstance(engine, InlineExecutor):  # the optimizer's strategies (sec. 6.3)
-        from pact_backend.optimizer import optimize as choose_physical
-
-        share = engine.memory_bytes // max(1, engine.parallelism)  # what one instance may hold
-        return engine.run(program, choose_physical(program, engine.parallelism, memory=share))
-    return engine.run(program)
+             address: str | None = None, quiet: bool = False) -> engine.RunStats:
+    """Execute a Sopremo plan on the executor ``executor`` (see ``make_executor``); returns per-contract
+    statistics. Progress goes to stderr when it is a terminal, unless ``quiet``."""
+    runner = make_executor(executor, parallelism, memory, address, quiet)
+    return engine.run(compile_plan(plan, runner, optimize), runner)
 
 
-def run_script(text: str, path: str | None = None, params: dict[str, Any] | None = None) -> RunStats:
+def run_script(text: str, path: str | None = None, params: dict[str, Any] | None = None) -> engine.RunStats:
     """Compile and run Meteor source ``text`` (``path`` names it in errors and anchors includes)."""
     return run_plan(compile_script(text, path=path, params=params))
 
 
 def run_file(path: str | Path, params: dict[str, Any] | None = None, optimize: bool = True,
              executor: str | None = None, parallelism: int | None = None,
-             memory: str | int | None = None) -> RunStats:
+             memory: str | int | None = None) -> engine.RunStats:
     """Compile and run the Meteor script file ``path`` (executor settings as ``run_plan``); raises
     MeteorError subclasses on user errors."""
     return run_plan(compile_file(path, params), optimize=optimize, executor=executor, parallelism=parallelism,

@@ -49,6 +49,28 @@ _no_optimize_option = click.option("--no-optimize", is_flag=True,
                                    help="Skip the optimizer: no logical rewrites, default physical strategies.")
 
 
+def _executor_options(command: Any) -> Any:
+    """The options choosing and sizing the executor, shared by ``run`` and ``explain`` (so an explanation
+    is planned for the executor a run would use)."""
+    options = [
+        click.option("--executor", default=None, metavar="NAME",
+                     help="Where the plan runs: process (worker processes on all cores, the default), inline "
+                          "(one process, for debugging), dask (a Dask cluster, see --address and "
+                          "docs/distributed.md), or another installed executor (meteor.executors)."),
+        click.option("--address", default=None, metavar="tcp://HOST:8786", envvar="METEOR_DASK_ADDRESS",
+                     help="Scheduler of the Dask cluster for --executor dask (default: $METEOR_DASK_ADDRESS, "
+                          "else a local cluster of 2 worker processes)."),
+        click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Default degree of parallelism (default: all cores; 1 for --executor inline)."),
+        click.option("--memory", default=None, metavar="SIZE",
+                     help="Memory budget of a run, e.g. 512MB, shared by the tasks running at once; sorts and "
+                          "hash tables spill past it (default: half the RAM)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _add_package_path(ctx: click.Context, param: click.Parameter, dirs: tuple[str, ...]) -> None:
     """Put every ``--package-path`` directory on the package path (before METEOR_PACKAGE_PATH)."""
     for directory in dirs:
@@ -88,35 +110,28 @@ def main(ctx: click.Context) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr (shown only on a terminal).")
 @_package_path_option
 @_no_optimize_option
-@click.option("--executor", type=click.Choice(["process", "inline", "dask"]), default=None,
-              help="Where the plan runs: worker processes on all cores (the default), inline in one "
-                   "process (for debugging), or a Dask cluster (see --address, docs/distributed.md).")
-@click.option("--address", default=None, metavar="tcp://HOST:8786", envvar="METEOR_DASK_ADDRESS",
-              help="Scheduler of the Dask cluster for --executor dask (default: $METEOR_DASK_ADDRESS, else "
-                   "a local cluster of 2 worker processes).")
-@click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Default degree of parallelism of the process executor (default: all cores).")
-@click.option("--memory", default=None, metavar="SIZE",
-              help="Memory budget of the process executor, e.g. 512MB; sorts and hash tables spill past it "
-                   "(default: half the RAM).")
+@_executor_options
 @_debug_option
 def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug: bool,
         no_optimize: bool = False, executor: str | None = None, parallelism: int | None = None,
         memory: str | None = None, address: str | None = None, quiet: bool = False) -> None:
     """Run a Meteor SCRIPT on the embedded engine."""
     from meteor import api
+    from meteor.explain import explain_plan
 
     try:
         started = time.perf_counter()
         plan = api.compile_file(script, _parse_params(params))
+        runner = api.make_executor(executor, parallelism, memory, address, quiet=quiet or dry_run)
         if dry_run:
-            api.plan_pact(plan, optimize=not no_optimize)
+            explain_plan(plan, not no_optimize, runner)
             click.echo(f"{script}: ok ({len(plan.sinks)} output(s))", err=True)
             return
-        result = api.run_plan(plan, optimize=not no_optimize, executor=executor, parallelism=parallelism,
-                              memory=memory, address=address, quiet=quiet)
+        from sopremo import engine
+
+        result = engine.run(api.compile_plan(plan, runner, not no_optimize), runner)
         if stats:
-            for iteration in getattr(result, "iterations", ()):
+            for iteration in result.iterations:
                 click.echo(iteration.table() + "\n", err=True)
             click.echo(result.table(), err=True)
             click.echo(f"total {time.perf_counter() - started:.3f} s", err=True)
@@ -131,24 +146,26 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
 @_no_optimize_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True,
               help="text, a machine-readable JSON plan, or a Graphviz digraph of the physical plan.")
-@click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Plan for N parallel instances (default: the number of cores).")
+@_executor_options
 @_debug_option
 def explain(script: str, params: tuple[str, ...], debug: bool, no_optimize: bool = False, fmt: str = "text",
-            parallelism: int | None = None) -> None:
-    """Print the Sopremo plan, the PACT program and the physical plan (strategies, DOP, estimates) of SCRIPT.
+            executor: str | None = None, parallelism: int | None = None, memory: str | None = None,
+            address: str | None = None) -> None:
+    """Print the Sopremo plan, the PACT program and the physical plan (strategies, DOP, estimates, chaining,
+    fusion) of SCRIPT, as the chosen executor would run it (the same options as ``meteor run``).
 
     SCRIPT may also be a PACT program written in Python, ``module:function`` or ``file.py:function``: a
     function without arguments returning an ExecutionEnvironment, a PactPlan or a DataSet (docs/pact.md)."""
     from meteor import api
     from meteor.explain import explain as explain_script
 
-    if _is_program_function(script):
-        _explain_program(script, fmt, not no_optimize, parallelism, debug)
-        return
     try:
+        runner = api.make_executor(executor, parallelism, memory, address, quiet=True)
+        if _is_program_function(script):
+            _explain_program(script, fmt, not no_optimize, runner, debug)
+            return
         plan = api.compile_file(script, _parse_params(params))
-        click.echo(explain_script(plan, fmt, optimize=not no_optimize, parallelism=parallelism))
+        click.echo(explain_script(plan, fmt, optimize=not no_optimize, executor=runner))
     except (MeteorError, PackageError, RecursionError) as exc:
         _fail(exc, debug)
 
@@ -161,11 +178,11 @@ def _is_program_function(target: str) -> bool:
     return bool(sep and head and tail.isidentifier()) and not os.path.exists(target)
 
 
-def _explain_program(target: str, fmt: str, optimize: bool, parallelism: int | None, debug: bool) -> None:
-    from pact_backend.api_explain import ProgramNotFound, explain_plan, load_program
+def _explain_program(target: str, fmt: str, optimize: bool, runner: Any, debug: bool) -> None:
+    from sopremo.engine import ProgramNotFound, explain_program
 
     try:
-        click.echo(explain_plan(load_program(target), fmt, parallelism, optimize))
+        click.echo(explain_program(target, runner, fmt, optimize))
     except ProgramNotFound as exc:
         _fail(exc, debug)
 

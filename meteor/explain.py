@@ -4,20 +4,16 @@ Graphviz (VLDB J. 2014, sec. 6: what the optimizer decided and why)."""
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from pact_backend.contracts import PactPlan
-from pact_backend.optimizer import optimize as physical_optimize
-from pact_backend.physical import PhysicalPlan, default_physical
-from pact_backend.plan_text import contract_details, physical_dict, physical_dot, physical_text, plan_text
+from meteor.api import compile_plan, make_executor
+from sopremo import engine
+from sopremo.compilation import Compilation
+from sopremo.engine import PhysicalPlan
 from sopremo.expressions.nodes import Expression
 from sopremo.expressions.render import render
 from sopremo.operator import Operator, SopremoPlan
-from sopremo.projection import source_fields
-from sopremo.rewrite import rewrite
-from sopremo.to_pact import PactContext, to_pact
 
 FORMATS = ("text", "json", "dot")
 
@@ -68,61 +64,69 @@ def render_sopremo(plan: SopremoPlan) -> str:
     return "\n".join(lines)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Explanation:
-    """Every layer of one script: the Sopremo plan as written, after the logical rewrites (None when they are
-    off or changed nothing), the PACT program and the physical plan."""
+    """What ``meteor explain`` shows of one script: its Compilation (the Sopremo plan as written, after the
+    logical rewrites, the PACT program) and the physical plan the executor would run."""
 
-    sopremo: SopremoPlan
-    rewritten: SopremoPlan | None
-    pact: PactPlan
+    compilation: Compilation
     physical: PhysicalPlan
-    optimize: bool
+    executor: str
+
+    @property
+    def optimize(self) -> bool:
+        return self.compilation.optimize
 
 
-def explain_plan(plan: SopremoPlan, optimize: bool = True, parallelism: int | None = None) -> Explanation:
-    """Plan ``plan`` through every layer; ``optimize`` False = no rewrites and the default physical strategies
-    (``--no-optimize``); ``parallelism`` defaults to the number of cores."""
-    dop = max(1, parallelism or os.cpu_count() or 1)
-    rewritten = rewrite(plan) if optimize else plan
-    fields = source_fields(rewritten) if optimize else {}  # what a run decodes (projection pushdown)
-    program = to_pact(rewritten, PactContext(dop=dop, optimize=False, source_fields=fields))
-    physical = physical_optimize(program, dop) if optimize else default_physical(program, dop)
-    changed = rewritten is not plan
-    return Explanation(plan, rewritten if changed else None, program, physical, optimize)
+def explain_plan(plan: SopremoPlan, optimize: bool = True, executor: Any = None) -> Explanation:
+    """Compile ``plan`` and plan it for ``executor`` (an executor object, as ``meteor.api.make_executor``
+    returns; None: the default executor), exactly as a run on that executor would; ``optimize`` False = no
+    rewrites and the default physical strategies (``--no-optimize``)."""
+    executor = executor if executor is not None else make_executor(quiet=True)
+    compilation = compile_plan(plan, executor, optimize)
+    return Explanation(compilation, engine.plan(compilation, executor), executor.name)
 
 
 def explain_text(e: Explanation) -> str:
     """The text report: one section per layer."""
-    parts = ["== Sopremo plan ==", render_sopremo(e.sopremo)]
-    if e.rewritten is not None:
-        parts += ["", "== Sopremo plan after logical rewrites ==", render_sopremo(e.rewritten)]
-    parts += ["", "== PACT program ==", plan_text(e.pact)]
-    from pact_backend.api_explain import step_sections
-
-    parts += step_sections(e.pact)  # the step plans of `iterate` statements
+    c = e.compilation
+    parts = ["== Sopremo plan ==", render_sopremo(c.sopremo)]
+    if c.rewrites_applied:
+        parts += ["", "== Sopremo plan after logical rewrites ==", render_sopremo(c.rewritten)]
+    parts += ["", "== PACT program ==", engine.plan_text(c.program)]
+    parts += engine.step_sections(c.program)  # the step plans of `iterate` statements
     title = "optimized" if e.optimize else "default strategies, not optimized"
-    parts += ["", f"== Physical plan ({title}) ==", physical_text(e.physical)]
+    resources = (f"{e.executor} executor, parallelism {e.physical.parallelism}, "
+                 f"{_megabytes(e.physical.memory_per_instance)} per task")
+    parts += ["", f"== Physical plan ({title}; {resources}) ==", engine.physical_text(e.physical)]
     return "\n".join(parts)
+
+
+def _megabytes(value: int) -> str:
+    return f"{value / (1 << 20):.0f} MB"
 
 
 def explain_dict(e: Explanation) -> dict[str, Any]:
     """The JSON report: ``sopremo``, ``rewritten`` (or null), ``pact`` and ``physical`` lists, ``optimized``."""
-    pact_entries = [{"id": c.id, "kind": c.kind, "name": c.name, "inputs": [i.id for i in c.inputs],
-                     "details": contract_details(c)} for c in e.pact.contracts()]
-    return {"optimized": e.optimize, "sopremo": sopremo_entries(e.sopremo),
-            "rewritten": sopremo_entries(e.rewritten) if e.rewritten is not None else None,
-            "pact": pact_entries, "physical": physical_dict(e.physical),
+    c = e.compilation
+    pact_entries = [{"id": k.id, "kind": k.kind, "name": k.name, "inputs": [i.id for i in k.inputs],
+                     "details": engine.contract_details(k)} for k in c.program.contracts()]
+    return {"optimized": e.optimize, "sopremo": sopremo_entries(c.sopremo),
+            "rewritten": sopremo_entries(c.rewritten) if c.rewrites_applied else None,
+            "pact": pact_entries, "physical": engine.physical_dict(e.physical),
+            "executor": {"name": e.executor, "parallelism": e.physical.parallelism,
+                         "memory_per_instance": e.physical.memory_per_instance},
             "total_cost": e.physical.total_cost()}
 
 
-def explain(plan: SopremoPlan, fmt: str = "text", optimize: bool = True, parallelism: int | None = None) -> str:
-    """``meteor explain`` output for ``plan`` in ``fmt`` (one of FORMATS); raises ValueError for another."""
-    e = explain_plan(plan, optimize, parallelism)
+def explain(plan: SopremoPlan, fmt: str = "text", optimize: bool = True, executor: Any = None) -> str:
+    """``meteor explain`` output for ``plan`` in ``fmt`` (one of FORMATS) as planned for ``executor`` (None:
+    the default executor); raises ValueError for another format."""
+    e = explain_plan(plan, optimize, executor)
     if fmt == "text":
         return explain_text(e)
     if fmt == "json":
         return json.dumps(explain_dict(e), indent=2, default=str)
     if fmt == "dot":
-        return physical_dot(e.physical)
+        return engine.physical_dot(e.physical)
     raise ValueError(f"unknown explain format {fmt!r}; expected one of {', '.join(FORMATS)}")

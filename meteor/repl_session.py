@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from meteor import ast
-from meteor.api import plan_pact, read_script, run_plan
+from meteor.api import compile_plan, make_executor, read_script, run_plan
 from meteor.binder import Binder
 from meteor.errors import MeteorBindError, did_you_mean
 from meteor.frontend import parse_script
 from meteor.highlight import SHOW
-from pact_backend.executors.inline import InlineExecutor
+from sopremo import engine
 from sopremo.errors import MeteorError
 from sopremo.io import DataFormat, Sink, encode_json
 from sopremo.operator import JsonStream, SopremoPlan
@@ -153,18 +153,23 @@ class ReplSession:
     def show(self, name: str, emit: Callable[[bytes], None], limit: int | None = None) -> Shown:
         """Evaluate ``$name`` and pass up to ``limit`` (default ``self.limit``) records to ``emit`` as JSON.
 
-        Records are emitted as the inline executor streams them; pulling stops after one record past the limit.
+        Records are emitted as the inline executor streams them; pulling stops after one record past the limit
+        (stages before the last one run to completion).
         Raises MeteorError for unknown variables and runtime errors, KeyboardInterrupt when cancelled.
         """
         fmt = DisplayFormat(lambda record: emit(encode_json(record)), self.limit if limit is None else limit)
         plan = self.display_plan(name, fmt)
+        runner = self.display_executor()
         try:
-            from pact_backend.iterations import run_program  # runs the step plans of `iterate` statements too
-
-            run_program(plan_pact(plan), InlineExecutor(timing=False), optimize=False)
+            engine.run(compile_plan(plan, runner), runner)
         except _Enough:
             pass
         return Shown(fmt.shown, fmt.more)
+
+    @staticmethod
+    def display_executor() -> Any:
+        """The executor ``show`` runs on: inline, whose last stage streams, so showing stops after the limit."""
+        return make_executor("inline", quiet=True)
 
     def display_plan(self, name: str, fmt: DisplayFormat | None = None) -> SopremoPlan:
         """A plan whose one sink sends ``$name`` to the display format ``fmt``."""
@@ -180,10 +185,10 @@ class ReplSession:
 
         if (m := SHOW.fullmatch(target)):
             plan = self.display_plan(m.group(1), DisplayFormat(limit=self.limit))
-        else:
+            return explain(plan, executor=self.display_executor())
             sources = dict(self.sources)
             new = parse_script(target, None, self.manager, sources, packages=self.packages())
             plan = Binder(Scope(self.manager), sources=sources).bind_script([*self.statements, *new])
             if not plan.sinks:
                 raise MeteorError("explain shows a data set ($x) or write statements")
-        return explain(plan)
+        return explain(plan, executor=make_executor(quiet=True))

@@ -16,7 +16,6 @@ api_explain (``meteor explain module:function``), io (sources and sinks).
 
 from __future__ import annotations
 
-import importlib
 import os
 from typing import Any, Callable, Iterable, Sequence
 
@@ -26,6 +25,7 @@ from pact_backend.api_annotations import (AnnotationViolation, constant_fields, 
 from pact_backend.api_datasets import DataSet, Grouping
 from pact_backend.api_records import Collector, FieldKey, key_of
 from pact_backend.api_reorder import push_filters
+from pact_backend.executors import registry
 from pact_backend.io import (CollectOutput, Csv, DelimitedLines, FixedBinary, JsonArray, JsonLines, MemoryInput,
                              SqlQuery, TextLines)
 from pact_backend.io.files import file_size
@@ -35,31 +35,14 @@ __all__ = ["AnnotationViolation", "Collector", "DataSet", "ExecutionEnvironment"
            "ProgramResult", "constant_fields", "constant_fields_except", "key_of", "make_executor",
            "output_cardinality", "reads", "selectivity"]
 
-EXECUTORS = ("inline", "process", "dask")
-
-
 def make_executor(executor: str | Any = "inline", parallelism: int | None = None,
                   memory: int | str | None = None) -> Any:
-    """An executor by name ('inline', 'process', 'dask') or ``executor`` itself when it is an object with
-    ``run``. ``parallelism``/``memory`` (bytes or '512MB') configure the process executor. Raises ValueError
-    for an unknown name or a Dask executor that is not installed."""
+    """An executor by name (the ``meteor.executors`` registry: 'inline', 'process', 'dask', ...) or
+    ``executor`` itself when it is an executor object. ``parallelism``/``memory`` (bytes or '512MB')
+    configure it. Raises ExecutorError (a ValueError) for an unknown name or bad settings."""
     if not isinstance(executor, str):
         return executor
-    if executor == "inline":
-        from pact_backend.executors.inline import InlineExecutor
-        return InlineExecutor()
-    if executor == "process":
-        from pact_backend.executors.process import ProcessExecutor
-        from pact_backend.runtime.memory import parse_memory
-        budget = parse_memory(memory) if isinstance(memory, str) else memory
-        return ProcessExecutor(parallelism=parallelism, memory_bytes=budget)
-    if executor == "dask":
-        try:
-            module = importlib.import_module("pact_backend.executors.dask")
-        except ImportError as exc:
-            raise ValueError(f"the dask executor is not available: {exc}") from None
-        return module.DaskExecutor(parallelism=parallelism) if parallelism else module.DaskExecutor()
-    raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)} or pass an executor")
+    return registry.make_executor(executor, parallelism, memory)
 
 
 class ExecutionEnvironment:
@@ -72,7 +55,7 @@ class ExecutionEnvironment:
     def __init__(self, executor: str | Any = "inline", parallelism: int | None = None,
                  memory: int | str | None = None, optimize: bool = True, debug: bool = False):
         self.executor = make_executor(executor, parallelism, memory)
-        self.parallelism = parallelism or getattr(self.executor, "parallelism", None) or os.cpu_count() or 1
+        self.parallelism = self.executor.parallelism
         self.optimize, self.debug = optimize, debug
         self.sinks: list[pact.Sink] = []
         self.last_result: ProgramResult | None = None
@@ -147,6 +130,7 @@ class ExecutionEnvironment:
         return out.records
 
     def explain(self, fmt: str = "text") -> str:
-        """The PACT program with its iterations' step plans and the physical plan (``meteor explain``)."""
+        """The PACT program with its iterations' step plans and the physical plan this environment's executor
+        would run (``meteor explain``)."""
         from pact_backend.api_explain import explain_plan
-        return explain_plan(self.plan(), fmt, self.parallelism, self.optimize)
+        return explain_plan(self.plan(), self.executor.resources(), fmt, self.optimize)

@@ -18,8 +18,7 @@ from typing import Any
 from pact_backend import contracts as pact
 from pact_backend.iterations import SOLUTION, Iteration, Placeholder
 from pact_backend.iterations.steps import dynamic_ids, same_key
-from pact_backend.optimizer import optimize as physical_optimize
-from pact_backend.physical import default_physical
+from pact_backend.planner import Resources, plan_physical
 from pact_backend.plan_text import contract_details, physical_dict, physical_dot, physical_text, plan_text
 
 FORMATS = ("text", "json", "dot")
@@ -69,8 +68,8 @@ def as_plan(value: Any) -> pact.PactPlan:
                           f"not {type(value).__name__}")
 
 
-def _physical(plan: pact.PactPlan, dop: int, optimize: bool) -> Any:
-    return physical_optimize(plan, dop) if optimize else default_physical(plan, dop)
+def _physical(plan: pact.PactPlan, resources: Resources, optimize: bool) -> Any:
+    return plan_physical(plan, resources, optimize)
 
 
 def _steps(plan: pact.PactPlan) -> list[Iteration]:
@@ -116,31 +115,30 @@ def step_sections(plan: pact.PactPlan) -> list[str]:
     return parts
 
 
-def explain_plan(plan: pact.PactPlan, fmt: str = "text", parallelism: int | None = None,
-                 optimize: bool = True) -> str:
-    """``meteor explain`` output of a PACT program in ``fmt`` ('text', 'json' or 'dot'); ValueError otherwise."""
-    dop = max(1, parallelism or os.cpu_count() or 1)
+def explain_plan(plan: pact.PactPlan, resources: Resources, fmt: str = "text", optimize: bool = True) -> str:
+    """``meteor explain`` output of a PACT program in ``fmt`` ('text', 'json' or 'dot'), planned by the planner
+    for ``resources`` (those of the executor that would run it); ValueError for another format."""
     steps = _steps(plan)
     if fmt == "text":
         parts = ["== PACT program ==", plan_text(plan), *step_sections(plan)]
         title = "optimized" if optimize else "default strategies, not optimized"
-        parts += ["", f"== Physical plan ({title}) ==", physical_text(_physical(plan, dop, optimize))]
+        parts += ["", f"== Physical plan ({title}) ==", physical_text(_physical(plan, resources, optimize))]
         for it in steps:
             parts += ["", f"== Physical step plan of #{it.id} {it.kind} ==",
-                      physical_text(_physical(it.step, dop, optimize))]
+                      physical_text(_physical(it.step, resources, optimize))]
         return "\n".join(parts)
     if fmt == "json":
         def entries(p: pact.PactPlan) -> list[dict]:
             return [{"id": c.id, "kind": c.kind, "name": c.name, "inputs": [i.id for i in c.inputs],
                      "details": contract_details(c)} for c in p.contracts()]
         return json.dumps({"optimized": optimize, "pact": entries(plan),
-                           "physical": physical_dict(_physical(plan, dop, optimize)),
+                           "physical": physical_dict(_physical(plan, resources, optimize)),
                            "iterations": [{"id": it.id, "kind": it.kind, "step": entries(it.step),
                                            "constant": sorted(c.id for c in it.step.contracts()
                                                               if c.id not in dynamic_ids(it.step)),
-                                           "physical": physical_dict(_physical(it.step, dop, optimize))}
+                                           "physical": physical_dict(_physical(it.step, resources, optimize))}
                                           for it in steps]}, indent=2, default=str)
     if fmt == "dot":
-        return "\n".join([physical_dot(_physical(plan, dop, optimize)),
-                          *(physical_dot(_physical(it.step, dop, optimize)) for it in steps)])
+        return "\n".join([physical_dot(_physical(plan, resources, optimize)),
+                          *(physical_dot(_physical(it.step, resources, optimize)) for it in steps)])
     raise ValueError(f"unknown explain format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -114,12 +114,16 @@ def _amount(value: float | None, unit: str = "") -> str:
 
 
 def physical_line(node: Any) -> str:
-    """One line for a PhysicalNode: ``#id Kind name  dop=N ship=[..] local=.. est=R rec/B cost=C``."""
+    """One line for a PhysicalNode: ``#id Kind name  dop=N ship=[..] local=.. est=R rec/B cost=C`` and how it
+    runs with its neighbours: ``chained`` (in its input's tasks), ``combined`` (combiner before shipping),
+    ``fused`` (a source stage folded over batches into the consumer's combiner)."""
     c = node.contract
     ship = f" ship=[{', '.join(node.ship)}]" if node.ship else ""
     local = f" local={node.local}" if node.local != "none" else ""
     est = f" est={_amount(node.estimate.records)} rec/{_amount(node.estimate.bytes, 'B')}"
-    return f"#{c.id} {c.kind} {c.name or '-'}  dop={node.dop}{ship}{local}{est} cost={_amount(node.cost, 'B')}"
+    runs = "".join(f" {word}" for word in ("chained", "combined", "fused") if getattr(node, word, False))
+    return (f"#{c.id} {c.kind} {c.name or '-'}  dop={node.dop}{ship}{local}{runs}{est} "
+            f"cost={_amount(node.cost, 'B')}")
 
 
 def physical_text(physical: Any, reasons: bool = True) -> str:
@@ -154,6 +158,7 @@ def physical_dict(physical: Any) -> list[dict[str, Any]]:
         out.append({"id": c.id, "kind": c.kind, "name": c.name, "details": contract_details(c),
                     "inputs": [i.id for i in c.inputs], "dop": node.dop, "ship": list(node.ship),
                     "local": node.local, "estimate": {"records": node.estimate.records, "bytes": node.estimate.bytes},
+                    "chained": node.chained, "combined": node.combined, "fused": node.fused,
                     "cost": node.cost, "reason": node.reason,
                     "output_properties": getattr(node, "output_properties", "")})
     return out
@@ -166,6 +171,7 @@ def physical_dot(physical: Any) -> str:
         node = physical.node(c)
         label = [f"#{c.id} {c.kind} {c.name or '-'}", f"dop {node.dop}"]
         label += [node.local] if node.local != "none" else []
+        label += [word for word in ("chained", "combined", "fused") if getattr(node, word)]
         label.append(f"est {_amount(node.estimate.records)} rec / {_amount(node.estimate.bytes, 'B')}")
         lines.append(f"  c{c.id} [label={_quote(chr(10).join(label))}];")
         for i, (source, ship) in enumerate(zip(c.inputs, node.ship)):

@@ -1,9 +1,10 @@
-"""Translation of a Sopremo plan into a PACT program: one contract per elementary operator (VLDB J. 2014, sec. 4).
+"""Translation of an elementary Sopremo plan into a PACT program: one contract per elementary operator (VLDB J.
+2014, sec. 4), the last stage of the compile pipeline (``sopremo.compilation``).
 
-``to_pact`` decomposes the plan (``sopremo.decompose``), then walks the elementary operators inputs-first and
-asks each for its contract (``ElementaryOperator.to_contract(input contracts, ctx)``), where the operator
-compiles its expressions into UDFs and key functions. A stream read by several operators maps to one
-contract read several times, so the executor computes it once.
+``translate`` walks the elementary operators inputs-first and asks each for its contract
+(``ElementaryOperator.to_contract(input contracts, ctx)``), where the operator compiles its expressions into
+UDFs and key functions. A stream read by several operators maps to one contract read several times, so the
+executor computes it once. ``to_pact`` runs the whole pipeline for callers that only need the program.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pact_backend import contracts as pact
-from sopremo.decompose import PlanError, decompose
+from sopremo.decompose import PlanError
 from sopremo.operator import ElementaryOperator, Operator, SopremoPlan
-from sopremo.projection import source_fields
-from sopremo.rewrite import rewrite
 
 
 @dataclass
@@ -25,9 +24,9 @@ class PactContext:
     ``dop``: the default degree of parallelism of the run (None = executor default); an operator's own
     ``parallel N`` hint is copied to its contract by ``to_pact``. ``options``: free-form settings by name
     (``option(name, default)`` reads one), e.g. for packages that need run-wide configuration. ``optimize``:
-    apply the logical rewrites of ``sopremo.rewrite`` before decomposing (``--no-optimize`` turns them off).
+    the logical rewrites and projection pushdown ran (``--no-optimize`` turns them off).
     ``source_fields``: the fields each Source's records are read through (``sopremo.projection``), set by
-    ``to_pact`` when optimizing, keyed by ``id(source)``.
+    the compile pipeline when optimizing, keyed by ``id(source)``.
     """
 
     dop: int | None = None
@@ -41,20 +40,25 @@ class PactContext:
 
 
 def to_pact(plan: SopremoPlan, ctx: PactContext | None = None) -> pact.PactPlan:
-    """The PACT program of ``plan``: decompose, then one contract per elementary operator.
+    """The PACT program of ``plan`` through the whole compile pipeline (``sopremo.compilation.compile_plan``
+    with ``ctx``'s optimize, dop and options): a convenience for callers that need only the program."""
+    from sopremo.compilation import compile_plan
+
+    ctx = ctx if ctx is not None else PactContext()
+    return compile_plan(plan, optimize=ctx.optimize, dop=ctx.dop, options=ctx.options).program
+
+
+def translate(elementary: SopremoPlan, ctx: PactContext) -> pact.PactPlan:
+    """The PACT program of an elementary plan: one contract per operator, inputs first (the ``translate``
+    stage of the compile pipeline).
 
     Each contract gets the operator's ``dop`` hint when it has none, and the operator's display name when
     its name is empty; an operator declaring ``preserves_records = True`` (it emits input records unchanged,
     e.g. a selection) marks its contract's hints so (``Hints.preserves_records``). Raises PlanError (with the
-    operator's source location) for an elementary operator
-    with several outputs, a read of output > 0, a ``to_contract`` that returns no Contract, or a sink
-    operator whose contract is not a Sink; errors of ``to_contract`` itself propagate unchanged.
+    operator's source location) for an operator that is not elementary, an elementary operator with several
+    outputs, a read of output > 0, a ``to_contract`` that returns no Contract, or a sink operator whose
+    contract is not a Sink; errors of ``to_contract`` itself propagate unchanged.
     """
-    ctx = ctx if ctx is not None else PactContext()
-    if ctx.optimize:
-        plan = rewrite(plan)
-        ctx.source_fields = source_fields(plan)  # projection pushdown, read by Source.to_contract
-    elementary = decompose(plan)
     contracts: dict[int, pact.Contract] = {}
     for op in elementary.operators():
         contracts[id(op)] = _contract(op, contracts, ctx)

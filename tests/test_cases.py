@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agreement import assert_ran_as_explained
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASE_DIRS = sorted(p for p in CASES_DIR.iterdir() if p.is_dir())
@@ -158,7 +159,9 @@ def test_case(case_workdir: Path, executor: str, request) -> None:
         for fragment in error_fragments(case_dir):
             assert fragment in message, f"error message lacks {fragment!r}: {message}"
         return
-    run_file("script.meteor", executor=executor)
+    stats = run_file("script.meteor", executor=executor)
+    if not stats.iterations:  # an `iterate` program runs as several programs (its step plans per superstep)
+        assert_ran_as_explained("script.meteor", executor, stats)
     tol = config.get("tolerance", DEFAULT_TOLERANCE)
     for rel in expected_files(case_dir):
         name = rel.as_posix()

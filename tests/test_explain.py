@@ -77,9 +77,14 @@ def test_q15_snapshot(tpch):
         # $gli arrives hashed on supplier_no (its into copies the group key l_suppkey): forwarded, not re-shipped
         ("Match", "$joinResult/join1", 4, ["hash-partition", "forward"], "hybrid-hash-build-first"),
         ("Map", "$joinResult/into", 4, ["forward"], "none"),
-        ("Sink", plan["physical"][-1]["name"], 4, ["forward"], "none"),
+        ("Sink", plan["physical"][-1]["name"], 1, ["gather"], "none"),  # one writer of the single file
     ]
     assert strategies(plan)[0] == ("Source", "$s", 4, [], "none")
+    runs = {(n["kind"], n["name"]): [w for w in ("chained", "combined", "fused") if n[w]] for n in plan["physical"]}
+    assert runs["Source", "$li"] == ["fused"] and runs["Map", "$li"] == ["chained"]  # filter folded in batches
+    assert runs["Reduce", "$gli"] == ["combined"] and runs["Map", "$joinResult/into"] == ["chained"]
+    assert plan["executor"] == {"name": "process", "parallelism": 4, "memory_per_instance":
+                                plan["executor"]["memory_per_instance"]}
     nodes = {n["name"]: n for n in plan["physical"]}
     assert nodes["$s"]["estimate"]["records"] == 20  # small enough to be sampled whole
     assert 1000 < nodes["$li"]["estimate"]["bytes"] and "combiner" in nodes["$gli"]["reason"]
@@ -114,7 +119,7 @@ def test_join_filter_snapshot(emps):
 def test_text_report_has_every_layer(emps):
     text = explain("script.meteor", "--parallelism", "2")
     for section in ("== Sopremo plan ==", "== Sopremo plan after logical rewrites ==", "== PACT program ==",
-                    "== Physical plan (optimized) =="):
+                    "== Physical plan (optimized; process executor, parallelism 2, "):
         assert section in text
     assert "why: broadcasts input 1" in text and "dop=2" in text and "est=" in text
 

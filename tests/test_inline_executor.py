@@ -1,4 +1,5 @@
-"""Tests of the inline executor: semantics of every contract, sharing, streaming, sink safety, statistics."""
+"""Tests of the inline executor (the stage runtime with one partition, in process): semantics of every contract,
+sharing, lazy streaming of the last stage, sink safety, statistics."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 from pact_backend import contracts as pact
 from pact_backend.executors.inline import InlineExecutor
 from pact_backend.plan_text import plan_text
+from pact_backend.planner import plan_physical
 from pact_backend.runtime.checks import PlanStructureError
-from pact_backend.runtime.grouping import combined_hash_groups
 
 
 # -- in-memory formats (test doubles of InputFormat / OutputFormat) -------------------------------------------
@@ -104,27 +105,16 @@ def test_map_may_emit_zero_or_many_records():
     assert run(flat) == [2, 3, 3]
 
 
-def streamed(executor, n=100):
-    """(record, records the source had handed out when it reached the sink) for a Source -> Map -> Map chain."""
-    src = source(range(n))
+def test_map_chain_streams_into_the_sink():
+    # the last stage is pulled by the sink writer: the first record reaches the sink long before the source
+    # has handed out all of its records (it reads ahead in growing blocks, never the whole input)
+    src = source(range(1000))
     seen = []
     out = MemoryOutput(on_write=lambda r: seen.append((r, src.input_format.reads)))
     chain = mapping(lambda x: x * 2, mapping(lambda x: x + 1, src, "m1"), "m2")
-    executor.run(pact.PactPlan([pact.Sink("sink", [chain], output_format=out)]))
-    return seen
-
-
-def test_map_chain_streams_record_by_record_with_block_1():
-    # when record i reaches the sink, the source has handed out exactly i + 1 records
-    assert streamed(InlineExecutor(block=1)) == [((i + 1) * 2, i + 1) for i in range(100)]
-
-
-def test_map_chain_streams_in_bounded_blocks_by_default():
-    seen = streamed(InlineExecutor(block=8), 100)
-    assert [r for r, _ in seen] == [(i + 1) * 2 for i in range(100)]
-    # each timed contract pulls at most 8 records ahead: the source is never more than 3 * 8 records ahead
-    assert all(i + 1 <= reads <= i + 1 + 3 * 8 for i, (_, reads) in enumerate(seen))
-    assert seen[0][1] < 100
+    InlineExecutor().run(pact.PactPlan([pact.Sink("sink", [chain], output_format=out)]))
+    assert [r for r, _ in seen] == [(i + 1) * 2 for i in range(1000)]
+    assert seen[0][1] < 10 and all(reads <= 2 * (i + 1) + 16 for i, (_, reads) in enumerate(seen))
 
 
 def test_map_chain_over_unbounded_source_stops_when_map_stops():
@@ -234,9 +224,11 @@ def test_non_shrinking_combiner_is_combined_rarely():
         calls.append(len(group))
         return list(group)
 
-    groups = combined_hash_groups(range(1000), None, identity, threshold=10)
-    assert groups == {None: list(range(1000))}
-    assert len(calls) < 10
+    reduce = pact.Reduce("r", [source(list(range(1000)))], key=lambda r: 0, udf=lambda k, g: [len(g)],
+                         combiner=identity)
+    assert run(reduce, combine_threshold=10) == [1000]
+    # a group is combined again only after it doubled (before shipping and in the Reduce): linear, not quadratic
+    assert 0 < len(calls) < 20
 
 
 # -- Match, Cross, CoGroup ---------------------------------------------------------------------------------------
@@ -256,16 +248,20 @@ def test_match_joins_equal_keys_with_left_from_input_zero():
 
 
 def test_match_builds_the_smaller_side_when_hints_say():
-    log = []
-    left, right = source(LEFT, "l", log=log, tag="l"), source(RIGHT, "r", log=log, tag="r")
+    left, right = source(LEFT, "l"), source(RIGHT, "r")
     left.hints = pact.Hints(output_records=4)
     right.hints = pact.Hints(output_records=1000)
     match = pact.Match("j", [left, right], keys=(key_of(0), key_of(0)), udf=pair)
-    result = run(match)
-    assert [tag for tag, _ in log[:len(LEFT)]] == ["l"] * len(LEFT)  # input 0 was built first
-    assert all(isinstance(l[1], int) and isinstance(r[1], str) for l, r in result)
-    assert sorted(result) == sorted(run(pact.Match("j", [source(LEFT), source(RIGHT)],
-                                                   keys=(key_of(0), key_of(0)), udf=pair)))
+    out = MemoryOutput()
+    plan = pact.PactPlan([pact.Sink("sink", [match], output_format=out)])
+    executor = InlineExecutor()
+    physical = plan_physical(plan, executor.resources())
+    assert physical.node(match).local == "hybrid-hash-build-first"
+    stats = executor.run(plan, physical)
+    assert stats.executed[match.id]["local"] == "hybrid-hash-build-first"  # what the driver ran
+    assert all(isinstance(l[1], int) and isinstance(r[1], str) for l, r in out.records)
+    assert sorted(out.records) == sorted(run(pact.Match("j", [source(LEFT), source(RIGHT)],
+                                                        keys=(key_of(0), key_of(0)), udf=pair)))
 
 
 def test_match_without_equal_keys_is_empty_but_reads_both_sides():
@@ -422,13 +418,6 @@ def test_stats_count_records_in_and_out_per_contract():
     table = stats.table()
     assert "groups" in table and "Reduce" in table and "total" in table
     assert len(table.splitlines()) == 5 + 4
-
-
-def test_stats_without_timing_still_count():
-    _, plan = _stats_plan()
-    stats = InlineExecutor(timing=False).run(plan)
-    assert stats.get("evens").records_out == 2
-    assert all(s.seconds == 0.0 for s in stats.contracts)
 
 
 @pytest.mark.parametrize("make, message", [

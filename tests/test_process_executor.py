@@ -14,6 +14,7 @@ from pact_backend import physical as phys
 from pact_backend.executors.base import RemoteTraceback
 from pact_backend.executors.inline import InlineExecutor
 from pact_backend.executors.process import ProcessExecutor
+from pact_backend.chaining import decide_execution
 from pact_backend.executors.stage_graph import StageGraph
 from pact_backend.runtime.checks import check_plan
 from test_tpch import EXAMPLES, ORDER_KEYS, QUERIES, assert_same_multiset, assert_same_order, sql_records
@@ -239,8 +240,9 @@ def test_tpch_on_processes_matches_duckdb(tpch_dir, duck, query, monkeypatch):  
         assert_same_order(got, expected, ORDER_KEYS[query])
 
 
-@pytest.mark.parametrize("executor", ["process", "inline"])
-def test_a_directory_path_writes_one_part_and_keeps_earlier_parts_on_failure(tmp_path, monkeypatch, executor):
+@pytest.mark.parametrize("executor, parts", [("process", 2), ("inline", 1)])
+def test_a_directory_path_writes_a_part_per_partition_and_keeps_earlier_parts_on_failure(tmp_path, monkeypatch,
+                                                                                      executor, parts):
     from meteor.api import run_file
     from sopremo.errors import MeteorError
 
@@ -250,16 +252,17 @@ def test_a_directory_path_writes_one_part_and_keeps_earlier_parts_on_failure(tmp
     (tmp_path / "out" / "part-00007.json").write_text("[]")  # a part of an earlier run: replaced
     (tmp_path / "s.meteor").write_text("$x = read from 'in.jsonl';\n$g = group $x by $x.k into "
                                        "{k: $x[0].k, n: count($x)};\nwrite $g to 'out/';\n")
-    run_file("s.meteor", executor=executor)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["part-00000.json"]
-    assert sorted((r["k"], r["n"]) for r in json.loads((tmp_path / "out" / "part-00000.json").read_text())) == [
-        (0, 34), (1, 33), (2, 33)]
+    run_file("s.meteor", executor=executor, parallelism=2)
+    names = [f"part-{i:05d}.json" for i in range(parts)]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names  # one part per partition
+    records = [r for name in names for r in json.loads((tmp_path / "out" / name).read_text())]
+    assert sorted((r["k"], r["n"]) for r in records) == [(0, 34), (1, 33), (2, 33)]
     (tmp_path / "bad.meteor").write_text("$x = read from 'in.jsonl';\n$t = transform $x into {v: $x.v / 0};\n"
                                          "write $t to 'out/';\n")
     with pytest.raises(MeteorError):
-        run_file("bad.meteor", executor=executor)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["part-00000.json"]  # no _temporary left
-    assert len(json.loads((tmp_path / "out" / "part-00000.json").read_text())) == 3  # the earlier result stays
+        run_file("bad.meteor", executor=executor, parallelism=2)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names  # no _temporary left
+    assert sum(len(json.loads((tmp_path / "out" / n).read_text())) for n in names) == 3  # the earlier result
 
 
 @pytest.mark.parametrize("memory", [None, 1], ids=["in-memory", "spilling"])
@@ -268,15 +271,17 @@ def test_a_broadcast_build_side_is_probed_in_the_probe_inputs_stage(memory):
     records stream through the hash table there instead of being written to blocks for a Match stage. Same
     records as inline, also when the hash table spills (a budget of one byte)."""
     plan = plan_of_every_contract()
-    physical = phys.default_physical(plan, 2)
+    executor = ProcessExecutor(parallelism=2, memory_bytes=memory)
+    physical = phys.default_physical(plan, 2, executor.memory_per_instance)  # the plan carries the task budget
     match = next(c for c in plan.contracts() if isinstance(c, pact.Match))
     node = physical.node(match)
     node.ship, node.local = [phys.FORWARD, phys.BROADCAST], phys.HYBRID_HASH_BUILD_SECOND
+    decide_execution(physical)
+    assert node.chained  # the planner chains it
     graph = StageGraph(check_plan(plan), physical)
     assert graph.stage_of[match.id] is graph.stage_of[match.inputs[0].id]  # no stage of its own
     assert all(p.index < s.index for s in graph.stages for p, _, _ in s.inputs)  # producers run first
     expected = [bag(s.output_format.records) for s in plan.sinks if InlineExecutor().run(plan)]
-    executor = ProcessExecutor(parallelism=2, memory_bytes=memory)
     executor.run(plan, physical)
     assert [bag(s.output_format.records) for s in plan.sinks] == expected
     assert (executor.last_run.spill_files > 0) == (memory is not None)

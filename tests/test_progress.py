@@ -54,12 +54,12 @@ def test_process_executor_reports_every_stage_from_task_results():
     assert "Sink out" in text and len(plan.sinks[0].output_format.records) == 7
 
 
-def test_inline_executor_reports_every_contract():
+def test_inline_executor_reports_every_stage():
     screen = FakeTerminal()
     InlineExecutor(progress=BarProgress(screen, delay=0)).run(counting_plan())
     text = screen.getvalue()
-    assert re.search(r"Source numbers: 9000 records \[\d\d:\d\d\]", text), text
-    assert re.search(r"Reduce counted: 7 records", text), text
+    assert re.search(r"stage 0 Source numbers: 1/1 tasks \[\d\d:\d\d\], 9,000 records", text), text
+    assert re.search(r"stage 1 Reduce counted -> Sink out: 7 records", text), text
 
 
 def test_cli_progress_is_absent_when_quiet_or_not_a_terminal(tmp_path, monkeypatch):

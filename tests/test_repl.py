@@ -198,7 +198,9 @@ def test_evaluation_stops_pulling_after_the_limit():
     shown = session.show("f", seen.append)
     assert shown.count == 3 and shown.more
     assert seen == [b"0", b"1", b"2"]
-    assert CALLS[0] <= 5
+    # the stage is pulled lazily, in growing blocks (1, 2, 4, ...): it reads ahead at most as many records
+    # as were taken (limit + 1 = 4), never the whole data set
+    assert CALLS[0] <= 8
 
 
 def test_failed_statement_leaves_state_intact():

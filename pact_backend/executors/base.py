@@ -24,7 +24,11 @@ from typing import Any, Callable, Iterable, Protocol
 
 import cloudpickle
 
-from pact_backend.io.parts import open_sink
+from pact_backend import contracts as pact
+from pact_backend.io.parts import is_part_directory, open_sink
+from pact_backend.physical import PhysicalPlan
+from pact_backend.planner import Resources, UnsupportedPlan, check_supported, plan_physical
+from pact_backend.runtime.drivers import LOCAL_STRATEGIES
 from pact_backend.runtime.stats import ContractStats, RunStats
 from pact_backend.runtime.stages import StageSpec, TaskInput, TaskResult, prepare, run_task
 
@@ -87,22 +91,26 @@ def unpack(outcome: tuple[str, Any]) -> TaskResult:
 
 
 class TaskPool(Protocol):
-    """Where tasks run: ``workers`` concurrent slots, ``submit(blob, digest, task) -> Future`` of an outcome."""
+    """Where tasks run: ``workers`` concurrent slots; ``prepare(spec)`` returns ``submit(task) -> Future``
+    of an outcome (see ``unpack``) for the tasks of one stage."""
 
     workers: int
 
-    def submit(self, blob: bytes, digest: bytes, task: TaskInput) -> Future: ...
+    def prepare(self, spec: StageSpec) -> Callable[[TaskInput], Future]: ...
 
 
 class InlinePool:
-    """Runs each task at submission in the calling process (debugging, tests of the stage logic)."""
+    """Runs each task at submission in the calling process, on the stage spec itself (nothing pickled): the
+    inline executor, debugging. A task's exception propagates unchanged from ``submit``."""
 
     workers = 1
 
-    def submit(self, blob: bytes, digest: bytes, task: TaskInput) -> Future:
-        future: Future = Future()
-        future.set_result(call_task(blob, digest, task))
-        return future
+    def prepare(self, spec: StageSpec) -> Callable[[TaskInput], Future]:
+        def submit(task: TaskInput) -> Future:
+            future: Future = Future()
+            future.set_result(("ok", run_task(spec, task)))
+            return future
+        return submit
 
 
 class WorkerPool:
@@ -117,16 +125,21 @@ class WorkerPool:
     def broken(self) -> bool:
         return bool(getattr(self.executor, "_broken", False))
 
-    def submit(self, blob: bytes, digest: bytes, task: TaskInput) -> Future:
-        return self.executor.submit(call_task, blob, digest, task)
+    def prepare(self, spec: StageSpec) -> Callable[[TaskInput], Future]:
+        """Pickle ``spec`` once (cloudpickle: UDFs travel by value); tasks then ship only the blob."""
+        blob, digest = pack_spec(spec)
+        return lambda task: self.executor.submit(call_task, blob, digest, task)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def write_sinks(sinks: list[Any], records_of: Callable[[Any], Iterable[Any]]) -> dict[int, tuple[int, float]]:
-    """Write every sink (a pact Sink) from ``records_of(sink)`` through its output format, then commit all;
-    on any failure abort every writer not yet committed and re-raise. Returns per sink id (records, seconds)."""
+def write_sinks(sinks: list[Any], partitions_of: Callable[[Any], Iterable[Iterable[Any]]]
+                ) -> dict[int, tuple[int, float]]:
+    """Write every sink (a pact Sink) from ``partitions_of(sink)`` (its producer's partitions in order) through
+    its output format (a directory of part files gets one part per partition, ``pact_backend.io.parts``), then
+    commit all; on any failure abort every writer not yet committed and re-raise. Returns per sink id
+    (records, seconds)."""
     writers: list[Any] = []
     written: dict[int, tuple[int, float]] = {}
     committed = 0
@@ -135,10 +148,14 @@ def write_sinks(sinks: list[Any], records_of: Callable[[Any], Iterable[Any]]) ->
             start, count = perf_counter(), 0
             writer = open_sink(sink.output_format)
             writers.append(writer)
-            write = writer.write
-            for record in records_of(sink):
-                write(record)
-                count += 1
+            parted = is_part_directory(sink.output_format)
+            for index, records in enumerate(partitions_of(sink)):
+                if parted and index:
+                    writer.start_part(index)
+                write = writer.write
+                for record in records:
+                    write(record)
+                    count += 1
             written[sink.id] = (count, perf_counter() - start)
         for writer in writers:
             writer.commit()
@@ -151,6 +168,37 @@ def write_sinks(sinks: list[Any], records_of: Callable[[Any], Iterable[Any]]) ->
                 pass
         raise
     return written
+
+
+class StageExecutor:
+    """What the executors over the stage runtime share (``pact_backend.executors.registry.Executor``): a
+    ``name``, ``parallelism`` and ``memory_per_instance`` (set by the subclass), the ``Resources`` the planner
+    plans their runs with, and the refusal of a plan their runtime cannot run."""
+
+    name = ""
+    parallelism: int
+    memory_per_instance: int
+
+    def resources(self) -> Resources:
+        """The parallelism, memory per task and strategies this executor offers a run."""
+        return Resources(self.parallelism, self.memory_per_instance, local_strategies=LOCAL_STRATEGIES)
+
+    def unsupported(self, physical: PhysicalPlan) -> str | None:
+        """Why this executor cannot run ``physical`` (a strategy its runtime lacks), or None."""
+        try:
+            check_supported(physical, self.resources())
+        except UnsupportedPlan as exc:
+            return str(exc)
+        return None
+
+    def checked(self, plan: pact.PactPlan, physical: PhysicalPlan | None) -> PhysicalPlan:
+        """``physical``, or the planner's default strategies for this executor when None; raises
+        UnsupportedPlan when this executor cannot run it (never runs it another way)."""
+        physical = physical or plan_physical(plan, self.resources(), optimize=False)
+        reason = self.unsupported(physical)
+        if reason is not None:
+            raise UnsupportedPlan(f"{self.name} executor: {reason}")
+        return physical
 
 
 def run_stats(order: list[Any], produced: dict[int, list[float]], seconds: float) -> RunStats:
@@ -187,5 +235,5 @@ def close_pools() -> None:
 
 
 atexit.register(close_pools)
-__all__ = ["BrokenProcessPool", "InlinePool", "RemoteTraceback", "TaskPool", "WorkerPool", "call_task",
-           "close_pools", "pack_spec", "run_stats", "shared_pool", "unpack", "write_sinks"]
+__all__ = ["BrokenProcessPool", "InlinePool", "RemoteTraceback", "StageExecutor", "TaskPool", "WorkerPool",
+           "cached_spec", "call_task", "close_pools", "pack_spec", "run_stats", "shared_pool", "unpack", "write_sinks"]

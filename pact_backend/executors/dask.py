@@ -31,7 +31,7 @@ from typing import Any, Callable
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
 from pact_backend.executors import dask_tasks as dt
-from pact_backend.executors.base import pack_spec, run_stats, write_sinks
+from pact_backend.executors.base import StageExecutor, pack_spec, run_stats, write_sinks
 from pact_backend.executors.stage_graph import Stage, StageGraph
 from pact_backend.io import parts
 from pact_backend.runtime.blocks import decode_block
@@ -126,7 +126,7 @@ class DaskRunReport:
     workers: int = 0
 
 
-class DaskExecutor:
+class DaskExecutor(StageExecutor):
     """Runs a ``PactPlan`` on a Dask cluster; ``run(plan, physical=None) -> RunStats`` like ProcessExecutor.
 
     ``address``: the scheduler (``tcp://HOST:8786``; None: a local cluster of ``local_workers`` processes with
@@ -136,7 +136,10 @@ class DaskExecutor:
     is called in the client as tasks finish. Workers must see the input and output paths (shared storage).
     Raises ConnectionError for an unreachable cluster, PlanStructureError for malformed programs, and the
     exception of a failing UDF or format (with a note naming the operators and the split it read).
+    ``memory_per_instance``: one task's share of the budget (the budget divided among ``parallelism`` tasks).
     """
+
+    name = "dask"
 
     def __init__(self, address: str | None = None, parallelism: int | None = None,
                  memory_bytes: int | None = None, retries: int = DEFAULT_RETRIES,
@@ -172,29 +175,36 @@ class DaskExecutor:
         limits = [w.get("memory_limit") or 0 for w in self.workers().values()]
         return int(sum(limits) * RAM_SHARE) if all(limits) else default_memory()
 
+    @property
+    def memory_per_instance(self) -> int:
+        """Bytes one task may hold before it spills: the budget shared by ``parallelism`` concurrent tasks."""
+        return task_budget(self.memory_bytes, self.parallelism)
+
     def run(self, plan: pact.PactPlan, physical: phys.PhysicalPlan | None = None) -> RunStats:
-        """Execute ``plan`` (with ``physical``'s strategies, else ``default_physical``); every sink commits."""
+        """Execute ``plan`` with ``physical``'s strategies (None: the planner's default strategies for this
+        executor); every sink commits. Raises UnsupportedPlan before running anything it cannot run."""
         start = perf_counter()
         order = check_plan(plan)
-        parallelism = self.parallelism
-        physical = physical or phys.default_physical(plan, parallelism)
+        physical = self.checked(plan, physical)
         graph = StageGraph(order, physical)
         homes = sorted(self.workers())
         self.last_run = report = DaskRunReport(workers=len(homes))
-        template = {"budget": task_budget(self.memory_bytes, parallelism), "cwd": os.getcwd(),
+        template = {"budget": physical.memory_per_instance, "cwd": os.getcwd(),
                     "sys_path": list(sys.path), "combine_threshold": self.combine_threshold}
         job = _Job(self.client, graph, order, homes, template, self.retries)
         try:
             job.submit(plan.sinks)
             job.wait(self.on_task_done, report)
-            written = write_sinks([s for s in plan.sinks if s.id not in job.parts], job.sink_records)
+            written = write_sinks([s for s in plan.sinks if s.id not in job.parts], job.sink_partitions)
             written.update(job.commit_parts())
         except BaseException:
             job.abort()
             raise
         finally:
             job.release()
-        return run_stats(order, job.produced(written), perf_counter() - start)
+        stats = run_stats(order, job.produced(written), perf_counter() - start)
+        stats.executed = graph.executed(job.task_reports())
+        return stats
 
 
 class _Job:
@@ -208,7 +218,8 @@ class _Job:
         self.tasks: dict[int, list[Any]] = {}                 # stage index -> result future per partition
         self.picks: dict[tuple[int, int, int, int], Any] = {}  # (stage, task, output, bucket) -> blocks future
         self.broadcasts: dict[tuple[int, int], Any] = {}       # (stage, output) -> all its blocks
-        self.stats: list[Any] = []                             # per task: future of (stats, spills)
+        self.stats: list[Any] = []                             # per task: future of (stats, spills, ran, fused)
+        self.stats_stage: list[int] = []                       # per task: its stage index
         self.sinks: dict[int, list[dt.Piece]] = {}             # single-file sink id -> pieces in order
         self.parts: dict[int, tuple[str, str, list[Any]]] = {}  # part-directory sink id -> (dir, staging, writes)
 
@@ -264,6 +275,7 @@ class _Job:
             futures.append(future)
             self.stats.append(self.client.submit(dt.stats_of, future, key=f"meteor-stats-{future.key}",
                                                  pure=False))
+            self.stats_stage.append(stage.index)
 
     def _pieces(self, producer: Stage, output: int, ship: str, part: int, parts: int) -> list[dt.Piece]:
         """The pieces partition ``part`` of ``parts`` reads from ``output`` of ``producer`` (the process
@@ -324,12 +336,24 @@ class _Job:
             future.result()
             if on_task_done is not None:
                 on_task_done(done, len(watched))
-        for stats, files, spilled in self.client.gather(self.stats):
+        for stats, files, spilled, _, _ in self.client.gather(self.stats):
             report.spill_files += files
             report.spill_bytes += spilled
 
-    def sink_records(self, sink: pact.Sink) -> Any:
-        """The records of a single-file sink, partition after partition (each fetched when it is written)."""
+    def task_reports(self) -> dict[int, list[tuple[dict[int, str], bool]]]:
+        """Stage index -> (strategies the drivers ran, ran fused) of every task (the tasks' own reports)."""
+        reports: dict[int, list[tuple[dict[int, str], bool]]] = {}
+        for stage, (_, _, _, ran, fused) in zip(self.stats_stage, self.client.gather(self.stats)):
+            if ran:
+                reports.setdefault(stage, []).append((ran, fused))
+        return reports
+
+    def sink_partitions(self, sink: pact.Sink) -> list[Any]:
+        """The records of a single-file sink: one iterator over its producer's partitions in order (each
+        fetched when it is written)."""
+        return [self._sink_records(sink)]
+
+    def _sink_records(self, sink: pact.Sink) -> Any:
         for future, output, bucket in self.sinks[sink.id]:
             for block in dt.blocks_of((future.result(), output, bucket)):
                 yield from decode_block(block)

@@ -34,12 +34,15 @@ Piece = tuple[Any, int | None, int | None]
 @dataclass
 class StageOutput:
     """What one task returns: ``outputs[o][b]`` the blocks (bytes) of bucket ``b`` of output ``o``; ``stats``
-    contract id -> (records out, own seconds); ``spill_files`` / ``spill_bytes`` the task spilled (removed)."""
+    contract id -> (records out, own seconds); ``spill_files`` / ``spill_bytes`` the task spilled (removed);
+    ``ran`` contract id -> the local strategy its driver ran; ``fused``: it ran as a fused source."""
 
     outputs: list[list[list[bytes]]]
     stats: dict[int, tuple[int, float]]
     spill_files: int = 0
     spill_bytes: int = 0
+    ran: dict[int, str] | None = None
+    fused: bool = False
 
 
 def blocks_of(piece: Piece) -> list[bytes]:
@@ -53,9 +56,10 @@ def pick(result: StageOutput, output: int, bucket: int) -> list[bytes]:
     return result.outputs[output][bucket]
 
 
-def stats_of(result: StageOutput) -> tuple[dict[int, tuple[int, float]], int, int]:
-    """The small part of a task's result the client gathers: (stats, spill files, spill bytes)."""
-    return result.stats, result.spill_files, result.spill_bytes
+def stats_of(result: StageOutput) -> tuple[dict[int, tuple[int, float]], int, int, dict[int, str], bool]:
+    """The small part of a task's result the client gathers: (stats, spill files, spill bytes, strategies
+    ran, fused)."""
+    return result.stats, result.spill_files, result.spill_bytes, result.ran or {}, result.fused
 
 
 def constant(value: Any) -> Any:
@@ -133,7 +137,8 @@ def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, s
         prepare(task)
         task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
         result = run_task(cached_spec(blob, digest), task)
-        return StageOutput(_read_back(result.outputs), result.stats, result.spill_files, result.spill_bytes)
+        return StageOutput(_read_back(result.outputs), result.stats, result.spill_files, result.spill_bytes,
+                           result.ran, result.fused)
     except Exception as exc:  # noqa: BLE001 - re-raised with its location, as itself when it pickles
         raise located(exc, where, splits) from None
     finally:

@@ -24,7 +24,8 @@ from typing import Any
 
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
-from pact_backend.executors.base import InlinePool, TaskPool, pack_spec, run_stats, shared_pool, unpack, write_sinks
+from pact_backend.executors.base import (InlinePool, StageExecutor, TaskPool, run_stats, shared_pool,
+                                         unpack, write_sinks)
 from pact_backend.executors.stage_graph import Stage, StageGraph
 from pact_backend.progress import NoProgress
 from pact_backend.runtime.checks import check_plan
@@ -45,17 +46,21 @@ class RunReport:
     run_dir: str = ""
 
 
-class ProcessExecutor:
+class ProcessExecutor(StageExecutor):
     """Runs a ``PactPlan`` on worker processes; ``run(plan, physical=None) -> RunStats``.
 
     ``parallelism``: default DOP (None: ``os.cpu_count()``); contracts' own DOP hints win (``parallel N``,
     a Sort's DOP 1). ``memory_bytes``: the budget of the whole run, shared by concurrent tasks (None: a share
-    of RAM, see ``memory.default_memory``). ``spill_dir``: where the run directory of exchange and spill files
-    goes (None: the system temp dir). ``in_process``: run tasks in this process (debugging). ``progress``: a
+    of RAM, see ``memory.default_memory``); ``memory_per_instance`` is one task's share, the budget the
+    planner plans with. ``spill_dir``: where the run directory of exchange and spill files goes (None: the
+    system temp dir). ``in_process``: run tasks in this process (debugging). ``progress``: a
     ``pact_backend.progress`` reporter (default: none) told about every stage and sink as it runs. Raises
-    PlanStructureError for malformed programs; exceptions of UDFs and formats propagate unchanged after every
-    opened sink writer was aborted. ``last_run`` holds the RunReport of the latest run.
+    PlanStructureError for malformed programs and UnsupportedPlan for a physical plan its runtime lacks a
+    strategy of; exceptions of UDFs and formats propagate unchanged after every opened sink writer was
+    aborted. ``last_run`` holds the RunReport of the latest run.
     """
+
+    name = "process"
 
     def __init__(self, parallelism: int | None = None, memory_bytes: int | None = None,
                  spill_dir: str | None = None, in_process: bool = False, combine_threshold: int = 1024,
@@ -70,51 +75,65 @@ class ProcessExecutor:
         self.progress = progress if progress is not None else NoProgress()
         self.last_run: RunReport | None = None
 
+    @property
+    def workers(self) -> int:
+        """Tasks that run at once: min(parallelism, cores), or 1 in process."""
+        return 1 if self.in_process else max(1, min(self.parallelism, os.cpu_count() or 1))
+
+    @property
+    def memory_per_instance(self) -> int:
+        """Bytes one task may hold before it spills: the run's budget shared by the concurrent tasks."""
+        return task_budget(self.memory_bytes, self.workers)
+
     def pool(self) -> TaskPool:
-        """The pool tasks run on: the shared pool of min(parallelism, cores) processes, or in-process."""
+        """The pool tasks run on: the shared pool of ``workers`` processes, or in-process."""
         if self.in_process:
             return InlinePool()
-        return shared_pool(max(1, min(self.parallelism, os.cpu_count() or 1)))
+        return shared_pool(self.workers)
 
     def run(self, plan: pact.PactPlan, physical: phys.PhysicalPlan | None = None) -> RunStats:
-        """Execute ``plan`` (with ``physical``'s strategies, else ``default_physical``); every sink commits."""
+        """Execute ``plan`` with ``physical``'s strategies (None: the planner's default strategies for this
+        executor); every sink commits. Raises UnsupportedPlan before running anything it cannot run."""
         start = perf_counter()
         order = check_plan(plan)
-        physical = physical or phys.default_physical(plan, self.parallelism)
+        physical = self.checked(plan, physical)
         pool = self.pool()
         run_dir = tempfile.mkdtemp(prefix="meteor-run-", dir=self.spill_dir)
         self.last_run = report = RunReport(run_dir=run_dir)
         try:
             graph = StageGraph(order, physical, self.progress)
-            budget = task_budget(self.memory_bytes, pool.workers)
-            _schedule(graph, pool, report, self._task_template(run_dir, budget), self.progress)
-            written = write_sinks(plan.sinks, graph.sink_records)
+            schedule(graph.stages, pool, report, self._task_template(run_dir, physical.memory_per_instance),
+                     self.progress)
+            written = write_sinks(plan.sinks, graph.sink_partitions)
         finally:
             self.progress.close()
             shutil.rmtree(run_dir, ignore_errors=True)
-        return run_stats(order, graph.produced(written), perf_counter() - start)
+        stats = run_stats(order, graph.produced(written), perf_counter() - start)
+        stats.executed = graph.executed(graph.task_reports())
+        return stats
 
     def _task_template(self, run_dir: str, budget: int) -> dict[str, Any]:
         return {"run_dir": run_dir, "budget": budget, "cwd": os.getcwd(), "sys_path": list(sys.path),
                 "combine_threshold": self.combine_threshold}
 
 
-def _schedule(graph: StageGraph, pool: TaskPool, report: RunReport, template: dict[str, Any],
-              progress: Any = None) -> None:
-    """Run every stage once its producers (and ``after`` stages) finished; tasks of independent stages run
-    concurrently. ``progress`` hears of every stage submitted and every task result as it arrives.
+def schedule(stages: list[Stage], pool: TaskPool, report: RunReport, template: dict[str, Any],
+             progress: Any = None) -> None:
+    """Run every stage of ``stages`` (a producers-first list closed under producers) once its producers (and
+    ``after`` stages) finished; tasks of independent stages run concurrently. ``progress`` hears of every
+    stage submitted and every task result as it arrives.
 
     On the first failing task, pending tasks are cancelled, running ones awaited, and the error re-raised.
     """
     progress = progress if progress is not None else NoProgress()
-    pending = list(graph.stages)
+    pending = list(stages)
     needs = {stage.index: {p.index for p, _, _ in stage.inputs} | {a.index for a in stage.after}
-             for stage in graph.stages}
+             for stage in stages}
     left: dict[int, int] = {}
     done: set[int] = set()
     running: dict[Future, tuple[Stage, int]] = {}
     try:
-        while len(done) < len(graph.stages):
+        while len(done) < len(stages):
             ready = [s for s in pending if needs[s.index] <= done]
             for stage in ready:
                 pending.remove(stage)
@@ -148,6 +167,14 @@ def _schedule(graph: StageGraph, pool: TaskPool, report: RunReport, template: di
         raise
 
 
+def task_input(stage: Stage, part: int, template: dict[str, Any]) -> TaskInput:
+    """The TaskInput of partition ``part`` of ``stage``: the segments it reads from each producer (by the
+    channel's ship strategy), its source splits and the run's settings ``template``."""
+    inputs = [producer.segments(output, ship, part, stage.parts) for producer, output, ship in stage.inputs]
+    splits = stage.splits[part] if stage.splits is not None else None
+    return TaskInput(part, inputs, splits, **template)
+
+
 def _task_output(stage: Stage, result: TaskResult) -> tuple[int, int]:
     """(records, bytes) a task of ``stage`` emitted: its last contract's records out (the worker's counters)
     and the bytes of the blocks it wrote."""
@@ -163,16 +190,14 @@ def _submit(stage: Stage, pool: TaskPool, running: dict[Future, tuple[Stage, int
     A shuffle stage first gets the boundaries of its key ranges."""
     if stage.ranges is not None:
         stage.ranges.prepare()
-    blob, digest = pack_spec(stage.spec)
+    submit = pool.prepare(stage.spec)
     submitted = 0
     for part in range(stage.parts):
-        inputs = [producer.segments(output, ship, part, stage.parts) for producer, output, ship in stage.inputs]
-        if stage.spec.kind != "source" and not any(inputs):
+        task = task_input(stage, part, template)
+        if stage.spec.kind != "source" and not any(task.inputs):
             stage.results[part] = TaskResult([[[] for _ in range(o.buckets)] for o in stage.spec.outputs], {})
             continue
-        splits = stage.splits[part] if stage.splits is not None else None
-        task = TaskInput(part, inputs, splits, **template)
-        running[pool.submit(blob, digest, task)] = (stage, part)
+        running[submit(task)] = (stage, part)
         submitted += 1
     report.tasks += submitted
     return submitted

@@ -6,7 +6,7 @@ whose probe side is the stage's stream (``ChainedMatch``: the broadcast side bec
 every input channel is an output of the producer's stage routed by the ship strategy (forward, hash-partition,
 broadcast, gather). A range-partitioned channel gets a shuffle stage of its own (a pass-through head whose output
 is routed by key ranges); its boundaries are sampled from the producers' outputs just before it runs
-(``_RangeChannel.prepare``).
+(``RangeChannel.prepare``).
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from typing import Any
 
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
+from pact_backend.chaining import broadcast_build
+from pact_backend.io.parts import is_part_directory
 from pact_backend.progress import NoProgress
 from pact_backend.runtime.blocks import Segment, read_blocks
 from pact_backend.runtime.checks import PlanStructureError
-from pact_backend.runtime.join import choose_build_side
 from pact_backend.runtime.ranges import BytesKey, choose_boundaries, sample_keys
 from pact_backend.runtime.stages import ChainedMatch, OutputSpec, StageSpec, TaskResult
 from pact_backend.runtime.topk import FirstRecords
@@ -42,7 +43,7 @@ class Stage:
         self.plain: int | None = None                      # index of the unpartitioned output, if any
         self.results: list[TaskResult | None] = [None] * parts
         self.after: list[Stage] = []
-        self.ranges: _RangeChannel | None = None
+        self.ranges: RangeChannel | None = None
 
     def renumber(self, index: int) -> None:
         self.index = self.spec.stage = index
@@ -69,7 +70,7 @@ class Stage:
         return [s for r in chosen for bucket in r.outputs[output] for s in bucket]
 
 
-class _RangeChannel:
+class RangeChannel:
     """The range-partitioned inputs of one consumer stage: per input its producer, plain output and range key;
     ``boundaries`` (shared by every input, so equal keys meet) are chosen once from samples of all of them."""
 
@@ -101,23 +102,18 @@ class StageGraph:
         self.stages: list[Stage] = []
         self.stage_of: dict[int, Stage] = {}
         self.sink_outputs: dict[int, int] = {}
-        self.channels: dict[int, _RangeChannel] = {}  # consumer contract id -> its range-partitioned inputs
-        readers: dict[int, int] = {c.id: 0 for c in order}
+        self.channels: dict[int, RangeChannel] = {}  # consumer contract id -> its range-partitioned inputs
         for c in order:
-            for source in c.inputs:
-                readers[source.id] += 1
-        for c in order:
+            node = physical.node(c)
             if isinstance(c, pact.Sink):
                 self.sink_outputs[c.id] = self.stage_of[c.inputs[0].id].plain_output()
-            elif (isinstance(c, pact.Map) and physical.node(c).ship[0] == phys.FORWARD
-                  and readers[c.inputs[0].id] == 1):
+            elif node.chained and isinstance(c, pact.Map):
                 stage = self.stage_of[c.inputs[0].id]
                 stage.spec.chain.append((c.id, c.udf))
                 stage.label += f" -> {c.name}"
                 self.stage_of[c.id] = stage
-            elif (build := _broadcast_build(c, physical.node(c))) is not None \
-                    and readers[c.inputs[1 - build].id] == 1:
-                self._chain_match(c, build)
+            elif node.chained and isinstance(c, pact.Match):
+                self._chain_match(c, node)
             else:
                 self.stage_of[c.id] = self._new_stage(c)
         self._order_stages()
@@ -141,27 +137,36 @@ class StageGraph:
             stage.renumber(index)
         self.stages = ordered
 
-    def _chain_match(self, c: pact.Match, build: int) -> None:
-        """Chain the Match ``c`` to the stage of its forward probe input; the broadcast input ``build`` becomes
+    def _chain_match(self, c: pact.Match, node: phys.PhysicalNode) -> None:
+        """Chain the Match ``c`` to the stage of its forward probe input; its broadcast build input becomes
         a side input of that stage (its tasks wait for the build side, then stream their records through the
         hash table instead of writing them to blocks for a Match stage)."""
+        build = broadcast_build(node)
+        if build is None:
+            raise PlanStructureError(f"{c!r} is marked chained but does not broadcast its build side")
         stage = self.stage_of[c.inputs[1 - build].id]
         producer = self.stage_of[c.inputs[build].id]
         stage.inputs.append((producer, producer.plain_output(), phys.BROADCAST))
-        stage.spec.chain.append((c.id, ChainedMatch(c.keys, c.udf, build, len(stage.inputs) - 1)))
+        stage.spec.chain.append((c.id, ChainedMatch(c.keys, c.udf, build, len(stage.inputs) - 1, node.local)))
         stage.label += f" -> {c.name}"
         self.stage_of[c.id] = stage
 
-    def sink_records(self, sink: pact.Sink) -> Any:
-        """The records a sink writes: its producer's partitions in order (the order of a sorted input)."""
+    def sink_partitions(self, sink: pact.Sink) -> list[Any]:
+        """The records a sink writes, one iterator per partition of its producer, in partition order (the
+        order of a sorted input); read lazily, with a progress line per sink."""
         producer = self.stage_of[sink.inputs[0].id]
-        segments = producer.segments(self.sink_outputs[sink.id], phys.GATHER, 0, 1)
+        output = self.sink_outputs[sink.id]
+        parts = [producer.segments(output, phys.FORWARD, part, producer.parts) for part in range(producer.parts)]
         key = ("sink", sink.id)
-        self.progress.begin(key, f"Sink {sink.name}", len(segments), unit="block")
+        self.progress.begin(key, f"Sink {sink.name}", sum(map(len, parts)), unit="block")
+        return [self._read_part(segments, key, last=index == len(parts) - 1) for index, segments in enumerate(parts)]
+
+    def _read_part(self, segments: list[Segment], key: Any, last: bool) -> Any:
         for segment, block in zip(segments, read_blocks(segments)):
             yield from block
             self.progress.advance(key, 1, len(block), segment.length)
-        self.progress.end(key)
+        if last:
+            self.progress.end(key)
 
     def produced(self, sinks: dict[int, tuple[int, float]]) -> dict[int, list[float]]:
         """Contract id -> [records out, own seconds] summed over all tasks, sinks' from ``sinks``."""
@@ -175,6 +180,47 @@ class StageGraph:
         out.update({sink_id: [records, spent] for sink_id, (records, spent) in sinks.items()})
         return out
 
+    def task_reports(self) -> dict[int, list[tuple[dict[int, str], bool]]]:
+        """Stage index -> (strategies the drivers ran, ran fused) of every task that ran (process executor)."""
+        return {stage.index: [(r.ran, r.fused) for r in stage.results if r is not None and r.ran]
+                for stage in self.stages}
+
+    def executed(self, reports: dict[int, list[tuple[dict[int, str], bool]]]) -> dict[int, dict[str, Any]]:
+        """What every contract ran, as ``PhysicalNode.execution()`` describes it: the ship strategies of the
+        channels built for its inputs, the local strategy its tasks' drivers reported (None when no task ran
+        it), whether it ran chained into another contract's stage, combined in its producers' tasks, fused.
+        ``reports``: stage index -> (ran, fused) per task, as the tasks returned them."""
+        combined = {out.consumer for stage in self.stages for out in stage.spec.outputs if out.combiner}
+        out: dict[int, dict[str, Any]] = {}
+        for c in self.physical.plan.contracts():
+            stage = self.stage_of.get(c.id)
+            if stage is None:  # a sink: the executor writes its producer's partitions, one part file each or all
+                producer = self.stage_of[c.inputs[0].id]  # gathered into one file (also by a top-k's cut)
+                one_each = producer.spec.kind != "first" and (producer.parts == 1
+                                                              or is_part_directory(c.output_format))
+                out[c.id] = {"ship": [phys.FORWARD if one_each else phys.GATHER], "local": phys.NONE,
+                             "chained": False, "combined": False, "fused": False}
+                continue
+            if stage.spec.kind == "first":  # the cut after a top-k on key ranges: the Reduce ran in the ranges
+                stage = stage.inputs[0][0]
+            tasks = reports.get(stage.index, [])
+            locals_ = {ran[c.id] for ran, _ in tasks if c.id in ran}
+            out[c.id] = {"ship": self._ships(c, stage), "local": locals_.pop() if len(locals_) == 1 else None,
+                         "chained": stage.head is not c, "combined": c.id in combined,
+                         "fused": stage.head is c and any(fused for _, fused in tasks)}
+        return out
+
+    def _ships(self, c: pact.Contract, stage: Stage) -> list[str]:
+        """The ship strategy of each input channel of ``c`` as built in ``stage``."""
+        if stage.head is c:
+            return [ship for _, _, ship in stage.inputs[:len(c.inputs)]]
+        entry = next(udf for cid, udf in stage.spec.chain if cid == c.id)
+        if isinstance(entry, ChainedMatch):
+            ships = [phys.FORWARD, phys.FORWARD]
+            ships[entry.build] = stage.inputs[entry.side][2]
+            return ships
+        return [phys.FORWARD]
+
     def _add(self, stage: Stage) -> Stage:
         stage.renumber(len(self.stages))
         self.stages.append(stage)
@@ -185,7 +231,8 @@ class StageGraph:
         kind, fields = _head_fields(c, node)
         if isinstance(c, pact.Source):
             stage = Stage(-1, c, kind, fields, 1)
-            _assign_splits(stage, c.input_format, node.dop)
+            stage.spec.fused = node.fused
+            _assign_splits(stage, node)
         else:
             stage = Stage(-1, c, kind, fields, self._parts(c, node))
             for index, source in enumerate(c.inputs):
@@ -228,19 +275,21 @@ class StageGraph:
         producer, consumer = self.stage_of[source.id], stage.head
         if ship == phys.RANGE_PARTITION:
             return self._range_channel(producer, stage, index)
-        combiner = _combiner_of(consumer)
-        if ship != phys.HASH_PARTITION and not (ship == phys.GATHER and isinstance(combiner, FirstRecords)):
-            return producer, producer.plain_output(), ship
-        if combiner is not None:
+        key, combiner = _key_of(consumer, index), None
+        if self.physical.node(consumer).combined:
+            combiner = _combiner_of(consumer)
             stage.spec.head["keyed"] = True
-        key = _key_of(consumer, index)
+        if ship != phys.HASH_PARTITION:
+            if combiner is None:
+                return producer, producer.plain_output(), ship
+            return producer, producer.add_output(OutputSpec(1, key, combiner, consumer.id)), ship
         return producer, producer.add_output(OutputSpec(stage.parts, key, combiner, consumer.id)), ship
 
     def _range_channel(self, producer: Stage, stage: Stage, index: int) -> tuple[Stage, int, str]:
         """A shuffle stage between ``producer`` and input ``index`` of ``stage``: it forwards the producer's
         partitions and routes their records into ``stage.parts`` key ranges (boundaries set at submission)."""
         key, descending = _range_key(stage.head, index)
-        channel = self.channels.setdefault(stage.head.id, _RangeChannel(stage, descending))
+        channel = self.channels.setdefault(stage.head.id, RangeChannel(stage, descending))
         channel.sources.append((producer, producer.plain_output(), key))
         shuffle = Stage(-1, stage.head, "union", {}, producer.parts, head_id=-1 - stage.head.id)
         shuffle.label = f"range-partition for {stage.head.name}"
@@ -254,47 +303,30 @@ class StageGraph:
 
 
 def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[str, Any]]:
-    """The driver kind and the attributes a worker needs of the head contract ``c``."""
+    """The driver kind and the attributes a worker needs of the head contract ``c``, with its local strategy
+    (the key of its driver in ``pact_backend.runtime.drivers``)."""
+    local = {"local": node.local}
     if isinstance(c, pact.Source):
-        return "source", {"input_format": c.input_format}
+        return "source", {"input_format": c.input_format, **local}
     if isinstance(c, pact.Map):
-        return "map", {"udf": c.udf}
+        return "map", {"udf": c.udf, **local}
     if isinstance(c, pact.Reduce):
         return "reduce", {"key": c.key, "udf": c.udf, "combiner": c.combiner, "group_order": c.group_order,
-                          "limit": c.limit,
-                          "sort_group": node.local == phys.SORT_GROUP,
-                          "sorts_only": bool(getattr(c.udf, "sorts_only", False))}
+                          "limit": c.limit, "sorts_only": bool(getattr(c.udf, "sorts_only", False)), **local}
     if isinstance(c, pact.CoGroup):
-        return "cogroup", {"keys": c.keys, "udf": c.udf, "group_order": c.group_order}
+        return "cogroup", {"keys": c.keys, "udf": c.udf, "group_order": c.group_order, **local}
     if isinstance(c, pact.Match):
-        build = {phys.HYBRID_HASH_BUILD_FIRST: 0, phys.HYBRID_HASH_BUILD_SECOND: 1}.get(node.local)
-        if build is None:
-            build = choose_build_side(c.inputs[0].hints, c.inputs[1].hints)
-        return "match", {"keys": c.keys, "udf": c.udf, "build": build}
+        return "match", {"keys": c.keys, "udf": c.udf, **local}
     if isinstance(c, pact.Cross):
         inner = 0 if node.ship[0] == phys.BROADCAST and node.ship[1] != phys.BROADCAST else 1
-        return "cross", {"udf": c.udf, "inner": inner}
-    return "union", {}
+        return "cross", {"udf": c.udf, "inner": inner, **local}
+    return "union", local
 
 
-def _combiner_of(c: pact.Contract) -> Any:
-    """What pre-aggregates the records shipped to ``c`` on their producers: a Reduce's combiner (when it needs no
-    group order), or for a Reduce with a limit a bounded heap keeping each partition's first records (shipped
-    to a gather as well), else None."""
-    if not isinstance(c, pact.Reduce):
-        return None
-    if c.limit is not None:
-        return FirstRecords(c.group_order, c.limit)
-    return c.combiner if c.group_order is None else None
-
-
-def _broadcast_build(c: pact.Contract, node: phys.PhysicalNode) -> int | None:
-    """The input index of a Match's broadcast build side when its other input is forwarded (the Match can
-    then run chained to the stage of that input), else None."""
-    if not isinstance(c, pact.Match) or sorted(node.ship) != sorted([phys.BROADCAST, phys.FORWARD]):
-        return None
-    build = node.ship.index(phys.BROADCAST)
-    return build if _head_fields(c, node)[1]["build"] == build else None
+def _combiner_of(c: pact.Reduce) -> Any:
+    """What pre-aggregates the records shipped to the combined Reduce ``c`` on their producers: for a Reduce
+    with a limit a bounded heap keeping each partition's first records, else its combiner."""
+    return FirstRecords(c.group_order, c.limit) if c.limit is not None else c.combiner
 
 
 def _key_of(c: pact.Contract, index: int) -> Any:
@@ -314,10 +346,8 @@ def _range_key(c: pact.Contract, index: int) -> tuple[Any, bool]:
     return (BytesKey(key) if key is not None else None), False
 
 
-def _assign_splits(stage: Stage, fmt: Any, dop: int) -> None:
-    """Deal the format's splits round-robin to at most ``dop`` partitions (one partition without splits)."""
-    if dop > 1 and hasattr(fmt, "splits") and hasattr(fmt, "read_split"):
-        splits = list(fmt.splits(dop))
-        parts = max(1, min(dop, len(splits)))
-        stage.parts, stage.results = parts, [None] * parts
-        stage.splits = [splits[i::parts] for i in range(parts)]
+def _assign_splits(stage: Stage, node: phys.PhysicalNode) -> None:
+    """Give every partition of a source stage the splits the planner assigned it (``node.splits``)."""
+    splits = node.splits if node.splits is not None else phys.source_splits(node.contract.input_format, node.dop)
+    stage.parts, stage.results = len(splits), [None] * len(splits)
+    stage.splits = None if splits == [None] else splits

@@ -1,7 +1,7 @@
 """Sinks that write a directory of part files: a sink path ending with '/' (Hadoop's output directory).
 
 Every executor writes such a sink as ``part-NNNNN<ext>`` files (``<ext>``: the first extension of the sink's
-format): the Dask executor one per partition, the inline and process executors one for the gathered output.
+format), one per partition of the sink's producer (the planner keeps such a sink at its producer's DOP).
 Parts are written into ``<dir>/_temporary/<job>/`` and moved into ``<dir>`` only when the job succeeded,
 replacing the ``part-*`` files of an earlier run (Hadoop's FileOutputCommitter), so a failed run leaves the
 earlier result in place. The OutputFormat is used through a copy whose ``path`` names the part file.
@@ -53,27 +53,37 @@ def commit_parts(directory: str, staging: str) -> None:
         pass
 
 
-class _PartDirectoryWriter:
-    """A writer of one part file staged under ``<dir>/_temporary``; ``commit`` moves it into place."""
+class PartDirectoryWriter:
+    """A writer of part files staged under ``<dir>/_temporary/<job>``: part 0 is open from the start,
+    ``start_part(i)`` finishes the current part and opens part ``i`` (one per partition of the producer);
+    ``commit`` moves the parts into the directory (replacing an earlier run's parts), ``abort`` discards them."""
 
     def __init__(self, output_format: Any):
+        self.format = output_format
         self.directory = output_format.path
         self.staging = os.path.join(self.directory, TEMPORARY, uuid.uuid4().hex)
         os.makedirs(self.staging, exist_ok=True)
+        self.writer: Any = None
         try:
-            self.writer = part_format(output_format, os.path.join(self.staging, part_name(output_format, 0))).open()
+            self.start_part(0)
         except BaseException:
             self._remove_staging()
             raise
+
+    def start_part(self, index: int) -> None:
+        """Finish the part being written (if any) and open part ``index``."""
+        if self.writer is not None:
+            self.writer.commit()
+        self.writer = part_format(self.format, os.path.join(self.staging, part_name(self.format, index))).open()
         self.write = self.writer.write
 
     def commit(self) -> None:
-        """Finish the part and move it into the directory (earlier parts are replaced)."""
+        """Finish the last part and move every part into the directory (earlier parts are replaced)."""
         self.writer.commit()
         commit_parts(self.directory, self.staging)
 
     def abort(self) -> None:
-        """Discard the part; the directory keeps what it held."""
+        """Discard the parts; the directory keeps what it held."""
         try:
             self.writer.abort()
         finally:
@@ -89,5 +99,5 @@ class _PartDirectoryWriter:
 
 def open_sink(output_format: Any) -> Any:
     """A writer (``write``, ``commit``, ``abort``) for all of a sink's records: ``output_format.open()``, or for
-    a part directory one writing ``part-00000<ext>`` into it on commit. Raises what the format raises."""
-    return _PartDirectoryWriter(output_format) if is_part_directory(output_format) else output_format.open()
+    a part directory a PartDirectoryWriter (part-00000<ext> first). Raises what the format raises."""
+    return PartDirectoryWriter(output_format) if is_part_directory(output_format) else output_format.open()

@@ -1,8 +1,8 @@
 """Running PACT programs that hold iterations: every iteration's inputs are computed, its step plan is prepared
-once (constant path cached) and run once per superstep through the executor's ``run``, and its result replaces
-it in the program, which then runs as usual (VLDB J. 2014, sec. 5.3). Works with any executor that has
-``run(plan[, physical])``: the inline and the process executor (and nested iterations, step plans holding
-iterations of their own).
+once (constant path cached) and run once per superstep through the planner and the executor's ``run``, and its
+result replaces it in the program, which then runs as usual (VLDB J. 2014, sec. 5.3). ``run_program`` is how
+every program runs (with or without iterations): it works with any ``pact_backend.executors.registry.Executor``
+(and nested iterations, step plans holding iterations of their own).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pact_backend.io.memory import CollectOutput, MemoryInput
 from pact_backend.iterations.contracts import (PARTIAL, SOLUTION, WORKSET, BulkIteration, Iteration,
                                                IterationStats, SuperstepStats, WorksetIteration, iterations_of)
 from pact_backend.iterations.steps import PreparedStep, prepare, rewire
+from pact_backend.planner import plan_physical
 from pact_backend.runtime.stats import RunStats
 
 
@@ -38,15 +39,9 @@ class ProgramResult:
 
 
 def run_once(plan: pact.PactPlan, executor: Any, optimize: bool = True) -> RunStats:
-    """Run an iteration-free ``plan`` on ``executor``: the process executor (anything with ``parallelism``)
-    gets the optimizer's physical plan when ``optimize``; the inline executor runs it as it is."""
-    parallelism = getattr(executor, "parallelism", None)
-    if optimize and parallelism is not None:
-        from pact_backend.optimizer import optimize as choose_physical
-
-        share = getattr(executor, "memory_bytes", 0) // max(1, parallelism) or None
-        return executor.run(plan, choose_physical(plan, parallelism, memory=share))
-    return executor.run(plan)
+    """Run an iteration-free ``plan`` on ``executor`` with the planner's physical plan for the executor's own
+    resources (``optimize`` False: the default strategies)."""
+    return executor.run(plan, plan_physical(plan, executor.resources(), optimize))
 
 
 def run_program(plan: pact.PactPlan, executor: Any, optimize: bool = True) -> ProgramResult:

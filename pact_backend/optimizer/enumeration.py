@@ -20,6 +20,7 @@ from typing import Any
 from pact_backend import contracts as pact
 from pact_backend import physical as ph
 from pact_backend.optimizer import costs
+from pact_backend.physical import sink_dop
 from pact_backend.optimizer.estimates import Sized, estimate
 from pact_backend.optimizer.properties import SINGLE, StreamProperties, after_ship, key_token, output_properties
 
@@ -63,10 +64,11 @@ class Enumerator:
     def __init__(self, plan: pact.PactPlan, parallelism: int, memory: float):
         self.plan, self.parallelism, self.memory = plan, max(1, parallelism), memory
         self.done: dict[int, Planned] = {}
+        self.splits: dict[int, list[Any]] = {}
 
     def run(self) -> ph.PhysicalPlan:
         """The physical plan: every contract planned after its inputs."""
-        physical = ph.PhysicalPlan(self.plan)
+        physical = ph.PhysicalPlan(self.plan, parallelism=self.parallelism, memory_per_instance=int(self.memory))
         for contract in self.plan.contracts():
             planned = self.choose(contract)
             self.done[contract.id] = planned
@@ -96,7 +98,7 @@ class Enumerator:
         note = "; ".join(sized.notes)
         reason = best.reason + (f" [est. {note}]" if note else "")
         node = ph.PhysicalNode(c, dop, best.ships, best.local, sized.estimate, best.cost.total, reason,
-                               output_properties=props.describe())
+                               output_properties=props.describe(), splits=self.splits.get(c.id))
         return Planned(node, props, sized)
 
     def _source_props(self, dop: int) -> StreamProperties:
@@ -108,14 +110,22 @@ class Enumerator:
         if isinstance(c, pact.Reduce) and c.key is None:
             return (c.dop or self.parallelism) if self._range_sort(c, inputs) else 1
         if isinstance(c, pact.Sink):
-            return 1 if c.ordered else inputs[0].node.dop
+            return sink_dop(c, inputs[0].node.dop)
         if isinstance(c, (pact.Map, pact.Union)) and inputs:
             widest = max(p.node.dop for p in inputs)
             return 1 if c.dop == 1 else max(c.dop or 0, widest)
         dop = c.dop or self.parallelism
+        if isinstance(c, pact.Source):
+            return len(self._splits(c, dop))  # as many instances as the input has splits
         if isinstance(c, pact.Cross) and dop > 1 and all(p.node.dop != dop for p in inputs):
             return 1  # nested loops need one input forwarded at the contract's DOP
         return dop
+
+    def _splits(self, c: pact.Source, dop: int) -> list[Any]:
+        """The splits of each instance of the Source ``c`` (computed once per source)."""
+        if c.id not in self.splits:
+            self.splits[c.id] = ph.source_splits(c.input_format, dop)
+        return self.splits[c.id]
 
     def _range_sort(self, c: pact.Reduce, inputs: list[Planned]) -> bool:
         """Whether the global sort ``c`` runs on key ranges: its UDF only orders (``sorts_only``), more than one
@@ -141,7 +151,8 @@ class Enumerator:
             ship = ph.GATHER if dop == 1 and p.node.dop > 1 else ph.FORWARD
             ships.append(ship)
             cost = cost + costs.ship_cost(ship, costs.bytes_of(p.sized), p.node.dop, dop)
-        reason = "gathers into one partition" if ph.GATHER in ships else "chained to its input (forward)"
+        reason = "gathers into one partition" if ph.GATHER in ships \
+            else "reads its input partition by partition (forward)"
         return Candidate(ships, ph.NONE, cost, reason)
 
     # -- keyed contracts ------------------------------------------------------------------------------------------

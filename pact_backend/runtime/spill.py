@@ -14,12 +14,12 @@ from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.runtime.blocks import BucketWriter, read_records
-from pact_backend.runtime.join import probe_table
 from pact_backend.runtime.memory import SizeEstimator
 from pact_backend.runtime.partition import canonical_bytes
 from pact_backend.runtime.sorter import SpillDir, merge_runs
 
 KeyFunction = Callable[[Any], Any]
+PairFunction = Callable[[Any, Any], Iterable[Any]]
 Combiner = Callable[[Any, list[Any]], Iterable[Any]]
 GRACE_FANOUT = 16
 
@@ -119,6 +119,23 @@ class SpillingGrouper:
         yield from pending.items()
 
 
+def probe_table(probe: Iterable[Any], table: dict[Any, list[Any]], probe_key: KeyFunction, udf: PairFunction,
+                build_is_left: bool = False) -> Iterator[Any]:
+    """Records of ``udf(left, right)`` for every probe record and its matches in the built ``table``
+    (key -> build records); probe order, the build records of one key in their order."""
+    get = table.get
+    for record in probe:
+        matches = get(probe_key(record))
+        if matches is None:
+            continue
+        if build_is_left:
+            for other in matches:
+                yield from udf(other, record)
+        else:
+            for other in matches:
+                yield from udf(record, other)
+
+
 def _grace_bucket(fanout: int) -> Callable[[Any], int]:
     """A bucket function over canonical key bytes, independent of the CRC-32 used for shipping."""
     def bucket(key: Any) -> int:
@@ -132,7 +149,7 @@ def spilling_hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: Ke
                        budget: float, spill: SpillDir, fanout: int = GRACE_FANOUT) -> Iterator[Any]:
     """``udf(left, right)`` output for every pair with equal keys, holding about ``budget`` bytes of build side.
 
-    While the build side fits, this is ``hash_join`` (probe order). Past the budget both sides are written to
+    While the build side fits, this is a plain hash join (probe order). Past the budget both sides are written to
     ``fanout`` bucket files by a hash of the key and joined bucket by bucket (one bucket's build side must
     fit). The probe side is always read to its end.
     """

@@ -9,7 +9,6 @@ source -> map -> combine -> partition in one task). ``StageSpec`` is shipped (cl
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -17,16 +16,15 @@ from operator import itemgetter
 from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
+from pact_backend.physical import NONE
 from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
+from pact_backend.runtime.drivers import DriverContext, hash_join, run_head
 from pact_backend.runtime.fused_source import FusedRun, fused_plan
-from pact_backend.runtime.grouping import order_group
 from pact_backend.runtime.memory import SizeEstimator
-from pact_backend.runtime.partition import canonical_bytes, partitioner
+from pact_backend.runtime.partition import partitioner
 from pact_backend.runtime.ranges import RangeRouter
-from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
-from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
+from pact_backend.runtime.sorter import SpillDir
 from pact_backend.runtime.stats import Meter, metered, metered_call
-from pact_backend.runtime.topk import first_records
 
 
 @dataclass
@@ -54,10 +52,11 @@ class OutputSpec:
 class StageSpec:
     """What a worker needs to run any partition of a stage (no Contract objects: they drag the whole plan).
 
-    ``kind``: source, map, union, reduce, cogroup, match, cross or first; ``head``: the head's attributes (udf,
-    key(s), combiner, group_order, input_format, build, sort_group, sorts_only); ``head_id`` and ``chain`` (contract id,
-    map udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``outputs``:
-    one OutputSpec per distinct output.
+    ``kind``: source, map, union, reduce, cogroup, match or cross; ``head``: the head's attributes (udf,
+    key(s), combiner, group_order, input_format, inner, sorts_only, keyed) and its ``local`` strategy, the
+    key of its driver in ``pact_backend.runtime.drivers.DRIVERS``; ``head_id`` and ``chain`` (contract id, map
+    udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``outputs``: one
+    OutputSpec per distinct output; ``fused``: the planner fused this source stage into its combiner.
     """
 
     stage: int
@@ -66,24 +65,28 @@ class StageSpec:
     head: dict[str, Any]
     chain: list[tuple[int, Callable[[Iterator[Any]], Iterable[Any]] | ChainedMatch]] = field(default_factory=list)
     outputs: list[OutputSpec] = field(default_factory=list)
+    fused: bool = False
 
 
 @dataclass
 class ChainedMatch:
     """A Match chained to the stage of its forward (probe) input: the other input is broadcast to every task,
-    read as stage input ``side`` and held in a hash table (spilling past the budget, as ``_match`` does), and
-    the stage's stream probes it, so the probe records are never written to blocks between two stages.
-    ``keys`` and ``udf`` are the Match's; ``build``: the index (0 or 1) of the broadcast input."""
+    read as stage input ``side`` and held in a hash table (spilling past the budget, as the Match driver
+    does), and the stage's stream probes it, so the probe records are never written to blocks between two
+    stages. ``keys`` and ``udf`` are the Match's; ``build``: the index (0 or 1) of the broadcast input;
+    ``local``: the Match's local strategy (a hybrid hash join building on ``build``)."""
 
     keys: tuple[Callable[[Any], Any], Callable[[Any], Any]]
     udf: Callable[[Any, Any], Iterable[Any]]
     build: int
     side: int
+    local: str
 
-    def probe(self, stream: Iterable[Any], build: Iterable[Any], budget: float, spill: SpillDir
+    def probe(self, contract_id: int, stream: Iterable[Any], build: Iterable[Any], ctx: DriverContext
               ) -> Iterator[Any]:
         """The Match's output for ``stream`` (probe records) against ``build`` (every broadcast record)."""
-        return _hash_join(stream, build, self.keys, self.udf, self.build, budget, spill)
+        ctx.ran[contract_id] = self.local
+        return hash_join(stream, build, self.keys, self.udf, self.build, ctx)
 
 
 @dataclass
@@ -104,13 +107,16 @@ class TaskInput:
 
 @dataclass
 class TaskResult:
-    """What a task produced: segments per output and bucket, per-contract (records out, own seconds), and the
-    spill files and bytes it wrote (all removed before it returned)."""
+    """What a task produced: segments per output and bucket, per-contract (records out, own seconds), the
+    spill files and bytes it wrote (all removed before it returned), the local strategy each driver ran
+    (``ran``: contract id -> strategy) and whether it ran as a fused source (``fused``)."""
 
     outputs: list[list[list[Segment]]]
     stats: dict[int, tuple[int, float]]
     spill_files: int = 0
     spill_bytes: int = 0
+    ran: dict[int, str] = field(default_factory=dict)
+    fused: bool = False
 
 
 def prepare(task: TaskInput) -> None:
@@ -122,28 +128,64 @@ def prepare(task: TaskInput) -> None:
 
 
 def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
-    """Run partition ``task.part`` of the stage ``spec``; raises whatever a UDF or format raises."""
+    """Run partition ``task.part`` of the stage ``spec``, writing its outputs as blocks to the run directory;
+    raises whatever a UDF or format raises."""
     prepare(task)
-    spill = SpillDir(task.run_dir, prefix=f"s{spec.stage}p{task.part}")
+    ctx = _context(spec, task)
     meters = {spec.head_id: Meter()}
+    fused = False
     try:
-        plan = fused_plan(spec.kind, spec.head, spec.chain, spec.outputs)
+        plan = fused_plan(spec.kind, spec.head, spec.chain, spec.outputs) if spec.fused else None
         if plan is not None:
             outputs, combining = _run_fused(spec, task, plan, meters)
+            fused = True
+            ctx.ran.update({contract_id: NONE for contract_id in meters})  # source and selections: no strategy
         else:
-            inputs = [read_records(segments) for segments in task.inputs]
-            head = _HEADS[spec.kind]
-            stream: Iterable[Any] = metered_call(lambda: head(spec.head, inputs, task, spill), meters[spec.head_id])
-            for contract_id, udf in spec.chain:
-                meters[contract_id] = Meter()
-                if isinstance(udf, ChainedMatch):
-                    stream = udf.probe(stream, inputs[udf.side], task.budget, spill)
-                else:
-                    stream = udf(stream)
-                stream = metered(stream, meters[contract_id])
-            outputs, combining = _write_outputs(spec, task, stream)
+            outputs, combining = _write_outputs(spec, task, _stream(spec, task, ctx, meters))
     finally:
-        spill.cleanup()
+        ctx.spill.cleanup()
+    return _result(spec, ctx, meters, outputs, combining, fused)
+
+
+def stream_task(spec: StageSpec, task: TaskInput, report: Callable[[TaskResult], None]) -> Iterator[Any]:
+    """The records of partition ``task.part`` of a stage whose only output is read by the caller (a sink),
+    pulled lazily: a consumer that stops early stops the stage (the inline executor's last stages, so the REPL
+    can show the first records of a large data set). ``report`` receives the TaskResult when the stream ends
+    or is closed."""
+    prepare(task)
+    ctx = _context(spec, task)
+    meters = {spec.head_id: Meter()}
+    try:
+        yield from _stream(spec, task, ctx, meters)
+    finally:
+        ctx.spill.cleanup()
+        report(_result(spec, ctx, meters, [[[]]], [], False))
+
+
+def _context(spec: StageSpec, task: TaskInput) -> DriverContext:
+    spill = SpillDir(task.run_dir, prefix=f"s{spec.stage}p{task.part}")
+    return DriverContext(task.budget, spill, task.combine_threshold, splits=task.splits)
+
+
+def _stream(spec: StageSpec, task: TaskInput, ctx: DriverContext, meters: dict[int, Meter]) -> Iterable[Any]:
+    """The stage's record stream: its head's driver, then every chained contract, each metered."""
+    inputs = [read_records(segments) for segments in task.inputs]
+    stream: Iterable[Any] = metered_call(lambda: run_head(spec.kind, spec.head, spec.head_id, inputs, ctx),
+                                         meters[spec.head_id])
+    for contract_id, udf in spec.chain:
+        meters[contract_id] = Meter()
+        if isinstance(udf, ChainedMatch):
+            stream = udf.probe(contract_id, stream, inputs[udf.side], ctx)
+        else:
+            stream = udf(stream)
+            ctx.ran[contract_id] = NONE
+        stream = metered(stream, meters[contract_id])
+    return stream
+
+
+def _result(spec: StageSpec, ctx: DriverContext, meters: dict[int, Meter], outputs: list[list[list[Segment]]],
+            combining: list["_Combining"], fused: bool) -> TaskResult:
+    """The TaskResult: own seconds per contract (a chained contract's meter includes its upstream's time)."""
     stats, upstream = {}, 0.0
     for contract_id, meter in meters.items():
         stats[contract_id] = (meter.records, max(0.0, meter.seconds - upstream))
@@ -151,7 +193,7 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     for target in combining:
         records, seconds = stats.get(target.consumer, (0, 0.0))
         stats[target.consumer] = (records, seconds + target.seconds)
-    return TaskResult(outputs, stats, spill.files, spill.bytes)
+    return TaskResult(outputs, stats, ctx.spill.files, ctx.spill.bytes, dict(ctx.ran), fused)
 
 
 def _run_fused(spec: StageSpec, task: TaskInput, plan: Any, meters: dict[int, Meter]
@@ -251,98 +293,3 @@ class _Combining:
             for record in (self.combiner(k, group) if len(group) > 1 else group):
                 self.writer.write((k, record))
         self.seconds += perf_counter() - start
-
-
-# -- head drivers: the local strategies of the stage's first contract -------------------------------------------
-
-def _source(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
-    fmt = head["input_format"]
-    if task.splits is None:
-        return fmt.read()
-    if len(task.splits) == 1:
-        return fmt.read_split(task.splits[0])  # no extra generator layer for the usual single split
-    return itertools.chain.from_iterable(fmt.read_split(part) for part in task.splits)
-
-
-def _map(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
-    return head["udf"](inputs[0])
-
-
-def _union(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
-    return itertools.chain.from_iterable(inputs)
-
-
-def _reduce(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
-    key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
-    keyed = head.get("keyed", False)  # input of (key, combined record) pairs
-    if key is None and order is not None and (head.get("sorts_only") or limit is not None):
-        # one global group in order: an external sort keeps the budget (also per range of a range-partitioned
-        # sort); with a limit, a bounded heap keeps only the first records (pre-cut by the producers)
-        records = (record for _, record in inputs[0]) if keyed else inputs[0]
-        if limit is not None:
-            ordered = first_records(records, order[0], order[1], limit, task.budget, spill)
-        else:
-            ordered = external_sort(records, order[0], task.budget, spill, reverse=order[1])
-        yield from (ordered if head.get("sorts_only") else udf(None, list(ordered)))
-        return
-    if head.get("sort_group") and key is not None:
-        pairs = inputs[0] if keyed else ((key(r), r) for r in inputs[0])
-        ordered = external_sort(pairs, lambda pair: canonical_bytes(pair[0]), task.budget, spill)
-        for k, items in group_sorted(ordered, itemgetter(0)):
-            yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
-        return
-    combiner = head["combiner"] if order is None else None
-    budget = task.budget if key is not None else float("inf")  # one global group cannot be split
-    grouper = SpillingGrouper([key], budget, spill, combiner, task.combine_threshold)
-    if keyed:
-        grouper.add_keyed(0, inputs[0])
-    else:
-        grouper.add(0, inputs[0])
-    for k, (group,) in grouper.groups():
-        yield from udf(k, _cut(order_group(group, order), limit))
-
-
-def _cut(group: list[Any], limit: int | None) -> list[Any]:
-    """The first ``limit`` records of an ordered group (all of them without a limit)."""
-    return group if limit is None else group[:limit]
-
-
-def _first(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterable[Any]:
-    """The first ``head["limit"]`` records of the input (the sorted ranges of a global sort, read in order)."""
-    return itertools.islice(inputs[0], head["limit"])
-
-
-def _cogroup(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
-    udf = head["udf"]
-    left_order, right_order = head["group_order"] or (None, None)
-    grouper = SpillingGrouper(list(head["keys"]), task.budget, spill)
-    grouper.add(0, inputs[0])
-    grouper.add(1, inputs[1])
-    for k, (left, right) in grouper.groups():
-        yield from udf(k, order_group(left, left_order), order_group(right, right_order))
-
-
-def _hash_join(probe: Iterable[Any], build: Iterable[Any], keys: tuple, udf: Callable[[Any, Any], Iterable[Any]],
-               build_index: int, budget: float, spill: SpillDir) -> Iterator[Any]:
-    """A Match's output: ``probe`` records against a hash table of ``build`` (input ``build_index``)."""
-    return spilling_hash_join(probe, build, keys[1 - build_index], keys[build_index], udf, build_index == 0,
-                              budget, spill)
-
-
-def _match(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
-    build = head["build"]
-    yield from _hash_join(inputs[1 - build], inputs[build], head["keys"], head["udf"], build, task.budget, spill)
-
-
-def _cross(head: dict, inputs: list, task: TaskInput, spill: SpillDir) -> Iterator[Any]:
-    udf, inner_side = head["udf"], head["inner"]
-    inner = list(inputs[inner_side])
-    for outer in inputs[1 - inner_side]:
-        for other in inner:
-            yield from (udf(outer, other) if inner_side == 1 else udf(other, outer))
-
-
-_HEADS: dict[str, Callable[[dict, list, TaskInput, SpillDir], Iterable[Any]]] = {
-    "source": _source, "map": _map, "union": _union, "reduce": _reduce, "cogroup": _cogroup,
-    "match": _match, "cross": _cross, "first": _first,
-}

@@ -88,7 +88,10 @@ class ContractStats:
 
 @dataclass
 class RunStats:
-    """Statistics of one run: one ``ContractStats`` per contract (topological order) and the wall time.
+    """Statistics of one run: one ``ContractStats`` per contract (topological order) and the wall time;
+    ``executed``: contract id -> how the executor ran it (ship and local strategies, chained, combined,
+    fused; the keys of ``PhysicalNode.execution()``), as its stages and tasks report it; ``iterations``: the
+    IterationStats of the program's iterations (``pact_backend.iterations``), if it had any.
 
     Look-ups: ``get(name)`` (first contract with that name, KeyError otherwise), ``of(contract)`` (by contract
     id), ``sinks()`` (the Sink entries). ``table()`` renders everything as an aligned text table.
@@ -96,6 +99,8 @@ class RunStats:
 
     contracts: list[ContractStats] = field(default_factory=list)
     seconds: float = 0.0
+    executed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    iterations: list[Any] = field(default_factory=list)
 
     def get(self, name: str) -> ContractStats:
         """The stats of the first contract called ``name``; raises KeyError naming the known names."""

@@ -1,0 +1,251 @@
+"""The driver table: one driver per contract kind and local strategy, the only code that runs contracts
+(VLDB J. 2014, sec. 6.3 and 7.3). Every executor runs its stages' head contracts through ``DRIVERS``.
+
+A driver is ``driver(head, inputs, ctx) -> records``: ``head`` holds the contract's attributes a worker needs
+(``udf``, ``key``/``keys``, ``combiner``, ``group_order``, ``input_format``, ...) and its ``local`` strategy,
+``inputs`` one iterable of records per input, ``ctx`` the task's ``DriverContext`` (memory budget in bytes,
+spill directory, combine threshold). Keys are opaque: sort-based strategies order records by the canonical
+bytes of their keys (``partition.canonical_bytes``), never by comparing keys, and equal keys meet because
+equal keys have equal canonical bytes. Hash tables and sorts spill past the budget, so inputs larger than
+memory finish. A driver records the strategy it ran in ``ctx.ran`` (contract id -> local strategy).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, Callable, Iterable, Iterator
+
+from pact_backend import physical as ph
+
+GroupOrder = tuple[Callable[[Any], Any], bool]
+from pact_backend.runtime.partition import canonical_bytes
+from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
+from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
+from pact_backend.runtime.topk import first_records
+
+
+class UnsupportedStrategy(ValueError):
+    """A contract arrived with a local strategy no driver implements (a physical plan this runtime cannot
+    run); the message names the contract kind and the strategy."""
+
+
+@dataclass
+class DriverContext:
+    """One task's resources for its drivers: ``budget`` (bytes before spilling), ``spill`` directory,
+    ``combine_threshold`` (records of a group before its combiner runs), the source ``splits`` the task
+    reads (None: the whole source) and ``ran`` (contract id -> the local strategy its driver ran, reported
+    back to the executor)."""
+
+    budget: float
+    spill: SpillDir
+    combine_threshold: int = 1024
+    splits: list[Any] | None = None
+    ran: dict[int, str] = field(default_factory=dict)
+
+
+def run_head(kind: str, head: dict[str, Any], head_id: int, inputs: list[Iterable[Any]],
+             ctx: DriverContext) -> Iterable[Any]:
+    """The records of the head contract of a stage: the driver of ``kind`` and ``head['local']``.
+    Raises UnsupportedStrategy for a strategy no driver has."""
+    local = head.get("local", ph.NONE)
+    driver = DRIVERS.get((kind, local))
+    if driver is None:
+        raise UnsupportedStrategy(f"no driver runs a {kind} with local strategy {local!r}")
+    ctx.ran[head_id] = local
+    return driver(head, inputs, ctx)
+
+
+def order_group(group: list[Any], order: GroupOrder | None) -> list[Any]:
+    """Sort ``group`` in place by ``order = (key function, descending)``, stably; None leaves it as is."""
+    if order is not None:
+        order_key, descending = order
+        group.sort(key=order_key, reverse=descending)
+    return group
+
+
+# -- streaming contracts ----------------------------------------------------------------------------------------
+
+def _source(head: dict, inputs: list, ctx: DriverContext) -> Iterable[Any]:
+    fmt, splits = head["input_format"], ctx.splits
+    if splits is None:
+        return fmt.read()
+    if len(splits) == 1:
+        return fmt.read_split(splits[0])  # no extra generator layer for the usual single split
+    return itertools.chain.from_iterable(fmt.read_split(part) for part in splits)
+
+
+def _map(head: dict, inputs: list, ctx: DriverContext) -> Iterable[Any]:
+    return head["udf"](inputs[0])
+
+
+def _union(head: dict, inputs: list, ctx: DriverContext) -> Iterable[Any]:
+    return itertools.chain.from_iterable(inputs)
+
+
+# -- Reduce ------------------------------------------------------------------------------------------------------
+
+def _pairs(records: Iterable[Any], key: Callable[[Any], Any] | None, keyed: bool) -> Iterable[tuple[Any, Any]]:
+    """(key, record) pairs of an input: as they come when the producer shipped keyed (combined) records."""
+    if keyed:
+        return records
+    return ((None, r) for r in records) if key is None else ((key(r), r) for r in records)
+
+
+def _reduce_hash(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    """Hash grouping (spilling sorted runs past the budget); the combiner shrinks large groups."""
+    key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
+    if key is None and order is not None and (head.get("sorts_only") or limit is not None):
+        yield from _global_order(head, inputs, ctx)
+        return
+    combiner = head["combiner"] if order is None else None
+    budget = ctx.budget if key is not None else float("inf")  # one global group cannot be split
+    grouper = SpillingGrouper([key], budget, ctx.spill, combiner, ctx.combine_threshold)
+    grouper.add_keyed(0, _pairs(inputs[0], key, head.get("keyed", False)))
+    for k, (group,) in grouper.groups():
+        yield from udf(k, _cut(order_group(group, order), limit))
+
+
+def _reduce_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    """Sort grouping: an external sort on the key's canonical bytes, then runs of equal keys."""
+    key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
+    if key is None and order is not None and (head.get("sorts_only") or limit is not None):
+        yield from _global_order(head, inputs, ctx)
+        return
+    pairs = _pairs(inputs[0], key, head.get("keyed", False))
+    ordered = external_sort(pairs, _canonical_key, ctx.budget, ctx.spill)
+    for k, items in group_sorted(ordered, itemgetter(0)):
+        yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
+
+
+def _global_order(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    """One global group in its order (a global sort, also one key range of a range-partitioned sort): an
+    external sort keeps the budget; with a ``limit`` a bounded heap keeps only the first records (pre-cut by
+    the producers, ``topk.FirstRecords``). A UDF that only orders (``sorts_only``) is not called."""
+    udf, order, limit = head["udf"], head["group_order"], head.get("limit")
+    records = (record for _, record in inputs[0]) if head.get("keyed") else inputs[0]
+    if limit is not None:
+        ordered = first_records(records, order[0], order[1], limit, ctx.budget, ctx.spill)
+    else:
+        ordered = external_sort(records, order[0], ctx.budget, ctx.spill, reverse=order[1])
+    return iter(ordered) if head.get("sorts_only") else iter(udf(None, list(ordered)))
+
+
+def _cut(group: list[Any], limit: int | None) -> list[Any]:
+    """The first ``limit`` records of an ordered group (all of them without a limit)."""
+    return group if limit is None else group[:limit]
+
+
+def _first(head: dict, inputs: list, ctx: DriverContext) -> Iterable[Any]:
+    """The first ``head["limit"]`` records of the input (the sorted ranges of a global sort, read in order)."""
+    return itertools.islice(inputs[0], head["limit"])
+
+
+def _canonical_key(pair: tuple[Any, Any]) -> bytes:
+    return canonical_bytes(pair[0])
+
+
+# -- CoGroup -----------------------------------------------------------------------------------------------------
+
+def _cogroup_hash(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    udf = head["udf"]
+    left_order, right_order = head["group_order"] or (None, None)
+    grouper = SpillingGrouper(list(head["keys"]), ctx.budget, ctx.spill)
+    grouper.add(0, inputs[0])
+    grouper.add(1, inputs[1])
+    for k, (left, right) in grouper.groups():
+        yield from udf(k, order_group(left, left_order), order_group(right, right_order))
+
+
+def _cogroup_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    """Both inputs sorted on their keys' canonical bytes, then merged: one UDF call per key of either side."""
+    udf = head["udf"]
+    left_order, right_order = head["group_order"] or (None, None)
+    for k, left, right in merge_sorted_groups(inputs, head["keys"], ctx):
+        yield from udf(k, order_group(left, left_order), order_group(right, right_order))
+
+
+def merge_sorted_groups(inputs: list[Iterable[Any]], keys: tuple[Callable[[Any], Any], Callable[[Any], Any]],
+                        ctx: DriverContext) -> Iterator[tuple[Any, list[Any], list[Any]]]:
+    """(key, left records, right records) for every key of either input, in canonical-bytes order of the
+    keys; each side's records in input order (an empty list where a side lacks the key). Each side is sorted
+    externally with half the budget."""
+    sides = [itertools.groupby(external_sort(_canonical_triples(records, key), itemgetter(0), ctx.budget / 2,
+                                             ctx.spill), itemgetter(0))
+             for records, key in zip(inputs, keys)]
+    left, right = next(sides[0], None), next(sides[1], None)
+    while left is not None or right is not None:
+        if right is None or (left is not None and left[0] < right[0]):
+            yield _group_of(left[1], ())
+            left = next(sides[0], None)
+        elif left is None or right[0] < left[0]:
+            yield _group_of((), right[1])
+            right = next(sides[1], None)
+        else:
+            yield _group_of(left[1], right[1])
+            left, right = next(sides[0], None), next(sides[1], None)
+
+
+def _canonical_triples(records: Iterable[Any], key: Callable[[Any], Any]) -> Iterator[tuple[bytes, Any, Any]]:
+    """(canonical bytes of the key, key, record) for every record."""
+    for record in records:
+        k = key(record)
+        yield canonical_bytes(k), k, record
+
+
+def _group_of(left: Iterable[tuple], right: Iterable[tuple]) -> tuple[Any, list, list]:
+    """(key, left records, right records) of one key's triples (the groups are read up before yielding)."""
+    left_items, right_items = list(left), list(right)
+    return (left_items or right_items)[0][1], [r for _, _, r in left_items], [r for _, _, r in right_items]
+
+
+# -- Match and Cross ---------------------------------------------------------------------------------------------
+
+def hash_join(probe: Iterable[Any], build: Iterable[Any], keys: tuple, udf: Callable[[Any, Any], Iterable[Any]],
+              build_index: int, ctx: DriverContext) -> Iterator[Any]:
+    """A Match's output: ``probe`` records against a hash table of ``build`` (input ``build_index``),
+    partitioned to disk past the budget (grace hash join)."""
+    return spilling_hash_join(probe, build, keys[1 - build_index], keys[build_index], udf, build_index == 0,
+                              ctx.budget, ctx.spill)
+
+
+def _match_build(build: int) -> Callable[[dict, list, DriverContext], Iterator[Any]]:
+    def match(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+        return hash_join(inputs[1 - build], inputs[build], head["keys"], head["udf"], build, ctx)
+    return match
+
+
+def _match_sort_merge(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    """Both inputs sorted on their keys, then merged: the UDF sees every pair of equal keys (input 0 left)."""
+    udf = head["udf"]
+    for _, left, right in merge_sorted_groups(inputs, head["keys"], ctx):
+        for a in left:
+            for b in right:
+                yield from udf(a, b)
+
+
+def _cross(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    """Nested loops: the broadcast (``inner``) input materialised, the other streamed against it."""
+    udf, inner_side = head["udf"], head["inner"]
+    inner = list(inputs[inner_side])
+    for outer in inputs[1 - inner_side]:
+        for other in inner:
+            yield from (udf(outer, other) if inner_side == 1 else udf(other, outer))
+
+
+DRIVERS: dict[tuple[str, str], Callable[[dict, list, DriverContext], Iterable[Any]]] = {
+    ("source", ph.NONE): _source,
+    ("map", ph.NONE): _map,
+    ("union", ph.NONE): _union,
+    ("first", ph.NONE): _first,
+    ("reduce", ph.HASH_GROUP): _reduce_hash,
+    ("reduce", ph.SORT_GROUP): _reduce_sort,
+    ("cogroup", ph.HASH_GROUP): _cogroup_hash,
+    ("cogroup", ph.SORT_GROUP): _cogroup_sort,
+    ("match", ph.HYBRID_HASH_BUILD_FIRST): _match_build(0),
+    ("match", ph.HYBRID_HASH_BUILD_SECOND): _match_build(1),
+    ("match", ph.SORT_MERGE): _match_sort_merge,
+    ("cross", ph.NESTED_LOOP): _cross,
+}
+LOCAL_STRATEGIES: frozenset[str] = frozenset(local for _, local in DRIVERS)
