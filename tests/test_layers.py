@@ -25,11 +25,6 @@ LAYERS = ("meteor", "sopremo", "pact_backend", "packages")
 PACKAGES = frozenset(p.name for p in (ROOT / "packages").iterdir() if (p / "__init__.py").is_file())
 OURS = frozenset({"meteor", "sopremo", "pact_backend"}) | PACKAGES
 
-# meteor -> pact_backend imports still allowed, file by file. The lead's rework of issue 13 (one compile pipeline,
-# one planner, one executor registry that meteor reaches through sopremo) is removing exactly these; empty this
-# set as each file is done, and never add to it.
-METEOR_TO_PACT_ALLOWED = frozenset({"meteor/api.py", "meteor/explain.py", "meteor/repl_session.py", "meteor/cli.py"})
-
 
 @dataclass(frozen=True)
 class Import:
@@ -81,7 +76,7 @@ def layer_violation(imp: Import) -> str | None:
         return "sopremo imports no meteor or package module"
     if layer == "meteor" and target in PACKAGES:
         return "meteor imports no package module (meteor -> sopremo only)"
-    if layer == "meteor" and target == "pact_backend" and imp.file not in METEOR_TO_PACT_ALLOWED:
+    if layer == "meteor" and target == "pact_backend":
         return "meteor imports no pact_backend module (meteor -> sopremo only)"
     if layer == "packages":
         if target in ("pact_backend", "meteor"):
@@ -149,10 +144,3 @@ def test_layers_point_one_way() -> None:
 def test_no_private_name_is_imported_across_modules() -> None:
     problems = [problem for path in sources() for problem in private_imports(path)]
     assert not problems, "private names used outside their module:\n" + "\n".join(problems)
-
-
-def test_the_meteor_allowlist_holds_only_files_that_still_need_it() -> None:
-    """Emptying the allowlist is the goal: a listed file that no longer imports pact_backend must leave it."""
-    for file in sorted(METEOR_TO_PACT_ALLOWED):
-        assert any(top(imp.module) == "pact_backend" for imp in imports(ROOT / file)), \
-            f"{file} no longer imports pact_backend: remove it from METEOR_TO_PACT_ALLOWED"
