@@ -102,7 +102,10 @@ def source_splits(input_format: object, dop: int) -> list[list[object] | None]:
     the whole input (``[None]``) when the format does not split or ``dop`` is 1. Its length is the Source's
     DOP, so the planner and every executor agree on it."""
     if dop > 1 and hasattr(input_format, "splits") and hasattr(input_format, "read_split"):
-        splits = list(input_format.splits(dop))
+        try:
+            splits = list(input_format.splits(dop))
+        except Exception:  # noqa: BLE001 - e.g. a missing input: one instance, whose read reports the error
+            return [None]
         parts = max(1, min(dop, len(splits)))
         return [splits[i::parts] for i in range(parts)]
     return [None]

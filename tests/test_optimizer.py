@@ -18,13 +18,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class MemoryInput:
-    """An in-memory input format with a size hint."""
+    """An in-memory input format that splits into ranges of records, so a Source runs at any DOP."""
 
     def __init__(self, records):
         self.records = records
 
     def read(self):
         return iter(self.records)
+
+    def splits(self, n):
+        bounds = [len(self.records) * i // n for i in range(n + 1)]
+        return list(zip(bounds, bounds[1:]))
+
+    def read_split(self, part):
+        return iter(self.records[part[0]:part[1]])
 
     def describe(self):
         return f"memory ({len(self.records)} records)"

@@ -39,8 +39,8 @@ def test_optimizer_gathers_tiny_sorts_and_ranges_large_ones(tmp_path, monkeypatc
     from meteor.frontend import compile_script
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "in.json").write_text(json.dumps([{"k": i} for i in range(10)]))
-    program = plan_pact(compile_script("$r = read from 'in.json'; $s = sort $r on $r.k; write $s to 'o.json';"))
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"k": i}) + "\n" for i in range(10)))  # 3 byte ranges
+    program = plan_pact(compile_script("$r = read from 'in.jsonl'; $s = sort $r on $r.k; write $s to 'o.json';"))
     (tiny,) = sort_nodes(optimize(program, 3))
     assert tiny.dop == 1 and tiny.ship == [ph.GATHER]
     monkeypatch.setattr(enumeration, "RANGE_SORT_BYTES", 0)

@@ -14,6 +14,7 @@ from pact_backend import physical as ph
 from pact_backend.executors.process import ProcessExecutor
 from pact_backend.executors.stage_graph import StageGraph
 from pact_backend.optimizer import enumeration, optimize
+from pact_backend.planner import Resources, plan_physical
 from pact_backend.runtime.sorter import SpillDir
 from pact_backend.runtime.topk import FirstRecords, first_records
 
@@ -105,9 +106,9 @@ def test_a_gathered_top_k_cuts_every_producer_partition_before_shipping(data, mo
     work, con = data
     program = _program("$r = read from 'in.jsonl'; $s = sort $r on [$r.price desc, $r.id] limit 5;"
                        "write $s to 'out.jsonl';")
-    physical = optimize(program, 3)
+    physical = plan_physical(program, Resources(3, 1 << 30))
     node = _sort_node(physical)
-    assert node.ship == [ph.GATHER] and node.dop == 1 and node.estimate.records == 5
+    assert node.ship == [ph.GATHER] and node.dop == 1 and node.estimate.records == 5 and node.combined
     assert "keeping its first 5 records (bounded heap)" in node.reason
     graph = StageGraph(program.contracts(), physical)
     source = graph.stage_of[node.contract.inputs[0].id]

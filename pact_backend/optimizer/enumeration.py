@@ -105,13 +105,15 @@ class Enumerator:
         return StreamProperties(SINGLE) if dop == 1 else StreamProperties()
 
     def _dop(self, c: pact.Contract, inputs: list[Planned]) -> int:
-        """The DOP: a hint wins; a global Reduce runs at 1; streaming contracts follow their inputs (a sink its
-        producer), never below an input's DOP unless gathered into 1."""
+        """The DOP: a hint wins; a global Reduce runs at 1; a Source at as many instances as its input has
+        splits; streaming contracts follow their inputs (a single-file sink gathers into 1, a part directory
+        follows its producer), never below an input's DOP unless gathered into 1."""
         if isinstance(c, pact.Reduce) and c.key is None:
             return (c.dop or self.parallelism) if self._range_sort(c, inputs) else 1
         if isinstance(c, pact.Sink):
             return sink_dop(c, inputs[0].node.dop)
-        if isinstance(c, (pact.Map, pact.Union)) and inputs:
+        keyed = (pact.Source, pact.Reduce, pact.Match, pact.Cross, pact.CoGroup)
+        if not isinstance(c, keyed) and inputs:  # Map, Union, and contracts defined elsewhere (iterations)
             widest = max(p.node.dop for p in inputs)
             return 1 if c.dop == 1 else max(c.dop or 0, widest)
         dop = c.dop or self.parallelism
