@@ -73,6 +73,7 @@ class ExpressionBinder:
         if name in ctx.params:
             return ex.LambdaParam(name)
         if name in self.b.constants:
+            self.b.used_constants.add(name)
             return ex.Constant(self.b.constants[name])
         if name in self.b.scope.constants:
             return ex.Constant(self.b.scope.constants.lookup(name))

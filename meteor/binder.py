@@ -13,13 +13,14 @@ import importlib.util
 import inspect
 import os
 import re
+import warnings
 from typing import Any
 
 from meteor import ast
 from meteor.bind_expressions import Context, ExpressionBinder
 from meteor.bind_operators import OperatorBinder
-from meteor.errors import MeteorBindError, did_you_mean, source_line
-from sopremo.errors import MeteorError
+from meteor.errors import MeteorBindError, did_you_mean, source_line, using_hint
+from sopremo.errors import MeteorError, MeteorWarning
 from sopremo.function import SopremoFunction
 from sopremo.operator import JsonStream, Operator, PropertyError, SopremoPlan
 from sopremo.package import PackageError
@@ -37,6 +38,7 @@ class Binder:
         self.scope = scope
         self.params = dict(params or {})
         self.constants: dict[str, Any] = dict(self.params)
+        self.used_constants: set[str] = set()  # names read or overridden: a parameter no one uses is a typo
         self.fn_defs: dict[str, ast.LambdaLit] = {}
         self.streams: dict[str, JsonStream] = {}
         self.sinks: list[Operator] = []
@@ -76,18 +78,7 @@ class Binder:
 
     def _package_hint(self, kind: str, name: str) -> str:
         """`` (it is in package 'p': ...)`` when an installed package not in scope has the ``kind`` ``name``."""
-        manager = self.scope.manager
-        for package in manager.available():
-            if package in self.scope.packages:
-                continue
-            try:
-                entries = getattr(manager.get(package), kind + "s")
-            except PackageError:
-                continue
-            if name in entries:
-                return (f" (it is in package '{package}': add 'using {package};' before this statement "
-                        f"or write {package}:{name})")
-        return ""
+        return using_hint(self.scope, kind + "s", name, qualified=True)
 
     def stream(self, name: str, node: ast.Node) -> JsonStream:
         """The data set ``$name``; raises a bind error suggesting the closest variables."""
@@ -116,7 +107,19 @@ class Binder:
         for statement in statements:
             method = getattr(self, "_" + type(statement).__name__.lower())
             method(statement)
+        self._warn_unused_params(statements)
         return SopremoPlan(sinks=list(self.sinks))
+
+    def _warn_unused_params(self, statements: list[ast.Node]) -> None:
+        """A MeteorWarning for every parameter the script neither reads nor overrides (a typo'd name)."""
+        script = next((s.span.path for s in statements if s.span is not None and s.span.path), None)
+        defined = [s.name for s in statements if isinstance(s, ast.ConstDef)]
+        for name in self.params:
+            if name not in self.used_constants:
+                close = suggest(name, [d for d in defined if d not in self.params])
+                where = f"{script}: " if script else ""
+                warnings.warn(MeteorWarning(f"{where}parameter '{name}' is not used by the script"
+                                            f"{did_you_mean(close)}"), stacklevel=2)
 
     def _using(self, node: ast.Using) -> None:
         for name in node.packages:
@@ -127,6 +130,7 @@ class Binder:
 
     def _constdef(self, node: ast.ConstDef) -> None:
         if node.name in self.params:
+            self.used_constants.add(node.name)
             return  # a parameter given by the caller overrides the script's definition
         value = node.value
         if isinstance(value, ast.Call) and value.package is None and value.name in ("pyudf", "javaudf"):

@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+import warnings
 from typing import Any
 
 import click
 import orjson
 
 from meteor.deep_stack import TOO_DEEP
-from sopremo.errors import MeteorError
+from sopremo.errors import MeteorError, MeteorWarning
 from sopremo.package import PACKAGES, PackageError
 
 
@@ -42,6 +43,15 @@ def _fail(exc: BaseException, debug: bool) -> None:
     sys.exit(1)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """MeteorWarnings as ``warning: ...`` lines on stderr; other warnings as Python shows them."""
+    if issubclass(category, MeteorWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
 _params_option = click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
                               help="Define the constant NAME in the script (repeatable).")
 _debug_option = click.option("--debug", is_flag=True, help="Show Python tracebacks of user errors.")
@@ -91,6 +101,8 @@ def main(ctx: click.Context) -> None:
 
     Without a command: an interactive REPL on a terminal; a script piped to stdin runs statement by statement.
     """
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", MeteorWarning)
     if ctx.invoked_subcommand is None:
         from meteor import repl
 

@@ -8,6 +8,7 @@ Both carry ``path``, ``line``, ``column`` (sopremo.errors.MeteorError), the ``ex
 from __future__ import annotations
 
 from sopremo.errors import MeteorError
+from sopremo.package import PackageError
 
 
 class MeteorFrontendError(MeteorError):
@@ -74,3 +75,19 @@ def plain_list(words: list[str]) -> str:
         return "".join(words)
     return ", ".join(words[:-1]) + " or " + words[-1]
 
+
+def using_hint(scope, kind: str, name: str, qualified: bool = False) -> str:
+    """`` (it is in package 'p': add 'using p;' before this statement)`` when an installed package that is not in
+    ``scope`` (a sopremo.package.Scope) has the operator, function or format ``name`` (``kind``: 'operators',
+    'functions' or 'formats'), else ''; ``qualified`` adds `` or write p:name``."""
+    manager = scope.manager
+    for package in manager.available():
+        if package in scope.packages:
+            continue
+        try:
+            if name in getattr(manager.get(package), kind):
+                other = f" or write {package}:{name}" if qualified else ""
+                return f" (it is in package '{package}': add 'using {package};' before this statement{other})"
+        except PackageError:
+            continue
+    return ""

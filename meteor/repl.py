@@ -38,9 +38,10 @@ class Repl:
     counts inputs that ended in an error.
     """
 
-    def __init__(self, session: ReplSession | None = None, out: TextIO | None = None):
+    def __init__(self, session: ReplSession | None = None, out: TextIO | None = None, source: str | None = None):
         self.session = session or ReplSession()
         self.out = out or sys.stdout
+        self.source = source  # what errors name before line:column ('<stdin>'), None at the terminal
         self.failed = 0
 
     def say(self, text: str) -> None:
@@ -78,7 +79,7 @@ class Repl:
         """Show ``$x``, or execute any other statement (printing what ``write`` statements wrote)."""
         name = show_target(statement)
         if name is None:
-            for path, count in self.session.execute(statement):
+            for path, count in self.session.execute(statement, self.source):
                 self.say(f"wrote {count} record(s) to {path}")
             return True
         shown = self.session.show(name, lambda data: self.say(data.decode("utf-8")))
@@ -231,17 +232,19 @@ def run_repl(input: Any = None, output: Any = None, out: TextIO | None = None,
 
 def run_stream(lines: Iterable[str], out: TextIO | None = None, session: ReplSession | None = None) -> int:
     """Execute the statements and commands of ``lines`` (a script piped to stdin) as the REPL would, without
-    prompts; returns 1 when any input failed, else 0."""
-    repl = Repl(session, out)
-    buffer = ""
+    prompts; returns 1 when any input failed, else 0. Errors name ``<stdin>`` and the line and column in the
+    whole input (each input is padded with the newlines before it)."""
+    repl = Repl(session, out, source="<stdin>")
+    buffer, before = "", 0
     for line in lines:
         buffer += line if line.endswith("\n") else line + "\n"
         if is_complete(buffer):
-            if not repl.handle(buffer):
+            if not repl.handle("\n" * before + buffer):
                 return 1 if repl.failed else 0
+            before += buffer.count("\n")
             buffer = ""
     if buffer.strip():
-        repl.handle(buffer)
+        repl.handle("\n" * before + buffer)
     return 1 if repl.failed else 0
 
 

@@ -15,7 +15,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from meteor.errors import MeteorSyntaxError, did_you_mean, plain_list, source_line
+from meteor.errors import MeteorSyntaxError, did_you_mean, plain_list, source_line, using_hint
 from meteor.grammar import operators_in_scope
 from sopremo.registry import suggest
 
@@ -104,44 +104,81 @@ def _found(token: Token) -> str:
     return f"'{token}'"
 
 
-def _previous_name(text: str, pos: int) -> str | None:
-    """The bare identifier right before offset ``pos`` (not a field, variable or package part)."""
-    m = re.search(r"(?<![\w$.:])([A-Za-z_]\w*)\s*$", text[:pos])
-    return m.group(1) if m else None
+def _previous_name(text: str, pos: int) -> re.Match | None:
+    """The bare identifier right before offset ``pos`` (not a field, variable or package part), as group 1."""
+    return re.search(r"(?<![\w$.:])([A-Za-z_]\w*)\s*$", text[:pos])
 
 
-def _hints(token: Token, expected: list[str], text: str, scope) -> tuple[str, list[str]]:
-    """(hint text, suggestions) for the unexpected ``token``."""
+def _operator_words(text: str, pos: int) -> re.Match | None:
+    """The words of an operator call that offset ``pos`` is in or right after, as group 1: 'detect duplicates'
+    in '$b = detect duplicates $a' for the offset of 'duplicates' or of '$a'."""
+    start = max(text.rfind("=", 0, pos), text.rfind(";", 0, pos)) + 1
+    m = _WORDS.match(text, start)
+    return m if m and m.start(1) < pos <= m.end() else None
+
+
+_WORDS = re.compile(r"\s*((?:[A-Za-z_]\w*[ \t]+)*?[A-Za-z_]\w*)\s*(?=\$)")
+Hint = tuple[str, list[str], "int | None"]  # hint text, suggestions, offset the caret points at (None: the token)
+
+
+def _hints(token: Token, expected: list[str], text: str, scope) -> Hint:
+    """(hint text, suggestions, caret offset) for the unexpected ``token``."""
     keywords = [w[1:-1] for w in expected if w.startswith("'") and w[1:2].isalpha()]
+    if token.type in ("VARIABLE", "NAME") and token.start_pos is not None:
+        words = _operator_words(text, token.start_pos)
+        verb = " ".join(words.group(1).split()) if words else ""
+        if verb and (hint := using_hint(scope, "operators", verb)):
+            return f"unknown operator '{verb}'{hint}", [], words.start(1)
     if token.type == "VARIABLE" and token.start_pos is not None:
         prev = _previous_name(text, token.start_pos)
         if prev is not None:
             verbs = [cls.verb for cls in operators_in_scope(scope)]
-            close = suggest(prev, verbs)
+            close = suggest(prev.group(1), verbs)
             known = "" if close else f" (operators in scope: {', '.join(sorted(verbs))})"
-            return f"unknown operator '{prev}'{did_you_mean(close)}{known}", close
+            return f"unknown operator '{prev.group(1)}'{did_you_mean(close)}{known}", close, prev.start(1)
     if token.type == "NAME" and keywords:
         close = suggest(str(token), keywords)
         if close:
-            return did_you_mean(close)[2:], close
+            return did_you_mean(close)[2:], close, None
     if token.type == "COMP_OP" and "a comparison" not in expected:
-        return "comparisons do not chain: write 'a < b and b < c'", []
+        return "comparisons do not chain: write 'a < b and b < c'", [], None
     if "':'" in expected and token.type == "LPAR":
         return ("an object entry is 'name: value', '$var.path' or '$var.*'; "
-                "name a computed value: '{ name: f(...) }'"), []
+                "name a computed value: '{ name: f(...) }'"), [], None
     before = text[:token.start_pos] if token.start_pos is not None else ""
     if (m := re.search(r"\(\s*([A-Za-z_]\w*)\s*\)\s*$", before)):
         from sopremo.types import TYPE_NAMES
 
         close = suggest(m.group(1), list(TYPE_NAMES))
-        return f"'({m.group(1)})' is no known type for a cast{did_you_mean(close)}", close
+        return f"'({m.group(1)})' is no known type for a cast{did_you_mean(close)}", close, None
     if "';'" in expected and before.rstrip().count("\n") < before.count("\n"):
-        return "missing ';' at the end of the previous statement?", []
+        return "missing ';' at the end of the previous statement?", [], None
     if token.type in ("NAME", "STRING", "VARIABLE", "INT", "DECIMAL") and "','" in expected:
         for closer, what in (("'}'", "object entries"), ("']'", "array elements"), ("')'", "arguments")):
             if closer in expected:
-                return f"missing ',' between {what}?", []
-    return "", []
+                return f"missing ',' between {what}?", [], None
+    return "", [], None
+
+
+_STRINGS = re.compile(r"//[^\n]*|/\*.*?\*/|'[^']*'|\"[^\"]*\"", re.S)
+
+
+def _runaway_string(text: str, token: Token, line: int) -> int | None:
+    """The offset of a string that spans lines and ends on ``line``, the line of the unexpected ``token``:
+    most likely a quote left open earlier that swallowed the text up to the next quote."""
+    end = token.start_pos if token.start_pos is not None else len(text)
+    last = None
+    for match in _STRINGS.finditer(text, 0, end):
+        if match.group(0)[0] in "'\"":
+            last = match
+    if last is None or "\n" not in last.group(0) or text.count("\n", 0, last.end()) + 1 != line:
+        return None
+    return last.start()
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both 1-based, of ``offset`` in ``text``."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _end_position(text: str) -> tuple[int, int]:
@@ -156,6 +193,8 @@ def syntax_error(exc: UnexpectedInput, text: str, path: str | None, lark, scope)
     if isinstance(exc, UnexpectedCharacters):
         line, column = exc.line, exc.column
         message = f"unexpected character {text[exc.pos_in_stream]!r}; expected {plain_list(expected)}"
+        if text[exc.pos_in_stream] in "'\"":
+            message = f"unterminated string: no closing {text[exc.pos_in_stream]} before the end of the script"
         return MeteorSyntaxError(message, path=path, line=line, column=column, expected=expected,
                                  source_line=source_line(text, line))
     token = exc.token if isinstance(exc, UnexpectedToken) else Token("$END", "")
@@ -163,9 +202,18 @@ def syntax_error(exc: UnexpectedInput, text: str, path: str | None, lark, scope)
         line, column = _end_position(text)
     else:
         line, column = token.line, token.column
-    hint, suggestions = _hints(token, expected, text, scope)
+    if (runaway := _runaway_string(text, token, line)) is not None:
+        start_line, start_column = _position(text, runaway)
+        quote = text[runaway]
+        message = (f"unterminated string? the string starting here runs to a {quote} on line {line}, where "
+                   f"{_found(token)} is unexpected: is its closing {quote} missing?")
+        return MeteorSyntaxError(message, path=path, line=start_line, column=start_column, expected=expected,
+                                 source_line=source_line(text, start_line))
+    hint, suggestions, caret = _hints(token, expected, text, scope)
     if hint.startswith("unknown operator"):
         message = hint
+        if caret is not None:
+            line, column = _position(text, caret)
     else:
         message = f"unexpected {_found(token)}; expected {plain_list(expected)}"
         if hint:

@@ -25,6 +25,11 @@ class MeteorError(Exception):
         return f"{loc}: {self.message}" if loc else self.message
 
 
+class MeteorWarning(UserWarning):
+    """Something a user most likely did not mean but that does not stop the run (an unused parameter); the
+    CLI prints it as ``warning: ...`` on stderr, Python code sees a standard ``warnings`` warning."""
+
+
 class DataError(MeteorError):
     """Malformed input data (bad JSON line, wrong CSV row), naming the data file and line."""
 

@@ -24,14 +24,14 @@ def fail(text: str, kind: type = MeteorError, path: str = "q.meteor") -> MeteorE
 
 def test_misspelled_operator_suggests_the_verb():
     err = fail(READ + "$r = fitler $in where $in.a > 1;", MeteorSyntaxError)
-    assert str(err).startswith("q.meteor:2:13: unknown operator 'fitler'; did you mean 'filter'?")
+    assert str(err).startswith("q.meteor:2:6: unknown operator 'fitler'; did you mean 'filter'?")
     assert err.suggestions == ["filter"] and "\n    $r = fitler $in" in str(err)
-    assert str(err).splitlines()[-1] == " " * 16 + "^"
+    assert str(err).splitlines()[-1] == " " * 9 + "^"  # under the operator's name
 
 
 def test_unknown_operator_lists_operators_in_scope():
     err = fail(READ + "$r = xqwzts $in;", MeteorSyntaxError)
-    assert "2:13: unknown operator 'xqwzts'" in str(err) and "filter" in str(err) and "union all" in str(err)
+    assert "2:6: unknown operator 'xqwzts'" in str(err) and "filter" in str(err) and "union all" in str(err)
 
 
 def test_misspelled_property_lists_expected_words_and_suggests():
@@ -116,7 +116,7 @@ def test_uri_scheme_without_fsspec_or_unknown_option():
 def test_errors_inside_included_files_name_that_file(tmp_path):
     (tmp_path / "bad.meteor").write_text("x = 1;\n$r = fitler $y;\n")
     err = fail("include 'bad.meteor';", MeteorSyntaxError, path=str(tmp_path / "main.meteor"))
-    assert err.path == str(tmp_path / "bad.meteor") and (err.line, err.column) == (2, 13)
+    assert err.path == str(tmp_path / "bad.meteor") and (err.line, err.column) == (2, 6)
     err = fail("include 'missing.meteor';", MeteorBindError, path=str(tmp_path / "main.meteor"))
     assert "cannot read included file" in str(err) and err.line == 1
 
