@@ -18,8 +18,6 @@ is raised in the caller.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import sys
 import threading
 from typing import Any, Callable
@@ -102,12 +100,16 @@ def _restore_limit() -> None:
 
 def _interrupt(thread: threading.Thread) -> None:
     """Raise KeyboardInterrupt in ``thread`` at its next Python instruction (CPython's async exception)."""
+    import ctypes  # only when interrupted: start-up stays lean
+
     if thread.ident is not None:
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt))
 
 
 def _stop_workers() -> None:
     """Terminate this process's multiprocessing children (worker pools) and reap them."""
+    import multiprocessing
+
     children = multiprocessing.active_children()
     for child in children:
         child.terminate()
