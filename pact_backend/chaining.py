@@ -19,12 +19,13 @@ from typing import Any
 
 from pact_backend import contracts as pact
 from pact_backend import physical as ph
+from pact_backend.runtime.checks import consumer_counts
 
 
 def decide_execution(physical: ph.PhysicalPlan) -> None:
     """Set ``chained``, ``combined`` and ``fused`` on every node of ``physical`` (in place)."""
     order = physical.plan.contracts()
-    readers = reader_counts(order)
+    readers = consumer_counts(order)
     for c in order:
         node = physical.node(c)
         node.chained = _chainable(c, node, readers)
@@ -33,15 +34,6 @@ def decide_execution(physical: ph.PhysicalPlan) -> None:
     for c in order:
         if isinstance(c, pact.Source):
             physical.node(c).fused = fused_source(c, physical, readers) is not None
-
-
-def reader_counts(order: list[pact.Contract]) -> dict[int, int]:
-    """Contract id -> how many input channels read it."""
-    readers = {c.id: 0 for c in order}
-    for c in order:
-        for source in c.inputs:
-            readers[source.id] += 1
-    return readers
 
 
 def broadcast_build(node: ph.PhysicalNode) -> int | None:

@@ -10,19 +10,12 @@ Stages before it run to completion, as their consumers need all of their output.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from time import perf_counter
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend import contracts as pact
-from pact_backend import physical as phys
-from pact_backend.executors.base import run_stats, write_sinks
 from pact_backend.executors.process import ProcessExecutor, RunReport, schedule, task_input
 from pact_backend.executors.stage_graph import Stage, StageGraph
-from pact_backend.runtime.checks import check_plan
 from pact_backend.runtime.stages import TaskResult, stream_task
-from pact_backend.runtime.stats import RunStats
 
 
 class InlineExecutor(ProcessExecutor):
@@ -42,37 +35,23 @@ class InlineExecutor(ProcessExecutor):
         super().__init__(1, memory_bytes, spill_dir, in_process=True, combine_threshold=combine_threshold,
                          progress=progress)
 
-    def run(self, plan: pact.PactPlan, physical: phys.PhysicalPlan | None = None) -> RunStats:
-        """Execute ``plan`` with ``physical``'s strategies (None: the planner's default strategies at DOP 1);
-        every sink commits."""
-        start = perf_counter()
-        order = check_plan(plan)
-        physical = self.checked(plan, physical)
-        run_dir = tempfile.mkdtemp(prefix="meteor-run-", dir=self.spill_dir)
-        self.last_run = report = RunReport(run_dir=run_dir)
-        template = self._task_template(run_dir, physical.memory_per_instance)
-        try:
-            graph = StageGraph(order, physical, self.progress)
-            lazy = _lazy_stages(graph, plan.sinks)
-            schedule([s for s in graph.stages if s.index not in lazy], self.pool(), report, template,
-                     self.progress)
+    def _run_stages(self, graph: StageGraph, sinks: list[pact.Sink], report: RunReport,
+                    template: dict[str, Any]) -> Callable[[pact.Sink], list[Iterable[Any]]]:
+        """Run every stage but those streamed into their sink (``_lazy_stages``); returns how the sinks read
+        their records: a lazy stage's task pulled by the sink writer, else the producer's blocks."""
+        lazy = _lazy_stages(graph, sinks)
+        schedule([s for s in graph.stages if s.index not in lazy], self.pool(), report, template, self.progress)
 
-            def partitions(sink: pact.Sink) -> list[Iterable[Any]]:
-                stage = graph.stage_of[sink.inputs[0].id]
-                if stage.index not in lazy:
-                    return graph.sink_partitions(sink)
-                report.stages, report.tasks = report.stages + 1, report.tasks + 1
-                stream = stream_task(stage.spec, task_input(stage, 0, template), _keep(stage, report))
-                label = f"stage {stage.index} {stage.label} -> Sink {sink.name}"
-                return [_reported(stream, self.progress, ("sink", sink.id), label)]
+        def partitions(sink: pact.Sink) -> list[Iterable[Any]]:
+            stage = graph.stage_of[sink.inputs[0].id]
+            if stage.index not in lazy:
+                return graph.sink_partitions(sink)
+            report.stages, report.tasks = report.stages + 1, report.tasks + 1
+            stream = stream_task(stage.spec, task_input(stage, 0, template), _keep(stage, report))
+            label = f"stage {stage.index} {stage.label} -> Sink {sink.name}"
+            return [_reported(stream, self.progress, ("sink", sink.id), label)]
 
-            written = write_sinks(plan.sinks, partitions)
-        finally:
-            self.progress.close()
-            shutil.rmtree(run_dir, ignore_errors=True)
-        stats = run_stats(order, graph.produced(written), perf_counter() - start)
-        stats.executed = graph.executed(graph.task_reports())
-        return stats
+        return partitions
 
 
 def _lazy_stages(graph: StageGraph, sinks: list[pact.Sink]) -> set[int]:

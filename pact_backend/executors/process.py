@@ -20,7 +20,7 @@ import tempfile
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
@@ -97,20 +97,24 @@ class ProcessExecutor(StageExecutor):
         start = perf_counter()
         order = check_plan(plan)
         physical = self.checked(plan, physical)
-        pool = self.pool()
         run_dir = tempfile.mkdtemp(prefix="meteor-run-", dir=self.spill_dir)
         self.last_run = report = RunReport(run_dir=run_dir)
         try:
             graph = StageGraph(order, physical, self.progress)
-            schedule(graph.stages, pool, report, self._task_template(run_dir, physical.memory_per_instance),
-                     self.progress)
-            written = write_sinks(plan.sinks, graph.sink_partitions)
+            template = self._task_template(run_dir, physical.memory_per_instance)
+            written = write_sinks(plan.sinks, self._run_stages(graph, plan.sinks, report, template))
         finally:
             self.progress.close()
             shutil.rmtree(run_dir, ignore_errors=True)
         stats = run_stats(order, graph.produced(written), perf_counter() - start)
         stats.executed = graph.executed(graph.task_reports())
         return stats
+
+    def _run_stages(self, graph: StageGraph, sinks: list[pact.Sink], report: RunReport,
+                    template: dict[str, Any]) -> Callable[[pact.Sink], list[Iterable[Any]]]:
+        """Run every stage on the pool; returns how the sinks read their records (their producers' blocks)."""
+        schedule(graph.stages, self.pool(), report, template, self.progress)
+        return graph.sink_partitions
 
     def _task_template(self, run_dir: str, budget: int) -> dict[str, Any]:
         return {"run_dir": run_dir, "budget": budget, "cwd": os.getcwd(), "sys_path": list(sys.path),
