@@ -22,8 +22,9 @@ _PATH_STEPS = (ast.Field, ast.Index, ast.Slice, ast.Projection, ast.MethodCall)
 @dataclass(frozen=True)
 class Context:
     """What names mean where an expression is bound: operator inputs, bound variables, lambda parameters,
-    ``fn`` parameters being inlined (``locals``), the inlining depth and ``fields_of``: the input whose fields
-    unknown bare names read (operators with ``bare_names_are_fields``; None elsewhere)."""
+    ``fn`` parameters being inlined (``locals``), the inlining depth, ``fields_of``: the input whose fields
+    unknown bare names read (operators with ``bare_names_are_fields``; None elsewhere) and ``outer``: inside a
+    nested operator, the input aliases of the enclosing operators, innermost first (``OuterRef`` levels)."""
 
     inputs: dict[str, int] = field(default_factory=dict)
     variables: frozenset[str] = frozenset()
@@ -31,6 +32,7 @@ class Context:
     locals: dict[str, ex.Expression] = field(default_factory=dict)
     depth: int = 0
     fields_of: int | None = None
+    outer: tuple[dict[str, int], ...] = ()
 
 
 class ExpressionBinder:
@@ -58,10 +60,12 @@ class ExpressionBinder:
             return ex.InputRef(ctx.inputs[node.name])
         if node.name in ctx.variables:
             return ex.Var(node.name)
+        for level, aliases in enumerate(ctx.outer, 1):
+            if node.name in aliases:
+                return ex.OuterRef(aliases[node.name], level)
+        if node.name in self.b.streams:  # a side channel: the whole data set as an array
+            return ex.DataSetRef(self.b.streams[node.name], node.span)
         known = [*ctx.inputs, *ctx.variables]
-        if node.name in self.b.streams:
-            where = f"; use one of ${', $'.join(known)}" if known else ""
-            raise self.b.error(f"the data set ${node.name} is not an input of this operator{where}", node)
         close = suggest(node.name, known + list(self.b.streams))
         raise self.b.error(f"unknown variable ${node.name}{did_you_mean(['$' + c for c in close])}", node,
                            ["$" + c for c in close])
@@ -126,7 +130,17 @@ class ExpressionBinder:
         while isinstance(node, _PATH_STEPS):
             steps.append(node)
             node = node.base
-        return self._apply(self.bind(node, ctx), list(reversed(steps)), ctx)
+        base = self.bind(node, ctx)
+        if isinstance(base, ex.DataSetRef) and isinstance(steps[-1], ast.Field):
+            self._field_of_data_set(node, steps[-1], ctx)
+        return self._apply(base, list(reversed(steps)), ctx)
+
+    def _field_of_data_set(self, node: ast.Variable, step: ast.Field, ctx: Context) -> None:
+        """``$b.x`` where ``$b`` is a data set and no input: almost always a forgotten join, so an error."""
+        known = [*ctx.inputs, *ctx.variables]
+        where = f"; use one of ${', $'.join(known)}" if known else ""
+        raise self.b.error(f"the data set ${node.name} is not an input of this operator{where} (to read "
+                           f"${node.name} whole, as an array, write ${node.name}[*].{step.name})", node)
 
     def _apply(self, current: ex.Expression, steps: list[ast.Node], ctx: Context) -> ex.Expression:
         for i, step in enumerate(steps):
@@ -203,7 +217,7 @@ class ExpressionBinder:
         return ex.Lambda(params, ex.FunctionCall(node.name, function, tuple(ex.LambdaParam(p) for p in params)))
 
     def _operatorcall(self, node: ast.OperatorCall, ctx: Context) -> ex.Expression:
-        return ex.NestedOperator(self.b.nested_operator(node, ctx))
+        return ex.NestedOperator(self.b.operators.bind_nested(node, ctx))
 
     # ---- calls --------------------------------------------------------------------------------------------------
 

@@ -33,12 +33,36 @@ class OperatorBinder:
         return self.b.lookup("operator", call.verb, call.package, call)
 
     def bind(self, call: ast.OperatorCall, outer: Context | None = None) -> Operator:
-        """A validated operator for ``call`` (``outer``: the context of an enclosing operator, if nested)."""
+        """A validated operator for ``call`` (``outer``: the context of an enclosing operator whose OPERATORS
+        property holds it; inputs of that operator are then left to it, and validation too)."""
         cls = self.operator_class(call)
         if cls.declares_variable:
             return self._declaring(cls, call, outer)
         inputs, aliases = self._inputs(call, outer)
         ctx = Context(inputs=aliases, fields_of=0 if cls.bare_names_are_fields and len(aliases) == 1 else None)
+        values = self._properties(cls, call, ctx, inputs)
+        return self._create(cls, call, [s for s in inputs if s is not None], values, validate=outer is None)
+
+    def bind_nested(self, call: ast.OperatorCall, enclosing: Context) -> Operator:
+        """A validated operator for ``call`` used as a value inside an expression (a nested operator).
+
+        Its inputs are data sets of the script; inside its properties the inputs of the enclosing operators
+        are ``OuterRef`` nodes (``sopremo.decorrelate`` turns them into joins). Raises MeteorBindError for an
+        operator with several outputs."""
+        cls = self.operator_class(call)
+        if cls.declares_variable:
+            return self._declaring(cls, call, enclosing)
+        inputs, aliases = self._inputs(call, None)
+        outer = (enclosing.inputs, *enclosing.outer) if enclosing.inputs else enclosing.outer
+        values = self._properties(cls, call, Context(inputs=aliases, outer=outer), inputs)
+        op = self._create(cls, call, inputs, values, validate=True)
+        if op.output_count() != 1:
+            raise self.b.error(f"operator '{call.verb}' has {op.output_count()} outputs; a nested operator "
+                               f"needs exactly one", call)
+        return op
+
+    def _properties(self, cls: type, call: ast.OperatorCall, ctx: Context, inputs: list) -> dict[str, Any]:
+        """The bound property values of ``call`` by attribute (per-input ones as tuples, one entry per input)."""
         values: dict[str, Any] = {}
         per_input: dict[str, list] = {}
         for i, inp in enumerate(call.inputs):
@@ -53,7 +77,7 @@ class OperatorBinder:
             if spec.kind == BINDING:
                 ctx = replace(ctx, variables=ctx.variables | {prop.binds})
         values.update({attr: tuple(v) for attr, v in per_input.items()})
-        return self._create(cls, call, [s for s in inputs if s is not None], values, validate=outer is None)
+        return values
 
     def _declaring(self, cls: type, call: ast.OperatorCall, outer: Context | None) -> Operator:
         """An operator whose ``$x`` is a new name (``entity $x identified by ...``), only a value of another

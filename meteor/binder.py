@@ -96,10 +96,6 @@ class Binder:
         except MeteorError as exc:
             raise self.error(f"{what} needs a constant value: {exc.message}", node) from None
 
-    def nested_operator(self, call: ast.OperatorCall, outer: Context) -> Operator:
-        """An operator call used as a value inside another operator's property."""
-        return self.operators.bind(call, outer)
-
     # ---- statements -----------------------------------------------------------------------------------------------
 
     def bind_script(self, statements: list[ast.Node]) -> SopremoPlan:

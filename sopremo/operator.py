@@ -146,6 +146,13 @@ class Operator:
     def display_name(self) -> str:
         return self.name or self.verb or type(self).__name__
 
+    def read_streams(self) -> list[JsonStream]:
+        """The streams this operator reads: its inputs, then the data sets its expressions read as values
+        (nested operators and side channels, ``sopremo.nested``) until ``sopremo.decorrelate`` makes them inputs."""
+        from sopremo.nested import expression_streams
+
+        return [*self.inputs, *expression_streams(self)]
+
     def property_values(self) -> Iterator[tuple[PropertySpec, Any]]:
         """(spec, value) for every declared property, in declaration order."""
         for spec in self.properties:
@@ -213,7 +220,7 @@ class SopremoPlan:
     """A Sopremo plan: the sinks of a DAG of operators (every operator reachable from a sink).
 
     ``sinks`` are ``sopremo.io.Sink`` operators in script order; ``operators()`` walks the DAG in a topological
-    order (inputs before consumers).
+    order (what an operator reads, inputs and data sets its expressions read, before the operator).
     """
 
     sinks: list[Operator] = field(default_factory=list)
@@ -226,7 +233,7 @@ class SopremoPlan:
             if id(op) in seen:
                 return
             seen.add(id(op))
-            for stream in op.inputs:
+            for stream in op.read_streams():
                 visit(stream.operator)
             order.append(op)
 

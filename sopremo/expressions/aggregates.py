@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from sopremo.errors import MeteorError, OperatorError
-from sopremo.expressions.nodes import ArrayProjection, ElementRef, Expression, FunctionCall, LambdaParam, map_children
+from sopremo.expressions.nodes import (ArrayProjection, ElementRef, Expression, FunctionCall, Lambda, LambdaParam,
+                                       map_children)
 from sopremo.function import Aggregation
 from sopremo.values import MISSING, type_name
 
@@ -34,10 +35,11 @@ def is_aggregation_call(expr: Expression) -> bool:
 
 
 def _projections(expr: Expression) -> list[ArrayProjection]:
-    """The outermost projections of ``expr``, not looking into nested aggregation calls."""
+    """The outermost projections of ``expr``, not looking into nested aggregation calls or function values (a
+    lambda's body is evaluated on its own: ``count(filter($a, fn(x) { x in $g[*].k }))`` counts ``$a``'s items)."""
     if isinstance(expr, ArrayProjection):
         return [expr]
-    if is_aggregation_call(expr):
+    if is_aggregation_call(expr) or isinstance(expr, Lambda):
         return []
     found: list[ArrayProjection] = []
     for child in expr.children():
@@ -60,7 +62,7 @@ def _bind_element(expr: Expression, param: LambdaParam) -> Expression:
 def _replace_projections(expr: Expression, base: Expression, param: LambdaParam) -> Expression:
     if isinstance(expr, ArrayProjection) and expr.base == base:
         return _bind_element(expr.element, param)
-    if is_aggregation_call(expr):
+    if is_aggregation_call(expr) or isinstance(expr, Lambda):
         return expr
     return map_children(expr, lambda child: _replace_projections(child, base, param))
 

@@ -12,7 +12,7 @@ visited by the innermost ``ArrayProjection``. ``LambdaParam(name)`` is a paramet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterator
 
 
@@ -280,12 +280,41 @@ class Lambda(Expression):
 
 @dataclass(frozen=True)
 class NestedOperator(Expression):
-    """An operator call used as a property value (``with [ group $in by ... ]``); ``operator`` is unbound."""
+    """An operator call used as a value (the original's NestedOperatorExpression).
+
+    Inside an expression (``count(filter $b where $b.k == $a.k)``) its value is the array of the operator's
+    output records; ``operator`` is bound over data sets of the script and reads the records of the enclosing
+    operator through ``OuterRef``. ``sopremo.decorrelate`` turns it into joins and groupings before the plan
+    runs. As the value of an OPERATORS property (``with [ group $in by ... ]``) the enclosing operator
+    interprets it itself.
+    """
 
     operator: Any
 
     def __hash__(self) -> int:
         return id(self.operator)
+
+
+@dataclass(frozen=True)
+class OuterRef(Expression):
+    """Inside a nested operator: the current value of input ``index`` of the operator ``level`` steps out
+    (``$a`` in ``filter $a where count(filter $b where $b.k == $a.k) > 0``: ``OuterRef(0, 1)``)."""
+
+    index: int
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class DataSetRef(Expression):
+    """A data set named inside an expression without being an input: all its records as one array (the
+    original's JsonStreamExpression; ``contains($dict[*].v, $x.v)``). ``stream`` is a ``JsonStream``;
+    ``span`` locates the name in the script (for errors). Made an input by ``sopremo.decorrelate``."""
+
+    stream: Any
+    span: Any = field(default=None, compare=False)
+
+    def __hash__(self) -> int:
+        return id(self.stream)
 
 
 def input_refs(expr: Expression) -> set[int]:
@@ -299,9 +328,13 @@ def map_children(expr: Expression, transform: Callable[[Expression], Expression]
     for f in fields(expr):
         value = getattr(expr, f.name)
         if isinstance(value, Expression):
-            changes[f.name] = transform(value)
+            new = transform(value)
+            if new is not value:
+                changes[f.name] = new
         elif isinstance(value, tuple) and any(isinstance(v, Expression) for v in value):
-            changes[f.name] = tuple(transform(v) if isinstance(v, Expression) else v for v in value)
+            items = tuple(transform(v) if isinstance(v, Expression) else v for v in value)
+            if any(a is not b for a, b in zip(items, value)):
+                changes[f.name] = items
     if not changes:
         return expr
     return type(expr)(**{f.name: changes.get(f.name, getattr(expr, f.name)) for f in fields(expr)})

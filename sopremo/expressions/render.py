@@ -10,11 +10,17 @@ from sopremo.expressions import nodes as n
 from sopremo.values import MISSING
 
 
-def render(expr: n.Expression | None, inputs: tuple[str, ...] = ()) -> str:
-    """Meteor-like text of ``expr``; ``inputs`` names InputRef(i) (default ``$0``, ``$1``, ...)."""
+def render(expr: n.Expression | None, inputs: tuple[str, ...] = (), outer: tuple[tuple[str, ...], ...] = ()) -> str:
+    """Meteor-like text of ``expr``; ``inputs`` names InputRef(i) (default ``$0``, ``$1``, ...), ``outer`` the
+    inputs of the enclosing operators (innermost first) for the ``OuterRef`` nodes of a nested operator."""
     if expr is None:
         return "-"
-    return _Renderer(inputs).text(expr)
+    return _Renderer(inputs, outer).text(expr)
+
+
+def _stream_name(stream: object) -> str:
+    name = stream.operator.display_name()  # type: ignore[attr-defined]
+    return name if name.startswith("$") else "$" + name
 
 
 def _literal(value: object) -> str:
@@ -29,8 +35,8 @@ def _literal(value: object) -> str:
 
 
 class _Renderer:
-    def __init__(self, inputs: tuple[str, ...]):
-        self.inputs = inputs
+    def __init__(self, inputs: tuple[str, ...], outer: tuple[tuple[str, ...], ...] = ()):
+        self.inputs, self.outer = inputs, outer
         self.rules: dict[type, Callable[[n.Expression], str]] = {
             n.Constant: lambda e: _literal(e.value),
             n.InputRef: self._input,
@@ -57,10 +63,12 @@ class _Renderer:
             n.FieldAssignment: lambda e: f"{e.name}: {self.text(e.value)}",
             n.CopyFields: lambda e: f"{self.text(e.source)}.*",
             n.TagMapping: lambda e: f"{self.text(e.target)}: {self.text(e.value)}",
-            n.FunctionCall: lambda e: f"{e.name}(" + ", ".join(self.text(a) for a in e.args) + ")",
+            n.FunctionCall: lambda e: f"{e.name}(" + ", ".join(self._argument(a) for a in e.args) + ")",
             n.Lambda: lambda e: f"fn({', '.join(e.params)}) {{ {self.text(e.body)} }}",
             n.Directed: lambda e: f"{self.text(e.operand)} {'desc' if e.descending else 'asc'}",
-            n.NestedOperator: lambda e: f"<{getattr(e.operator, 'verb', 'operator')}>",
+            n.NestedOperator: self._nested,
+            n.OuterRef: self._outer,
+            n.DataSetRef: lambda e: _stream_name(e.stream),
         }
 
     def text(self, expr: n.Expression) -> str:
@@ -78,6 +86,26 @@ class _Renderer:
         if expr.index < len(self.inputs):
             return self.inputs[expr.index]
         return f"${expr.index}"
+
+    def _argument(self, expr: n.Expression) -> str:
+        text = self.text(expr)
+        return text[1:-1] if isinstance(expr, n.NestedOperator) and text.startswith("(") else text
+
+    def _outer(self, expr: n.OuterRef) -> str:
+        names = self.outer[expr.level - 1] if expr.level <= len(self.outer) else ()
+        name = names[expr.index] if expr.index < len(names) else f"$outer{expr.index}"
+        return name + "@outer" if name in self.inputs else name
+
+    def _nested(self, expr: n.NestedOperator) -> str:
+        """``(verb $in where ...)``: an operator inside an expression, its properties rendered over its inputs."""
+        op = expr.operator
+        if not hasattr(op, "property_values"):
+            return f"<{getattr(op, 'verb', 'operator')}>"
+        names = tuple(_stream_name(s) for s in op.inputs)
+        inner = _Renderer(names, (self.inputs, *self.outer))
+        words = [f"{spec.words} {inner.text(value)}" for spec, value in op.property_values()
+                 if isinstance(value, n.Expression) and value != spec.default]
+        return "(" + " ".join([op.verb, ", ".join(names), *words]) + ")"
 
     def _projection(self, expr: n.ArrayProjection) -> str:
         element = self.text(expr.element)
