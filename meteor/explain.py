@@ -66,8 +66,8 @@ def render_sopremo(plan: SopremoPlan) -> str:
 
 @dataclass(frozen=True)
 class Explanation:
-    """What ``meteor explain`` shows of one script: its Compilation (the Sopremo plan as written, after the
-    logical rewrites, the PACT program) and the physical plan the executor would run."""
+    """What ``meteor explain`` shows of one script: its Compilation (the Sopremo plan as written, after
+    decorrelation, after the logical rewrites, the PACT program) and the physical plan the executor would run."""
 
     compilation: Compilation
     physical: PhysicalPlan
@@ -91,6 +91,8 @@ def explain_text(e: Explanation) -> str:
     """The text report: one section per layer."""
     c = e.compilation
     parts = ["== Sopremo plan ==", render_sopremo(c.sopremo)]
+    if c.decorrelation_applied:
+        parts += ["", "== Sopremo plan after decorrelation ==", render_sopremo(c.decorrelated)]
     if c.rewrites_applied:
         parts += ["", "== Sopremo plan after logical rewrites ==", render_sopremo(c.rewritten)]
     parts += ["", "== PACT program ==", engine.plan_text(c.program)]
@@ -107,11 +109,13 @@ def _megabytes(value: int) -> str:
 
 
 def explain_dict(e: Explanation) -> dict[str, Any]:
-    """The JSON report: ``sopremo``, ``rewritten`` (or null), ``pact`` and ``physical`` lists, ``optimized``."""
+    """The JSON report: ``sopremo``, ``decorrelated`` and ``rewritten`` (or null), ``pact`` and ``physical``
+    lists, ``optimized``."""
     c = e.compilation
     pact_entries = [{"id": k.id, "kind": k.kind, "name": k.name, "inputs": [i.id for i in k.inputs],
                      "details": engine.contract_details(k)} for k in c.program.contracts()]
     return {"optimized": e.optimize, "sopremo": sopremo_entries(c.sopremo),
+            "decorrelated": sopremo_entries(c.decorrelated) if c.decorrelation_applied else None,
             "rewritten": sopremo_entries(c.rewritten) if c.rewrites_applied else None,
             "pact": pact_entries, "physical": engine.physical_dict(e.physical),
             "executor": {"name": e.executor, "parallelism": e.physical.parallelism,

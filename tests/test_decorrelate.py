@@ -1,0 +1,138 @@
+"""Decorrelation as ``meteor explain`` shows it: nested operators and data sets inside expressions become semi and
+anti joins, grouped joins and broadcast values (sopremo/decorrelate.py); the plan as written stays as it was.
+
+The answers of these forms are checked by the golden cases ``tests/cases/nested_*`` and ``side_channel_*``; here
+the plans are: which operators replace a nested value, and that a run without the logical rewrites still
+decorrelates (it is no optimization).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from meteor.cli import main
+from meteor.frontend import compile_script
+from sopremo.decorrelate import decorrelate
+from sopremo.expressions.nodes import NestedOperator
+
+CUSTOMERS = [{"id": 1, "city": "Berlin"}, {"id": 2, "city": "Paris"}, {"id": 3, "city": "Rome"}]
+ORDERS = [{"cust": 1, "total": 30, "status": "open"}, {"cust": 1, "total": 12, "status": "done"},
+          {"cust": 3, "total": 50, "status": "done"}]
+READ = "$customers = read from 'customers.json';\n$orders = read from 'orders.json';\n"
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch) -> Path:
+    (tmp_path / "customers.json").write_text(json.dumps(CUSTOMERS))
+    (tmp_path / "orders.json").write_text(json.dumps(ORDERS))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def explained(data: Path, statement: str, *flags: str) -> dict:
+    """The JSON explain report of a script reading both data sets, running ``statement`` into $r."""
+    (data / "script.meteor").write_text(READ + statement + "\nwrite $r to 'out.json';\n")
+    result = CliRunner().invoke(main, ["explain", "script.meteor", "--format", "json", *flags])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def operators(entries: list[dict]) -> list[tuple[str, dict]]:
+    """(operator, properties) of the entries that are no reads or writes."""
+    return [(e["operator"], e["properties"]) for e in entries
+            if not e["operator"].startswith(("read ", "write "))]
+
+
+def test_exists_is_a_semi_join(data):
+    plan = explained(data, "$r = filter $c in $customers where count(filter $o in $orders where $o.cust == $c.id) > 0;")
+    assert operators(plan["sopremo"]) == [
+        ("filter", {"where": "count(filter $orders where $orders.cust == $customers.id) > 0"})]
+    assert operators(plan["decorrelated"]) == [
+        ("join", {"where": "$customers.id in [$orders.cust]", "into": "$customers"})]
+
+
+def test_not_exists_is_an_anti_join_after_the_local_conditions(data):
+    plan = explained(data, "$r = filter $c in $customers where $c.city != 'Rome' and count(filter $o in $orders "
+                           "where $o.status == 'open' and $o.cust == $c.id) == 0;")
+    assert operators(plan["decorrelated"]) == [
+        ("filter", {"where": "$orders.status == 'open'"}),
+        ("join", {"where": "$customers.id not in [$orders.cust]", "into": "$customers"}),
+        ("filter", {"where": "$customers.city != 'Rome'"})]
+
+
+def test_in_is_a_semi_join_on_the_values(data):
+    plan = explained(data, "$r = filter $o in $orders where $o.cust in (transform $c in $customers into $c.id);")
+    assert operators(plan["decorrelated"]) == [
+        ("join", {"where": "$orders.cust in [$customers.id]", "into": "$orders"})]
+
+
+def test_scalar_aggregate_is_a_group_per_key_and_a_left_outer_join(data):
+    plan = explained(data, "$r = filter $o in $orders "
+                           "where $o.total > mean((filter $p in $orders where $p.cust == $o.cust)[*].total);")
+    assert operators(plan["decorrelated"]) == [
+        ("group", {"by": "($orders.cust)", "into": "{key0: $orders[0].cust, value: mean($orders[*].total)}"}),
+        ("join", {"where": "$orders.cust == $orders.key0", "preserve": "(0)",
+                  "into": "[$orders, $orders ? $orders.value : missing]"}),
+        ("filter", {"where": "$orders[0].total > $orders[1]"}),
+        ("transform", {"into": "$orders[0]"})]
+
+
+def test_count_of_no_partner_is_the_count_of_an_empty_result(data):
+    plan = explained(data, "$r = transform $c in $customers "
+                           "into {id: $c.id, n: count(filter $o in $orders where $o.cust == $c.id)};")
+    join = next(p for op, p in operators(plan["decorrelated"]) if op == "join")
+    assert join["into"] == "[$customers, $orders ? $orders.value : 0]"
+
+
+def test_residual_correlation_filters_each_group_per_record(data):
+    plan = explained(data, "$r = filter $c in $customers "
+                           "where count(filter $o in $orders where $o.cust == $c.id and $o.total > $c.id * 20) > 0;")
+    ops = operators(plan["decorrelated"])
+    assert ops[0] == ("group", {"by": "($orders.cust)", "into": "{key0: $orders[0].cust, value: $orders}"})
+    assert ops[2] == ("filter", {"where": "count(filter($customers[1], fn($m) { ($m.total > ($customers[0].id * 20)) }))"
+                                          " > 0"})
+
+
+def test_uncorrelated_and_data_sets_are_computed_once_and_attached(data):
+    plan = explained(data, "$r = filter $o in $orders where $o.total > max(transform $d in $orders into $d.total) "
+                           "/ count($customers);")
+    ops = [op for op, _ in operators(plan["decorrelated"])]
+    assert "data set value max($transform)" in ops and "data set value count($customers)" in ops
+    assert ops.count("attach value") == 2
+    pact = [(c["kind"], c["name"]) for c in plan["pact"]]
+    assert ("Cross", "$orders") in pact and ("CoGroup", "$customers") in pact
+    assert any(n["kind"] == "Cross" and "broadcast" in n["ship"] for n in plan["physical"])
+
+
+def test_no_optimize_still_decorrelates(data):
+    plan = explained(data, "$r = filter $c in $customers where count(filter $o in $orders where $o.cust == $c.id) > 0;",
+                     "--no-optimize")
+    assert plan["optimized"] is False and plan["decorrelated"] is not None
+    result = CliRunner().invoke(main, ["run", "script.meteor", "--no-optimize", "--executor", "inline"])
+    assert result.exit_code == 0, result.output
+    assert sorted(r["id"] for r in json.loads((data / "out.json").read_text())) == [1, 3]
+
+
+def test_the_plan_as_written_is_left_untouched(data):
+    plan = compile_script(READ + "$r = filter $c in $customers where count(filter $o in $orders "
+                                 "where $o.cust == $c.id) > 0;\nwrite $r to 'out.json';\n")
+    condition = plan.sinks[0].inputs[0].operator.condition
+    decorrelated = decorrelate(plan)
+    assert decorrelated is not plan and plan.sinks[0].inputs[0].operator.condition is condition
+    assert any(isinstance(n, NestedOperator) for n in condition.walk())
+    assert decorrelate(decorrelated) is decorrelated  # nothing nested left: the same plan back
+
+
+def test_text_report_shows_the_plan_before_and_after(data):
+    (data / "script.meteor").write_text(READ + "$r = filter $c in $customers where $c.id not in $orders[*].cust;\n"
+                                        "write $r to 'out.json';\n")
+    result = CliRunner().invoke(main, ["explain", "script.meteor"])
+    text = result.output
+    assert text.index("== Sopremo plan ==") < text.index("== Sopremo plan after decorrelation ==") \
+        < text.index("== PACT program ==")
+    assert "where: $customers.id not in $orders[*].cust" in text
+    assert "where: $customers.id not in [$orders.cust]" in text
