@@ -36,13 +36,19 @@ def _variable(name: str) -> str:
     return name if name.startswith("$") else "$" + name
 
 
+def _distinct(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Input names told apart where an operator reads one data set twice (``$late``, ``$late_2``)."""
+    return tuple(name if names[:i].count(name) == 0 else f"{name}_{names[:i].count(name) + 1}"
+                 for i, name in enumerate(names))
+
+
 def sopremo_entries(plan: SopremoPlan) -> list[dict[str, Any]]:
     """One dict per operator in topological order: ``id``, ``operator``, ``name``, ``inputs`` (ids, with
     ``#k`` for output k > 0), ``parallel`` and ``properties`` (Meteor words -> rendered value)."""
     ids = {id(op): i for i, op in enumerate(plan.operators(), 1)}
     entries = []
     for op in plan.operators():
-        names = tuple(_variable(s.operator.name or str(ids[id(s.operator)])) for s in op.inputs)
+        names = _distinct(tuple(_variable(s.operator.name or str(ids[id(s.operator)])) for s in op.inputs))
         props = {spec.words or spec.attr: _value_text(value, names) for spec, value in op.property_values()
                  if value is not None and value != spec.default}
         entries.append({"id": ids[id(op)], "operator": _describe(op), "name": op.name,

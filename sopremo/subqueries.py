@@ -17,7 +17,7 @@ from sopremo.expressions.nodes import (ArrayProjection, Comparison, Constant, Da
                                        Expression, FunctionCall, InputRef, Lambda, LambdaParam, NestedOperator,
                                        OuterRef, Var, map_children)
 from sopremo.functions import BUILTIN_FUNCTIONS
-from sopremo.nested import nested_in, outer_levels
+from sopremo.nested import nested_in, nested_nodes, outer_levels
 from sopremo.operator import JsonStream, Operator, PropertyError
 from sopremo.unnesting import (Slot, base_operator, filtered, grouped_join, holder_kind, holders, holding,
                                null_supplied, over_pairs, pairs_ok, replace_node, semi_join, with_property)
@@ -98,8 +98,9 @@ def _lift(expr: Expression) -> Expression:
 
 def exists_to_semi_join(op: Operator) -> JsonStream | None:
     """``filter $x where count(N) > 0 and ...`` -> ``filter (join $x, $m in S where $x.k in [$m.k] into $x) where
-    ...`` for N a nested filter over S correlated by one equality (``count(N) == 0``: an anti join). In a join's
-    where, the input that N reads is semi joined before the join (unless the join preserves it)."""
+    ...`` for N a nested filter over S correlated by one equality and any residual comparisons with the same
+    record (``count(N) == 0``: an anti join). In a join's where, the input that N reads is semi joined before
+    the join (unless the join preserves it)."""
     kind = holder_kind(op)
     if kind not in ("filter", "join"):
         return None
@@ -107,7 +108,9 @@ def exists_to_semi_join(op: Operator) -> JsonStream | None:
     for position, item in enumerate(items):
         test = exists_test(item)
         corr = correlation(test[0]) if test is not None else None
-        if corr is None or len(corr.inner_keys) != 1 or corr.residual or corr.index is None:
+        if corr is None or len(corr.inner_keys) != 1 or corr.index is None:
+            continue
+        if any(nested_in_expression(c) for c in corr.residual):
             continue
         if kind == "join" and corr.index in set(op.preserved()):
             continue
@@ -119,6 +122,11 @@ def exists_to_semi_join(op: Operator) -> JsonStream | None:
         if joined is not None:
             return joined
     return None
+
+
+def nested_in_expression(expr: Expression) -> bool:
+    """Whether ``expr`` holds a nested operator or data set (which a join condition cannot run as written)."""
+    return next(nested_nodes(expr), None) is not None
 
 
 def _filtered(op: Operator, stream: JsonStream, condition: Expression) -> JsonStream:

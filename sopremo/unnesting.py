@@ -93,12 +93,22 @@ def filtered(corr: Correlation, template: Operator) -> JsonStream:
 
 def semi_join(records: JsonStream, corr: Correlation, negate: bool, template: Operator) -> JsonStream:
     """The records of ``records`` (input ``corr.index`` of the enclosing operator) with (``negate``: without) a
-    record of the filtered source whose single inner key equals their outer key. The key is wrapped in an array
-    on the source side (``[$m.k]``) so that an array value is compared whole, as ``==`` does."""
+    record of the filtered source whose single inner key equals their outer key and that passes the residual
+    correlations with them (the base join's semi join with more conditions, TPC-H Q21's EXISTS). The key is
+    wrapped in an array on the source side (``[$m.k]``) so that an array value is compared whole, as ``==``
+    does."""
     element = replace_inputs(corr.outer_keys[0], {corr.index: InputRef(0)})
     collection = ArrayConstruction((replace_inputs(corr.inner_keys[0], {0: InputRef(1)}),))
+
+    def pair(ref: Expression, depth: int) -> Expression | None:
+        if isinstance(ref, InputRef) and depth == 0:
+            return InputRef(1)
+        return InputRef(0) if isinstance(ref, OuterRef) and ref.level == 1 and depth == 0 else None
+
+    residual = [substitute_refs(c, pair) for c in corr.residual]
+    condition = conjunction([ElementIn(element, collection, negate), *residual])
     join = base_operator("join", [records, filtered(corr, template)], _name(records), template,
-                         condition=ElementIn(element, collection, negate), projection=InputRef(0))
+                         condition=condition, projection=InputRef(0))
     return join.output()
 
 

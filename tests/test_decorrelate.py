@@ -75,8 +75,8 @@ def test_scalar_aggregate_is_a_group_per_key_and_a_left_outer_join(data):
                            "where $o.total > mean((filter $p in $orders where $p.cust == $o.cust)[*].total);")
     assert operators(plan["decorrelated"]) == [
         ("group", {"by": "($orders.cust)", "into": "{key0: $orders[0].cust, value: mean($orders[*].total)}"}),
-        ("join", {"where": "$orders.cust == $orders.key0", "preserve": "(0)",
-                  "into": "[$orders, $orders ? $orders.value : missing]"}),
+        ("join", {"where": "$orders.cust == $orders_2.key0", "preserve": "(0)",
+                  "into": "[$orders, $orders_2 ? $orders_2.value : missing]"}),
         ("filter", {"where": "$orders[0].total > $orders[1]"}),
         ("transform", {"into": "$orders[0]"})]
 
@@ -88,13 +88,21 @@ def test_count_of_no_partner_is_the_count_of_an_empty_result(data):
     assert join["into"] == "[$customers, $orders ? $orders.value : 0]"
 
 
-def test_residual_correlation_filters_each_group_per_record(data):
+def test_exists_with_a_residual_correlation_is_a_semi_join_with_more_conditions(data):
     plan = explained(data, "$r = filter $c in $customers "
                            "where count(filter $o in $orders where $o.cust == $c.id and $o.total > $c.id * 20) > 0;")
+    assert operators(plan["decorrelated"]) == [
+        ("join", {"where": "$customers.id in [$orders.cust] and ($orders.total > ($customers.id * 20))",
+                  "into": "$customers"})]
+
+
+def test_residual_correlation_filters_each_group_per_record(data):
+    plan = explained(data, "$r = filter $c in $customers "
+                           "where count(filter $o in $orders where $o.cust == $c.id and $o.total > $c.id * 20) > 1;")
     ops = operators(plan["decorrelated"])
     assert ops[0] == ("group", {"by": "($orders.cust)", "into": "{key0: $orders[0].cust, value: $orders}"})
     assert ops[2] == ("filter", {"where": "count(filter($customers[1], fn($m) { ($m.total > ($customers[0].id * 20)) }))"
-                                          " > 0"})
+                                          " > 1"})
 
 
 def test_uncorrelated_and_data_sets_are_computed_once_and_attached(data):
