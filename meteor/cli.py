@@ -114,12 +114,34 @@ def main(ctx: click.Context) -> None:
         click.echo(ctx.get_help())
 
 
+# the last line of --stats; the table's last row is the run alone (RunStats.table)
+COMMAND_TOTAL = "meteor run in all (compile, plan and run; wall clock):"
+
+
+def sink_summary(plan: Any, result: Any) -> list[str]:
+    """One line per sink of ``plan`` after the run ``result`` (RunStats): ``wrote N record(s) to PATH (S s)``,
+    PATH relative to the working directory when it lies below it, S the seconds of the run that wrote it (the
+    sinks of a script are written by one run, so they share it)."""
+    import os
+
+    lines = []
+    for sink, entry in zip(plan.sinks, result.sinks()):
+        path = sink.path
+        if os.path.isabs(path) and not os.path.relpath(path).startswith(".."):
+            path = os.path.relpath(path) + ("/" if path.endswith("/") else "")
+        count = entry.records_out
+        lines.append(f"wrote {count} record{'' if count == 1 else 's'} to {path} ({result.seconds:.3f} s)")
+    return lines
+
+
 @main.command()
 @click.argument("script", type=click.Path(dir_okay=False))
 @_params_option
-@click.option("--stats", is_flag=True, help="Print records in/out and time per operator to stderr.")
+@click.option("--stats", is_flag=True, help="Print records in/out and time per operator to stderr, then the "
+              "wall-clock seconds of the run and of the whole command.")
 @click.option("--dry-run", is_flag=True, help="Parse, bind and plan the script without running it.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr (shown only on a terminal).")
+@click.option("--quiet", "-q", is_flag=True, help="No summary line per output and no progress lines (shown only "
+              "on a terminal) on stderr.")
 @_package_path_option
 @_no_optimize_option
 @_executor_options
@@ -142,11 +164,14 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
         from sopremo import engine
 
         result = engine.run(api.compile_plan(plan, runner, not no_optimize), runner)
+        if not quiet:
+            for line in sink_summary(plan, result):
+                click.echo(line, err=True)
         if stats:
             for iteration in result.iterations:
                 click.echo(iteration.table() + "\n", err=True)
             click.echo(result.table(), err=True)
-            click.echo(f"total {time.perf_counter() - started:.3f} s", err=True)
+            click.echo(f"{COMMAND_TOTAL} {time.perf_counter() - started:.3f} s", err=True)
     except (MeteorError, PackageError, RecursionError) as exc:
         _fail(exc, debug)
 

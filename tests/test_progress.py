@@ -94,4 +94,5 @@ def test_stats_on_the_process_executor_show_records_and_seconds_per_operator(tmp
     assert rows["Source"][-3:-1] == ["30", "30"] and rows["Reduce"][-3:-1] == ["30", "3"]
     assert rows["Sink"][-3:-1] == ["3", "3"]
     assert all(re.fullmatch(r"\d+\.\d{3}", row[-1]) for row in rows.values())
-    assert re.search(r"total \d+\.\d{3} s", result.output)
+    assert re.search(r"^\s+run\s+wall clock of the whole run\s+\d+\.\d{3}$", result.output, re.M)
+    assert re.search(r"^meteor run in all \(compile, plan and run; wall clock\): \d+\.\d{3} s$", result.output, re.M)

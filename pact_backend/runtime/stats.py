@@ -121,11 +121,13 @@ class RunStats:
         return [entry for entry in self.contracts if entry.kind == "Sink"]
 
     def table(self) -> str:
-        """An aligned text table: one row per contract (id, kind, name, in, out, seconds), then the total."""
+        """An aligned text table: one row per contract (id, kind, name, in, out, seconds), then the run's
+        wall-clock seconds (``seconds``; not the sum of the rows: chained contracts overlap, and a run also
+        starts workers and waits for them)."""
         header = ("#", "kind", "name", "in", "out", "seconds")
         rows = [(str(c.id), c.kind, c.name, str(c.records_in), str(c.records_out), f"{c.seconds:.3f}")
                 for c in self.contracts]
-        rows.append(("", "total", "", "", "", f"{self.seconds:.3f}"))
+        rows.append(("", "run", "wall clock of the whole run", "", "", f"{self.seconds:.3f}"))
         widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
         numeric = {0, 3, 4, 5}
 
