@@ -28,7 +28,7 @@ from pact_backend.api_reorder import push_filters
 from pact_backend.executors import registry
 from pact_backend.io import (CollectOutput, Csv, DelimitedLines, FixedBinary, JsonArray, JsonLines, MemoryInput,
                              SqlQuery, TextLines)
-from pact_backend.io.files import file_size
+from pact_backend.io.paths import total_size
 from pact_backend.iterations import ProgramResult, run_program
 
 __all__ = ["AnnotationViolation", "Collector", "DataSet", "ExecutionEnvironment", "FieldKey", "Grouping",
@@ -66,7 +66,7 @@ class ExecutionEnvironment:
         """A data set read through ``input_format`` (any InputFormat); ``path`` gives the size estimate."""
         source = pact.Source(name=name or input_format.describe(), input_format=input_format)
         if path is not None:
-            source.hints.output_bytes = file_size(path)
+            source.hints.output_bytes = total_size(path)
         return DataSet(self, source)
 
     def from_collection(self, records: Iterable[Any], name: str = "collection") -> DataSet:

@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 
 import orjson
 
-from sopremo.io.atomic import AtomicFile
+from pact_backend.io import AtomicFile
 
 INT, DECIMAL, DATE, STRING = "int", "decimal", "date", "string"
 

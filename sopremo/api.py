@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import Any
 
 from pact_backend.contracts import CoGroup, Cross, Hints, Map, Match, Reduce, Union
+from pact_backend.io import RowBatch, RowDecoder
 from sopremo.errors import DataError, MeteorError, OperatorError
 from sopremo.expressions import nodes as expressions
 from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
@@ -56,7 +57,6 @@ from sopremo.functions import BUILTIN_CONSTANTS, BUILTIN_FUNCTIONS
 from sopremo.functions.aggregations import aggregation_functions
 from sopremo.io import FORMATS
 from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
-from sopremo.io.projected import RowBatch, RowDecoder
 from sopremo.operator import (BINDING, CONSTANT, EXPRESSION, INPUT, INPUTS, OPERATORS, CompositeOperator,
                               ElementaryOperator, JsonStream, Operator, PropertyError, PropertySpec)
 from sopremo.package import PackageError, SopremoPackage

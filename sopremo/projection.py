@@ -3,7 +3,7 @@
 ``source_fields(plan)`` walks the plan from the sinks back to the sources and computes, for every ``Source``,
 the set of top-level fields its records are ever read through, or ``WHOLE`` (None) when some consumer may see
 the whole record. A reader that only reads ``$r.a`` and ``$r.b`` lets the source materialise just ``a`` and ``b``
-(the paper's compact representation of the referenced fields; ``sopremo.io.projected`` decodes them).
+(the paper's compact representation of the referenced fields; ``pact_backend.io.projected`` decodes them).
 
 The walk knows the base package's relational operators by verb and property attributes, as the logical
 rewrites do (``sopremo.rewrite``), so this layer imports no package:

@@ -14,7 +14,7 @@ import pytest
 from meteor.api import compile_script, plan_pact, run_plan
 from pact_backend import contracts as pact
 from sopremo.errors import MeteorError
-from sopremo.io.jsonl_format import JsonLinesInput
+from pact_backend.io import JsonLines
 from sopremo_base.combine import Partial
 from sopremo_base.keys import key_function
 
@@ -113,7 +113,7 @@ def _run(script: str, tmp_path, executor: str) -> list:
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_process_executor_answers_like_inline(tmp_path, name, monkeypatch):
-    monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)  # many batches per split
+    monkeypatch.setattr(JsonLines, "CHUNK", 2048)  # many batches per split
     _write(tmp_path / "r.jsonl", _rows(3000))
     monkeypatch.chdir(tmp_path)
     assert _fused_source(SCRIPTS[name], tmp_path)[1] is not None  # the process run below takes the fused path
@@ -133,7 +133,7 @@ def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at, field
     """Fields that hold only numbers or strings are decoded typed (1 and 1.0 still one group); a later chunk
     that breaks the inferred types (a null, a date the first chunk did not have) is decoded untyped and folded
     by the generic kernel."""
-    monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)
+    monkeypatch.setattr(JsonLines, "CHUNK", 2048)
     rng = random.Random(3)
     rows = [{"q": rng.randint(1, 9), "g": rng.choice([1, 1.0, 2, 2.5]), "d": f"199{rng.randint(2, 8)}-01-01"}
             for _ in range(3000)]  # keys not in name order: typed rows hold them in the data's order
@@ -153,7 +153,7 @@ def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at, field
 
 def test_kernel_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch):
     """Same accumulators to the last bit (same additions in the same order), batch after batch."""
-    monkeypatch.setattr(JsonLinesInput, "CHUNK", 4096)
+    monkeypatch.setattr(JsonLines, "CHUNK", 4096)
     rows = _rows(2000, seed=11)
     for row in rows:
         row["x"] = random.Random(row["id"]).random() * 1000 if "x" in row else row.get("x")
@@ -182,7 +182,7 @@ def _combine_generic(combiner, records) -> dict:
 
 
 def test_a_blank_line_falls_back_to_the_record_path(tmp_path, monkeypatch):
-    monkeypatch.setattr(JsonLinesInput, "CHUNK", 2048)
+    monkeypatch.setattr(JsonLines, "CHUNK", 2048)
     _write(tmp_path / "r.jsonl", _rows(1500), blank_at=700)
     monkeypatch.chdir(tmp_path)
     assert _run(Q1_LIKE, tmp_path, "process") == _run(Q1_LIKE, tmp_path, "inline")

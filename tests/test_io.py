@@ -10,10 +10,10 @@ import pytest
 
 from pact_backend import contracts
 from sopremo.errors import DataError, InputNotFoundError, OutputError
-from sopremo.io import (FORMATS, AtomicFile, CsvFormat, DataFormat, JsonFormat, JsonLinesFormat, Sink, Source,
+from pact_backend.io import AtomicFile, json_array
+from pact_backend.io.json_array import read_json_stream
+from sopremo.io import (FORMATS, CsvFormat, DataFormat, JsonFormat, JsonLinesFormat, Sink, Source,
                         TextFormat, TsvFormat, format_for_path)
-from sopremo.io import json_format
-from sopremo.io.json_format import read_json_stream
 from sopremo.operator import PropertyError
 from sopremo.values import MISSING
 
@@ -34,7 +34,7 @@ def read_all(fmt: DataFormat, path) -> list:
 @pytest.mark.parametrize("layout", ["lines", "compact", "indented"])
 @pytest.mark.parametrize("chunk", [2, 7, 1 << 20])
 def test_json_array_streams_every_layout(tmp_path, monkeypatch, layout, chunk):
-    monkeypatch.setattr(json_format, "CHUNK", chunk)
+    monkeypatch.setattr(json_array, "CHUNK", chunk)
     text = {"lines": b"[\n" + b",\n".join(orjson.dumps(r) for r in RECORDS) + b"\n]\n",
             "compact": orjson.dumps(RECORDS),
             "indented": orjson.dumps(RECORDS, option=orjson.OPT_INDENT_2)}[layout]
@@ -109,13 +109,15 @@ def test_jsonl_byte_range_splits_cover_every_line_once(tmp_path):
     assert info.value.line == 51
 
 
-def test_csv_values_header_and_columns(tmp_path):
-    (tmp_path / "c.csv").write_text('a;b\n1;007\n\n"x;y";-2.5e3\n;3.50\n')
+def test_csv_values_are_typed_per_column(tmp_path):
+    """A column is numbers only when every non-empty field of it is one: "007" keeps column b text in every row."""
+    (tmp_path / "c.csv").write_text('a;b;c\n1;007;x\n\n"-2.5e3";12;\n;3.50;7\n')
     assert read_all(CsvFormat(delimiter=";"), tmp_path / "c.csv") == [
-        {"a": 1, "b": "007"}, {"a": "x;y", "b": -2500.0}, {"a": None, "b": 3.5}]
-    assert read_all(CsvFormat(delimiter=";", columns=["p", "q"], header=True), tmp_path / "c.csv")[0] == \
-        {"p": 1, "q": "007"}
-    assert read_all(CsvFormat(delimiter=";", header=False), tmp_path / "c.csv")[0] == ["a", "b"]
+        {"a": 1, "b": "007", "c": "x"}, {"a": -2500.0, "b": "12", "c": None}, {"a": None, "b": "3.50", "c": "7"}]
+    assert read_all(CsvFormat(delimiter=";", columns=["p", "q", "r"], header=True), tmp_path / "c.csv")[0] == \
+        {"p": 1, "q": "007", "r": "x"}
+    assert read_all(CsvFormat(delimiter=";", header=False), tmp_path / "c.csv") == [
+        ["a", "b", "c"], ["1", "007", "x"], ["-2.5e3", "12", None], [None, "3.50", "7"]]
 
 
 def test_csv_errors(tmp_path):

@@ -17,7 +17,7 @@ import tempfile
 import pytest
 
 from pact_backend.api import ExecutionEnvironment
-from pact_backend.io import (Csv, DelimitedLines, FixedBinary, FormatError, JsonArray, JsonLines, SqlQuery,
+from pact_backend.io import (Csv, DelimitedLines, DataError, FixedBinary, JsonArray, JsonLines, SqlQuery,
                              SqlTable, TextLines)
 
 
@@ -79,14 +79,14 @@ def test_json_array_round_trip_and_empty(tmp_path):
 def test_malformed_input_names_file_and_line(tmp_path, make, content, where):
     path = tmp_path / "bad"
     path.write_text(content)
-    with pytest.raises(FormatError, match=where):
+    with pytest.raises(DataError, match=where):
         list(make(str(path)).read())
 
 
 def test_truncated_binary_file_is_an_error(tmp_path):
     path = tmp_path / "r.bin"
     path.write_bytes(b"\0" * 10)
-    with pytest.raises(FormatError, match="not a multiple of the record size 8"):
+    with pytest.raises(DataError, match="not a multiple of the record size 8"):
         list(FixedBinary(str(path), "<q").read())
 
 

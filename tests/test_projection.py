@@ -12,7 +12,7 @@ from meteor.api import compile_script, plan_pact
 from pact_backend.executors.inline import InlineExecutor
 from sopremo.errors import DataError
 from sopremo.io import CsvFormat, JsonLinesFormat, Source
-from sopremo.io.projected import ChunkDecoder, ChunkFallback
+from pact_backend.io.projected import ChunkDecoder, ChunkFallback
 from sopremo.projection import source_fields
 from sopremo.rewrite import rewrite
 
@@ -52,7 +52,7 @@ def test_projected_chunks_keep_missing_fields_missing():
     assert ChunkDecoder().decode(data) == LINES[:3]
 
 
-@pytest.mark.parametrize("line", [b"[1, 2]\n", b"\n", b'{"a": 123456789012345678901234567890}\n', b'{"a": 1} 2\n'])
+@pytest.mark.parametrize("line", [b"[1, 2]\n", b"\n", b'{"a": 1} 2\n', b'{"a": 1e999}\n'])
 def test_chunks_the_fast_path_might_misread_fall_back(line):
     with pytest.raises(ChunkFallback):
         ChunkDecoder(frozenset({"a"})).decode(b'{"a": 1}\n' + line)
@@ -66,7 +66,7 @@ def test_projected_jsonl_reads_equal_projected_full_reads(tmp_path, monkeypatch,
     fmt = JsonLinesFormat().input_format(str(path))
     monkeypatch.setattr(type(fmt), "CHUNK", chunk)
     full = list(fmt.read())
-    assert full == [orjson.loads(line) for line in lines]  # orjson reads the long integer as a float
+    assert full == [json.loads(line) for line in lines]  # the long integer stays exact
     projected = fmt.project(frozenset({"a", "z"}))
     expected = [{k: v for k, v in r.items() if k in ("a", "z")} if isinstance(r, dict) else r for r in full]
     assert list(projected.read()) == expected
@@ -116,8 +116,8 @@ def test_projection_gives_the_same_answer_as_whole_records(tmp_path, monkeypatch
 
 
 def test_row_decoder_types_fields_and_narrows_when_a_chunk_breaks_them():
-    from sopremo.io.projected import RowDecoder
-    decoder = RowDecoder(frozenset({"k", "n", "d"}))
+    from pact_backend.io.projected import RowDecoder
+    decoder = RowDecoder(frozenset({"k", "n", "d"}), absent=object())
     chunk = b"".join(orjson.dumps({"n": i, "k": "ab"[i % 2], "d": f"x{i}"}) + b"\n" for i in range(100))
     assert decoder.decode(chunk).types == {}  # the first chunk is decoded untyped and tells the types
     typed = decoder.decode(chunk)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from sopremo.api import BatchKernel, NotFusable, RowBatch, RowDecoder, compile_batch_kernel
+from sopremo.api import MISSING, BatchKernel, NotFusable, RowBatch, RowDecoder, compile_batch_kernel
 
 from .combine import ELEMENT, GroupCombiner, Partial
 
@@ -77,7 +77,7 @@ def fuse_source(combiner: GroupCombiner, input_format: Any, chain: list[Any]) ->
     record otherwise than through a decoded field."""
     predicates = [getattr(udf, "predicate_expression", None) for udf in chain]
     make_decoder = getattr(input_format, "row_decoder", None)
-    decoder = make_decoder() if make_decoder is not None and None not in predicates else None
+    decoder = make_decoder(MISSING) if make_decoder is not None and None not in predicates else None
     if decoder is None:
         return None
     slots = [(slot.aggregation, slot.source) for slot in combiner.slots]

@@ -4,21 +4,24 @@ drivers). Both travel to worker processes by pickling; a collecting sink is alwa
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Iterable, Iterator
 
 
 class MemoryInput:
-    """Source format over ``records`` (kept as a list); ``name`` shows in explain."""
+    """Source format over ``records`` (kept as a list); ``name`` shows in explain. ``copies``: every read hands
+    out deep copies, so a consumer that changes records in place never changes the source (ad-hoc data of a
+    script, read again by every run)."""
 
-    def __init__(self, records: Iterable[Any], name: str = "collection"):
+    def __init__(self, records: Iterable[Any], name: str = "collection", copies: bool = False):
         self.records = records if isinstance(records, list) else list(records)
-        self.name = name
+        self.name, self.copies = name, copies
 
     def describe(self) -> str:
         return f"memory {self.name} ({len(self.records)} records)"
 
     def read(self) -> Iterator[Any]:
-        return iter(self.records)
+        return map(copy.deepcopy, self.records) if self.copies else iter(self.records)
 
     def splits(self, n: int) -> list[tuple[int, int]]:
         """Up to ``n`` index ranges (start, end) covering the records."""
@@ -28,7 +31,8 @@ class MemoryInput:
         return list(zip(bounds, bounds[1:]))
 
     def read_split(self, part: tuple[int, int]) -> Iterator[Any]:
-        return iter(self.records[part[0]:part[1]])
+        records = self.records[part[0]:part[1]]
+        return map(copy.deepcopy, records) if self.copies else iter(records)
 
 
 class CollectOutput:

@@ -1,6 +1,6 @@
 """Sinks that write a directory of part files: a sink path ending with '/' (Hadoop's output directory).
 
-Every executor writes such a sink as ``part-NNNNN<ext>`` files (``<ext>``: the first extension of the sink's
+Every executor writes such a sink as ``part-NNNNN<ext>`` files (``<ext>``: the ``extension`` of the sink's
 format), one per partition of the sink's producer (the planner keeps such a sink at its producer's DOP).
 Parts are written into ``<dir>/_temporary/<job>/`` and moved into ``<dir>`` only when the job succeeded,
 replacing the ``part-*`` files of an earlier run (Hadoop's FileOutputCommitter), so a failed run leaves the
@@ -26,9 +26,8 @@ def is_part_directory(output_format: Any) -> bool:
 
 
 def part_name(output_format: Any, index: int) -> str:
-    """``part-00003.json``: the file name of part ``index``, with the first extension of the sink's format."""
-    extensions = getattr(getattr(output_format, "format", None), "extensions", None) or ("",)
-    return f"{PART_PREFIX}{index:05d}{extensions[0]}"
+    """``part-00003.json``: the file name of part ``index``, with the ``extension`` of the sink's format."""
+    return f"{PART_PREFIX}{index:05d}{getattr(output_format, 'extension', '')}"
 
 
 def part_format(output_format: Any, path: str) -> Any:

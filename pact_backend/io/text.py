@@ -1,141 +1,78 @@
-"""Line-based sources and sinks of the PACT API: text lines, delimited lines and CSV (records as tuples).
+"""Text files: every line is one record, written one line per record.
 
-Every format here reads a file (parallel: byte-range splits, a line belongs to the split it starts in) and
-writes one atomically. Records: ``TextLines`` gives one ``str`` per line; ``DelimitedLines`` and ``Csv`` give one
-tuple of fields per line, converted by ``types`` (one callable per field, e.g. ``(int, str, float)``), or dicts
-when ``names`` are given. A line that does not parse raises FormatError with file and line.
+Reading strips the line end (``\\n``, ``\\r\\n`` or ``\\r``) and keeps every line, blank ones included (a text
+line has no structure to be malformed: only undecodable bytes are a DataError naming file and line); a UTF-8
+byte-order mark at the start is dropped. A record is the line's text, or ``{field: text}`` when ``field`` is
+set (Sopremo's text format reads ``{"line": ...}``). A local, uncompressed file splits into byte ranges.
+
+Writing inverts it: a string writes itself; with ``field`` set, a record ``{field: text}`` (its only field)
+writes the text and any other value its compact JSON; without, any other value its ``str()``. ``read`` then
+``write`` copies a file.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Iterator
 
-from pact_backend.io.files import AtomicOutput, FormatError, RecordWriter, Split, byte_splits, range_lines
-
-
-class LineFormat:
-    """Base of line formats: ``path``, ``encoding``; subclasses define ``parse(text)`` and ``render(record)``."""
-
-    name = "lines"
-    skip_header = False  # the first line of the file names the fields
-
-    def __init__(self, path: str, encoding: str = "utf-8"):
-        self.path, self.encoding = str(path), encoding
-
-    def parse(self, text: str) -> Any:
-        return text
-
-    def render(self, record: Any) -> str:
-        return str(record)
-
-    def describe(self) -> str:
-        return f"{self.name} {self.path}"
-
-    # -- input --------------------------------------------------------------------------------------------------
-
-    def read(self) -> Iterator[Any]:
-        """Every record of the file, in order; raises FormatError naming file and line."""
-        with open(self.path, "r", encoding=self.encoding, newline="") as stream:
-            for number, line in enumerate(stream, 1):
-                if number > 1 or not self.skip_header:
-                    yield self._parse(line, number, None)
-
-    def splits(self, n: int) -> list[Split]:
-        return byte_splits(self.path, n)
-
-    def read_split(self, part: Split) -> Iterator[Any]:
-        """The records of the lines starting in the byte range ``part``."""
-        path, lo, hi = part
-        for offset, raw in range_lines(path, lo, hi):
-            if offset or not self.skip_header:
-                yield self._parse(raw.decode(self.encoding), None, offset)
-
-    def _parse(self, line: str, number: int | None, offset: int | None) -> Any:
-        try:
-            return self.parse(line.rstrip("\r\n"))
-        except (ValueError, TypeError, csv.Error) as exc:
-            raise FormatError(str(exc), self.path, number, offset) from None
-
-    # -- output -------------------------------------------------------------------------------------------------
-
-    def open(self) -> RecordWriter:
-        """A writer of one line per record, visible at ``path`` on commit."""
-        render = self.render
-        return RecordWriter(AtomicOutput(self.path, encoding=self.encoding),
-                            lambda stream, record: stream.write(render(record) + "\n"))
+from pact_backend.errors import DataError
+from pact_backend.io.atomic import RecordWriter
+from pact_backend.io.base import FileFormat
+from pact_backend.io.json_values import dumps
+from pact_backend.io.paths import LineNumbers, line_start, open_text, splittable
 
 
-class TextLines(LineFormat):
-    """One ``str`` record per line (without its line break); writes ``str(record)`` per line."""
+class TextLines(FileFormat):
+    """One record per line of text (see the module docstring)."""
 
     name = "text"
+    extension = ".txt"
+
+    def __init__(self, path: str, encoding: str = "utf-8", field: str | None = None, **options: Any):
+        super().__init__(path, encoding, **options)
+        self.field = field
+
+    def splittable(self, file: str) -> bool:
+        return splittable(file, self.encoding)
+
+    def read_file(self, file: str) -> Iterator[Any]:
+        return self._lines(file, 0, None)
+
+    def read_range(self, file: str, lo: int, hi: int) -> Iterator[Any]:
+        start, end = line_start(file, lo), line_start(file, hi)
+        return self._lines(file, start, end) if start < end else iter(())
+
+    def _lines(self, file: str, start: int, end: int | None) -> Iterator[Any]:
+        field, local = self.field, 0
+        with open_text(file, self.encoding, start, end) as text:
+            try:
+                for local, line in enumerate(text, 1):
+                    line = line.rstrip("\r\n")
+                    yield line if field is None else {field: line}
+            except UnicodeDecodeError as exc:
+                raise DataError(f"cannot decode text as {self.encoding}: {exc.reason}", path=file,
+                                line=LineNumbers(file, start)(local + 1)) from None
+
+    def line_of(self, record: Any) -> str:
+        """The text a record writes as one line (see the module docstring)."""
+        if isinstance(record, str):
+            return record
+        field = self.field
+        if field is None:
+            return str(record)
+        if isinstance(record, dict) and len(record) == 1 and isinstance(record.get(field), str):
+            return record[field]
+        return dumps(record, self.normalize).decode("utf-8")
+
+    def open(self) -> "TextWriter":
+        return TextWriter(self)
 
 
-def _convert(fields: Sequence[str], types: Sequence[Callable[[str], Any]] | None,
-             names: Sequence[str] | None) -> Any:
-    if types is not None:
-        if len(fields) != len(types):
-            raise ValueError(f"expected {len(types)} fields, got {len(fields)}")
-        fields = [t(f) for t, f in zip(types, fields)]
-    if names is not None:
-        if len(fields) != len(names):
-            raise ValueError(f"expected {len(names)} fields, got {len(fields)}")
-        return dict(zip(names, fields))
-    return tuple(fields)
+class TextWriter(RecordWriter):
+    """Writes one line per record."""
 
+    def __init__(self, fmt: TextLines):
+        self.line_of = fmt.line_of
+        super().__init__(fmt.path, fmt.encoding)
 
-class DelimitedLines(LineFormat):
-    """Fields separated by ``delimiter`` (default tab, no quoting): a tuple per line (a dict with ``names``),
-    fields converted by ``types``; writes ``delimiter.join(str(field))`` (dict records in ``names`` order)."""
-
-    name = "delimited"
-
-    def __init__(self, path: str, delimiter: str = "\t", types: Sequence[Callable] | None = None,
-                 names: Sequence[str] | None = None, encoding: str = "utf-8"):
-        super().__init__(path, encoding)
-        self.delimiter, self.types, self.names = delimiter, types, names
-
-    def parse(self, text: str) -> Any:
-        return _convert(text.split(self.delimiter), self.types, self.names)
-
-    def render(self, record: Any) -> str:
-        values = [record[n] for n in self.names] if isinstance(record, dict) and self.names else record
-        return self.delimiter.join(map(str, values))
-
-
-class Csv(LineFormat):
-    """RFC 4180 CSV (``delimiter``, ``quote``): a tuple per row (a dict with ``names``), fields converted by
-    ``types``; ``header``: the first line names the fields (skipped; with ``names`` None it provides them, dicts
-    are read). A quoted field may not span lines (rows are lines, so the file splits for parallel reads).
-    Writes one row per record (a header line of ``names`` when ``header``)."""
-
-    name = "csv"
-
-    def __init__(self, path: str, delimiter: str = ",", quote: str = '"', header: bool = False,
-                 types: Sequence[Callable] | None = None, names: Sequence[str] | None = None,
-                 encoding: str = "utf-8"):
-        super().__init__(path, encoding)
-        self.delimiter, self.quote, self.header, self.types, self.names = delimiter, quote, header, types, names
-        self.skip_header = header
-        if header and names is None and os.path.exists(self.path):
-            with open(self.path, "r", encoding=encoding, newline="") as stream:
-                self.names = next(csv.reader(stream, delimiter=delimiter, quotechar=quote), None)
-
-    def parse(self, text: str) -> Any:
-        return _convert(next(csv.reader([text], delimiter=self.delimiter, quotechar=self.quote)), self.types,
-                        self.names)
-
-    def render(self, record: Any) -> str:
-        values = [record[n] for n in self.names] if isinstance(record, dict) and self.names else record
-        buffer = io.StringIO()
-        csv.writer(buffer, delimiter=self.delimiter, quotechar=self.quote, lineterminator="").writerow(values)
-        return buffer.getvalue()
-
-    def open(self) -> RecordWriter:
-        writer = super().open()
-        if self.header and self.names:
-            writer.output.stream.write(self.render(list(self.names)) + "\n")
-        return writer
+    def encode(self, record: Any) -> bytes:
+        return self.line_of(record).encode("utf-8") + b"\n"

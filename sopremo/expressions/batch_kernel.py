@@ -2,7 +2,7 @@
 as two Python functions over decoded rows, so a chunk of input is filtered, grouped and folded without building a
 record per line (VLDB J. 2014, sec. 7: source -> map -> combine chained in one task, each UDF compiled once).
 
-The rows are tuples of projected field values (``sopremo.io.projected.RowDecoder``): the field ``name`` of a
+The rows are tuples of projected field values (``pact_backend.io.projected.RowDecoder``): the field ``name`` of a
 row is at index ``positions[name]``, an absent field reads ``MISSING``. ``bucketize`` (``batch_bucketize``) filters
 the rows and groups them by the key of the generic path (``fused.key_code``); ``fold`` (``batch_fold``) folds
 one group's rows column by column. A kernel compiled for known field ``types`` (fields the decoder validated as

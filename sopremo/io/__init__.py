@@ -1,15 +1,12 @@
-"""Sources, sinks and data formats of Sopremo: json, jsonl, csv, tsv, text; streaming reads, atomic writes."""
+"""Sources, sinks and data formats of Sopremo: json, jsonl, csv, tsv, text, each a DataFormat holding its Meteor
+options over the pact_backend.io format that reads and writes."""
 
-from sopremo.io.atomic import AtomicFile
-from sopremo.io.base import DataFormat, encode_json
+from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
 from sopremo.io.csv_format import CsvFormat, TsvFormat
-from sopremo.io.formats import FORMATS, format_for_path
-from sopremo.io.json_format import JsonFormat, read_json_stream
-from sopremo.io.jsonl_format import JsonLinesFormat
-from sopremo.io.operators import Sink, Source, ValuesInput
-from sopremo.io.text_format import TextFormat
+from sopremo.io.formats import FORMATS, JsonFormat, JsonLinesFormat, TextFormat, format_for_path
+from sopremo.io.operators import Sink, Source
 
 __all__ = [
-    "AtomicFile", "DataFormat", "encode_json", "CsvFormat", "TsvFormat", "FORMATS", "format_for_path",
-    "JsonFormat", "read_json_stream", "JsonLinesFormat", "Sink", "Source", "ValuesInput", "TextFormat",
+    "DataFormat", "FileInput", "FileOutput", "RecordWriter", "encode_json", "CsvFormat", "TsvFormat", "FORMATS",
+    "JsonFormat", "JsonLinesFormat", "TextFormat", "format_for_path", "Sink", "Source",
 ]

@@ -1,25 +1,22 @@
-"""The data-format abstraction: DataFormat (options as Meteor properties), file inputs and record writers.
+"""The data-format abstraction of Sopremo: DataFormat (options as Meteor properties) over the file formats of
+pact_backend.io, and the base classes of a package's own formats.
 
 A ``DataFormat`` names a file format (``read csv from ...``) and declares its options as CONSTANT
 ``PropertySpec``s (``columns``, ``delimiter``, ``quote``, ``encoding``, ``header``), as the original Sopremo
-formats declared their ``@Property`` setters. ``input_format(path)`` / ``output_format(path)`` return the
-``pact_backend.contracts`` InputFormat / OutputFormat objects a Source / Sink contract reads and writes through.
+formats declared their ``@Property`` setters. ``input_format(path)`` / ``output_format(path)`` build the
+pact_backend.io objects (InputFormat / OutputFormat of pact_backend.contracts) a Source / Sink contract reads
+and writes through; all reading, splitting and writing happens there. Sopremo's own values reach the writers
+through ``to_json`` (MISSING is dropped from objects, null in arrays).
 """
 
 from __future__ import annotations
 
-import os
-
 import codecs
-import json
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
-import orjson
-
-from sopremo.errors import OutputError
-from sopremo.io.atomic import AtomicFile
-from sopremo.io.files import input_files, total_size
+from pact_backend.io import FileFormat, RecordWriter
+from pact_backend.io.json_values import dumps
 from sopremo.operator import CONSTANT, PropertyError, PropertySpec
 from sopremo.registry import suggest
 from sopremo.values import to_json
@@ -70,6 +67,12 @@ class DataFormat(ABC):
         """Check and normalise the options; subclasses extend (call super). Raises PropertyError."""
         self.encoding = check_encoding(self.encoding)
 
+    def file_options(self) -> dict[str, Any]:
+        """The keyword arguments every pact_backend.io format takes: encoding, the label explain shows, the
+        normalisation of Sopremo values for writing and the extension of part files."""
+        return {"encoding": self.encoding, "label": self.describe(), "normalize": to_json,
+                "extension": self.extensions[0] if self.extensions else ""}
+
     def options(self) -> dict[str, Any]:
         """The options that differ from their defaults (attribute -> value)."""
         return {s.attr: getattr(self, s.attr) for s in self.properties if getattr(self, s.attr) != s.default}
@@ -97,153 +100,24 @@ class DataFormat(ABC):
         return f"<format {self.describe()}>"
 
 
-class FileInput(ABC):
-    """Base of the file InputFormats: ``read()`` streams the records of every file of ``path`` in order."""
-
-    def __init__(self, fmt: DataFormat, path: str):
-        self.format, self.path = fmt, path
-
-    def read(self) -> Iterator[Any]:
-        """Every record of every file of the path; raises InputNotFoundError / DataError (file and line)."""
-        for file in input_files(self.path):
-            yield from self.read_file(file)
-
-    @abstractmethod
-    def read_file(self, file: str) -> Iterator[Any]:
-        """The records of one file."""
-
-    def describe(self) -> str:
-        return f"{self.format.describe()} file {self.path}"
-
-    def size_bytes(self) -> int | None:
-        """Bytes on disk of the input (None when unknown)."""
-        return total_size(self.path)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.path}>"
-
-
-Split = tuple[str, int, "int | None"]  # (file, first byte, end byte); end -1: the whole file, None: to its end
-
-
-class ProjectableInput(FileInput):
-    """A FileInput that can materialise only some top-level ``fields`` of object records (projection
-    pushdown, the paper's compact representation of the referenced fields; None = whole records) and split
-    its files into byte ranges read in parallel (``splits``; a subclass says which files by ``_splittable``
-    and reads one range with ``read_split``)."""
-
-    def __init__(self, fmt: DataFormat, path: str, fields: frozenset[str] | None = None):
-        super().__init__(fmt, path)
-        self.fields = fields
-
-    def project(self, fields: frozenset[str] | None) -> "ProjectableInput":
-        """A copy that materialises only ``fields`` of every object record (None: whole records)."""
-        return type(self)(self.format, self.path, fields)
-
-    def describe(self) -> str:
-        """``<format> file <path>``, plus ``fields [a, b]`` when projected."""
-        text = super().describe()
-        return text if self.fields is None else f"{text} fields [{', '.join(sorted(self.fields))}]"
-
-    def _splittable(self, file: str) -> bool:
-        """Whether ``file`` may be cut into byte ranges (False: it is read whole, as one split)."""
-        return False
-
-    def splits(self, n: int) -> list[Split]:
-        """Up to about ``n`` byte ranges covering every file of the path (whole files when not splittable)."""
-        files = input_files(self.path)
-        sizes = [os.path.getsize(f) if self._splittable(f) else 0 for f in files]
-        target = max(1, sum(sizes) // max(1, n))
-        parts: list[Split] = []
-        for file, size in zip(files, sizes):
-            count = max(1, round(size / target)) if size else 1
-            bounds = [size * i // count for i in range(count + 1)] if size else [0, -1]
-            parts.extend((file, lo, hi) for lo, hi in zip(bounds, bounds[1:]))
-        return parts
-
-
 def encode_json(record: Any) -> bytes:
-    """Compact JSON bytes of a Sopremo value: MISSING dropped in objects, null in arrays (to_json).
-
-    Fast path: orjson on the value as is; values holding MISSING go through ``to_json``; ints beyond 64 bits
-    fall back to the standard library. Raises OutputError for values that are not JSON.
-    """
-    try:
-        return orjson.dumps(record)
-    except TypeError:
-        pass
-    value = to_json(record)
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        try:
-            return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        except (TypeError, ValueError) as exc:
-            raise OutputError(f"cannot write {record!r} as JSON: {exc}") from None
+    """Compact JSON bytes of a Sopremo value: MISSING dropped in objects, null in arrays (``to_json``), integers
+    exact. Raises OutputError for NaN, Infinity and values that are not JSON (pact_backend.io.json_values)."""
+    return dumps(record, to_json)
 
 
-class FileOutput(ABC):
-    """Base of the file OutputFormats: ``open()`` returns a fresh ``RecordWriter`` over an AtomicFile."""
+class FileInput(FileFormat):
+    """Base of a package format's input: ``read_file(file)`` yields the records of one file of the path (which
+    may name a directory of files or a pattern); ``self.format`` is the DataFormat holding the options."""
 
     def __init__(self, fmt: DataFormat, path: str):
-        self.format, self.path = fmt, path
-
-    @abstractmethod
-    def open(self) -> "RecordWriter":
-        """A writer whose output appears at ``path`` on ``commit()``; raises OutputError."""
-
-    def describe(self) -> str:
-        return f"{self.format.describe()} file {self.path}"
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.path}>"
+        super().__init__(path, **fmt.file_options())
+        self.format = fmt
 
 
-class RecordWriter(ABC):
-    """Writes records to an AtomicFile: ``write(record)``, then ``commit()`` or ``abort()``.
+class FileOutput(FileInput):
+    """Base of a package format's output: ``open()`` returns a ``RecordWriter(self.path, self.encoding)``
+    subclass, whose output appears at the path on ``commit()`` (a directory of parts: ``extension``)."""
 
-    Subclasses override ``begin`` / ``encode`` / ``end``; ``encoding`` other than UTF-8 transcodes the bytes.
-    """
 
-    def __init__(self, path: str, encoding: str = "utf-8"):
-        self.file = AtomicFile(path)
-        self.path = self.file.path
-        self.encoding = encoding
-        self._transcode = codecs.lookup(encoding).name != "utf-8"
-        self.count = 0
-        self._put(self.begin())
-
-    def begin(self) -> bytes:
-        return b""
-
-    def end(self) -> bytes:
-        return b""
-
-    @abstractmethod
-    def encode(self, record: Any) -> bytes:
-        """The bytes of one record (including its separator)."""
-
-    def _put(self, data: bytes) -> None:
-        if not data:
-            return
-        if self._transcode:
-            try:
-                data = data.decode("utf-8").encode(self.encoding)
-            except UnicodeEncodeError as exc:
-                self.abort()
-                raise OutputError(f"cannot encode output as {self.encoding}: {exc}", path=self.path) from None
-        self.file.write(data)
-
-    def write(self, record: Any) -> None:
-        """Append one record; raises OutputError."""
-        self._put(self.encode(record))
-        self.count += 1
-
-    def commit(self) -> None:
-        """Finish the file and make it visible at its path."""
-        self._put(self.end())
-        self.file.commit()
-
-    def abort(self) -> None:
-        """Discard everything written; an existing file at the path stays as it was."""
-        self.file.abort()
+__all__ = ["DataFormat", "ENCODING", "FileInput", "FileOutput", "RecordWriter", "check_encoding", "encode_json"]

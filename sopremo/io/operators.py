@@ -3,37 +3,18 @@
 As in the original Sopremo, sources and sinks are elementary operators without a Meteor verb of their own (the
 ``read`` / ``write`` statements create them); each maps to one PACT Source / Sink contract whose InputFormat /
 OutputFormat comes from a ``DataFormat`` (VLDB J. 2014, sec. 5.1: data sources and sinks of a PACT program).
-An ad-hoc source (``$data = [{...}, ...];``) reads an in-memory list of values.
+An ad-hoc source (``$data = [{...}, ...];``) reads an in-memory list of values (fresh copies on every read).
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any, Iterator
+from typing import Any
 
 from pact_backend import contracts
+from pact_backend.io import MemoryInput
 from sopremo.io.base import DataFormat
 from sopremo.io.formats import format_for_path
 from sopremo.operator import CONSTANT, ElementaryOperator, PropertyError, PropertySpec
-
-
-class ValuesInput:
-    """An InputFormat over an in-memory list of values (each read yields fresh copies)."""
-
-    def __init__(self, values: list[Any]):
-        self.values = list(values)
-
-    def read(self) -> Iterator[Any]:
-        return (copy.deepcopy(v) for v in self.values)
-
-    def describe(self) -> str:
-        return f"{len(self.values)} ad-hoc value(s)"
-
-    def size_bytes(self) -> int | None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"<ValuesInput {len(self.values)}>"
 
 
 def _default_format(op: Any) -> None:
@@ -45,8 +26,7 @@ def _default_format(op: Any) -> None:
 def _check_path(op: Any) -> None:
     if not isinstance(op.path, str) or not op.path:
         raise PropertyError(f"{type(op).__name__} needs a file path, got {op.path!r}", "path")
-    if op.data_format is None:
-        op.data_format = format_for_path(op.path)()
+    _default_format(op)
     if isinstance(op.data_format, type) and issubclass(op.data_format, DataFormat):
         op.data_format = op.data_format()
     if not isinstance(op.data_format, DataFormat):
@@ -87,7 +67,7 @@ class Source(ElementaryOperator):
     def input_format(self) -> Any:
         """The InputFormat this source reads through."""
         if self.values is not None:
-            return ValuesInput(self.values)
+            return MemoryInput(self.values, "ad-hoc values", copies=True)
         self.validate()
         return self.data_format.input_format(self.path)
 
@@ -99,7 +79,8 @@ class Source(ElementaryOperator):
         fields = getattr(ctx, "source_fields", {}).get(id(self))
         if fields is not None and hasattr(fmt, "project"):
             fmt = fmt.project(fields)  # only the fields the plan reads (sopremo.projection)
-        hints = contracts.Hints(output_bytes=fmt.size_bytes(),
+        size = getattr(fmt, "size_bytes", None)
+        hints = contracts.Hints(output_bytes=size() if size is not None else None,
                                 output_records=len(self.values) if self.values is not None else None)
         return contracts.Source(name=self.display_name(), dop=self.dop, hints=hints, input_format=fmt)
 

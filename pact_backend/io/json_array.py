@@ -1,23 +1,27 @@
-"""The JSON format: one top-level array per file, read as a stream of its elements, written one per line.
+"""JSON array files (``.json``): one top-level array per file, read as a stream of its elements, written one
+element per line.
 
-Reading never loads the file: it works on 1 MiB chunks. When the elements end at line ends (as our writer and
-most tools write them), all complete lines of a chunk are parsed by one orjson call; otherwise a small bracket-
-and quote-aware scanner (two regular expressions) finds where each top-level element ends and orjson parses
-just that slice. Memory stays at about one chunk plus one element. A file holding a single non-array value
-yields that value; an empty file yields nothing. Output is ``[``, one compact record per line, ``]`` (DESIGN.md, "Records, expressions, speed").
+Reading never loads the file: it works on chunks of 1 MiB. When the elements end at line ends (as our writer
+and most tools write them), all complete lines of a chunk are parsed by one msgspec call; otherwise a small
+bracket- and quote-aware scanner (two regular expressions) finds where each top-level element ends and just that
+slice is parsed. Memory stays at about one chunk plus one element. A file holding a single non-array value yields that value; an empty file
+yields nothing. Integers stay exact, NaN and Infinity are refused (pact_backend.io.json_values). Output is
+``[``, one compact record per line, ``]`` (DESIGN.md, "Records, expressions, speed").
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from typing import IO, Any, Generator, Iterator
+from typing import Any, Generator, Iterator
 
 import orjson
 
-from sopremo.errors import DataError
-from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, encode_json
-from sopremo.io.files import is_utf8, open_binary
+from pact_backend.errors import DataError
+from pact_backend.io.atomic import RecordWriter
+from pact_backend.io.base import FileFormat
+from pact_backend.io.json_values import Malformed, dumps, exact, long_digits, loads
+from pact_backend.io.paths import open_utf8
 
 CHUNK = 1 << 20
 _STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
@@ -27,35 +31,6 @@ _SKIP_IN = re.compile(rb'(?:[^"\[\]{}]+|' + _STRING + rb')*', re.S)
 _SPACE = re.compile(rb'[ \t\r\n]*')
 _QUOTE, _OPEN_ARRAY, _OPEN_OBJECT, _CLOSE_ARRAY, _CLOSE_OBJECT, _COMMA = b'"[{]},'
 _WHITESPACE = b" \t\r\n"
-
-
-class Utf8Transcoder:
-    """A binary ``read(size)`` stream of UTF-8 bytes over a stream in another ``encoding``."""
-
-    def __init__(self, raw: IO[bytes], encoding: str):
-        self.raw, self.decoder = raw, codecs.getincrementaldecoder(encoding)()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.raw.read(size)
-        return self.decoder.decode(data, final=not data).encode("utf-8")
-
-    def __iter__(self) -> Iterator[bytes]:
-        pending = b""
-        while chunk := self.read(CHUNK):
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            yield from (line + b"\n" for line in lines)
-        if pending:
-            yield pending
-
-    def close(self) -> None:
-        self.raw.close()
-
-
-def open_utf8(file: str, encoding: str) -> Any:
-    """A binary stream of ``file``'s content as UTF-8 (transcoded when ``encoding`` is another one)."""
-    raw = open_binary(file)
-    return raw if is_utf8(encoding) else Utf8Transcoder(raw, encoding)
 
 
 class _Buffer:
@@ -128,12 +103,12 @@ def _element_end(b: _Buffer, start: int) -> tuple[int, int]:
 
 def _parse(b: _Buffer, start: int, end: int) -> Any:
     try:
-        return orjson.loads(memoryview(b.buf)[start:end])
-    except orjson.JSONDecodeError as exc:
+        return loads(b.buf[start:end])
+    except Malformed as exc:
         if not b.buf[start:end].strip():
             raise b.error("malformed JSON: expected a value in the array", start) from None
-        column = exc.colno + _column_of(b, start) if exc.lineno == 1 else exc.colno
-        raise b.error(f"malformed JSON: {exc.msg}", start, exc.lineno - 1, column) from None
+        column = exc.column + _column_of(b, start) if exc.line == 1 and exc.column else exc.column
+        raise b.error(f"malformed JSON: {exc.msg}", start, exc.line - 1, column) from None
 
 
 def _column_of(b: _Buffer, pos: int) -> int:
@@ -187,7 +162,7 @@ def _array_elements(b: _Buffer, pos: int) -> Generator[Any, None, int]:
 
 
 def _line_batch(b: _Buffer, pos: int) -> tuple[int, list[Any] | None, int | None]:
-    """Parse a run of whole elements from ``pos`` with one orjson call.
+    """Parse a run of whole elements from ``pos`` with one decoder call.
 
     The run ends at the last line end of the buffer that follows a ',' or the array's ']' (our writer's
     layout), else at the last ``},{`` (minified objects). Since a run starts at an element boundary, it parses
@@ -216,59 +191,47 @@ def _line_batch(b: _Buffer, pos: int) -> tuple[int, list[Any] | None, int | None
 
 def _loads_run(data: bytes) -> list[Any] | None:
     try:
-        return orjson.loads(data)
+        batch = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
+    return exact(data) if long_digits(data) else batch
 
 
 def _parse_rest(b: _Buffer, pos: int) -> Any:
     rest = b.buf[pos:] + b.stream.read()
     try:
-        return orjson.loads(rest)
-    except orjson.JSONDecodeError as exc:
-        raise b.error(f"malformed JSON: {exc.msg}", pos, exc.lineno - 1, exc.colno) from None
+        return loads(rest)
+    except Malformed as exc:
+        raise b.error(f"malformed JSON: {exc.msg}", pos, exc.line - 1, exc.column) from None
 
 
-class JsonInput(FileInput):
-    """Streams the elements of the JSON array in each file of the path."""
+class JsonArray(FileFormat):
+    """One JSON array per file, its elements the records (see the module docstring)."""
+
+    name = "json"
+    extension = ".json"
 
     def read_file(self, file: str) -> Iterator[Any]:
-        stream = open_utf8(file, self.format.encoding)
-        try:
+        """The elements of the array in ``file``; raises DataError (file, line, column)."""
+        with open_utf8(file, self.encoding) as stream:
             yield from read_json_stream(stream, file)
-        finally:
-            stream.close()
+
+    def open(self) -> "JsonWriter":
+        return JsonWriter(self)
 
 
 class JsonWriter(RecordWriter):
     """Writes ``[``, one compact JSON record per line (comma-separated), ``]``."""
 
+    def __init__(self, fmt: JsonArray):
+        self.normalize = fmt.normalize
+        super().__init__(fmt.path, fmt.encoding)
+
     def begin(self) -> bytes:
         return b"[\n"
 
     def encode(self, record: Any) -> bytes:
-        return (b",\n" if self.count else b"") + encode_json(record)
+        return (b",\n" if self.count else b"") + dumps(record, self.normalize)
 
     def end(self) -> bytes:
         return b"\n]\n" if self.count else b"]\n"
-
-
-class JsonOutput(FileOutput):
-    """Writes one JSON array to a file, atomically."""
-
-    def open(self) -> JsonWriter:
-        return JsonWriter(self.path, self.format.encoding)
-
-
-class JsonFormat(DataFormat):
-    """``json``: one JSON array per file (its elements are the records); option ``encoding``."""
-
-    name = "json"
-    extensions = (".json",)
-    doc = "one JSON array per file, streamed element by element"
-
-    def input_format(self, path: str) -> JsonInput:
-        return JsonInput(self, path)
-
-    def output_format(self, path: str) -> JsonOutput:
-        return JsonOutput(self, path)

@@ -1,38 +1,36 @@
-"""Decoding JSON Lines in chunks, materialising only the top-level fields a plan reads (projection pushdown).
+"""Decoding chunks of JSON lines, whole or reduced to the top-level fields a plan reads (projection pushdown).
 
 The paper's "compact representation of the referenced fields" (VLDB J. 2014, sec. 7; DESIGN.md, "Records,
-expressions, speed"): when ``sopremo.projection`` proves that a source's records are only ever read through
-some top-level fields, ``ChunkDecoder(fields)`` decodes a chunk of lines with msgspec into a generated Struct
-holding just those fields (unknown fields are skipped without being built) and turns the Structs into dicts
-in one C call. A record lacking a field still lacks it (the Struct's default ``UNSET`` is dropped), and a
-line that is not an object keeps its whole value. Without ``fields`` the chunk is decoded with orjson.
+expressions, speed"): when a higher layer proves that a source's records are only ever read through some
+top-level fields, ``ChunkDecoder(fields)`` decodes a chunk of lines with msgspec into a generated Struct holding
+just those fields (unknown fields are skipped without being built) and turns the Structs into dicts in one C
+call. A record lacking a field still lacks it (the Struct's default ``UNSET`` is dropped), and a line that is
+not an object keeps its whole value. Without ``fields`` the lines are decoded whole with orjson.
 
 ``decode(chunk)`` raises ``ChunkFallback`` whenever the fast path might differ from decoding line by line
-with orjson (malformed or blank lines, values other than objects, integers beyond int64, which orjson turns
-into floats); the caller then decodes that chunk line by line and reports errors with file and line
-(``slow_value`` projects those values the same way). One difference remains, on malformed data only: the
-fields a projected read skips are checked for JSON syntax but not for values orjson rejects (numbers beyond
-the double range, lone surrogate escapes), so such a line fails only when a read field holds the bad value.
+(malformed or blank lines, several values on a line, values other than objects, a run of 19 digits in a whole
+read, data nested beyond the interpreter's recursion limit); the caller then decodes that chunk line by line
+(``pact_backend.io.json_values.loads``: integers exact, as msgspec reads them here) and reports errors with
+file and line (``slow_value`` projects those values the same way). One difference remains, on malformed data
+only: the fields a projected read skips are checked for JSON syntax but not for values msgspec rejects (numbers
+beyond the double range) or for their depth, so such a line fails only when a read field holds the bad value.
 """
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Iterable, Iterator, Literal, Union
+from typing import Any, Iterable, Iterator, Literal, Union
 
 import msgspec
 import orjson
 
-from sopremo.values import MISSING
+from pact_backend.io.json_values import long_digits
 
 _astuple = msgspec.structs.astuple
 
-_DIGITS = bytes.maketrans(b"123456789", b"000000000")
-_LONG_NUMBER = b"0" * 19  # a run of 19 digits may be an integer orjson reads as a float
-# A scalar read the way orjson reads it: integers within int64 (others would differ: orjson makes floats of
-# integers beyond 64 bits), floats, strings, booleans, null. Containers fail validation and take the Any path.
-_INT64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
-_FLAT = Union[_INT64, float, str, bool, None]
+# A scalar field: integers (of any size), floats, strings, booleans, null. Containers fail validation and take
+# the Any path.
+_FLAT = Union[int, float, str, bool, None]
 
 
 class ChunkFallback(Exception):
@@ -58,11 +56,9 @@ class ChunkDecoder:
     Raises ChunkFallback (never a decoding error) when the chunk needs the line-by-line path.
     """
 
-    _DEFAULT: Any = msgspec.UNSET  # what an absent field holds in the Structs (UNSET: dropped by to_builtins)
-
-    def __init__(self, fields: frozenset[str] | None = None):
-        self.fields = fields
-        default = self._DEFAULT
+    def __init__(self, fields: frozenset[str] | None = None, absent: Any = msgspec.UNSET):
+        self.fields, self.absent = fields, absent  # absent: what an absent field holds (UNSET: left out)
+        default = absent
         self._flat = None if fields is None else msgspec.json.Decoder(_struct_for(fields, _FLAT, default))
         self._any = None if fields is None else msgspec.json.Decoder(_struct_for(fields, Any, default))
 
@@ -74,30 +70,32 @@ class ChunkDecoder:
         """The values of the lines of ``data`` (``lines`` of them, counted here when None); raises
         ChunkFallback."""
         try:
-            if self.fields is None:
-                loads = orjson.loads
-                return [loads(line) for line in data.split(b"\n") if line]
-            records = self._decode_projected(data)
-        except (orjson.JSONDecodeError, msgspec.MsgspecError):
+            records = self._decode_whole(data) if self.fields is None else self._decode_projected(data)
+        except (orjson.JSONDecodeError, msgspec.MsgspecError, RecursionError):
             raise ChunkFallback() from None
         if len(records) != (_line_count(data) if lines is None else lines):  # blank lines, several values on a line
             raise ChunkFallback()
         return records
 
+    @staticmethod
+    def _decode_whole(data: bytes) -> list[Any]:
+        """Whole values, line by line with orjson (its depth limit; long digit runs take the exact slow path)."""
+        if long_digits(data):
+            raise ChunkFallback()
+        loads = orjson.loads
+        return [loads(line) for line in data.split(b"\n") if line]
+
     def _decode_projected(self, data: bytes) -> list[Any]:
-        """Scalar fields through the typed decoder; once a read field holds a container (or an integer beyond
-        int64), the ``Any`` decoder, guarded against integers of 19 or more digits."""
+        """Scalar fields through the typed decoder; once a read field holds a container, the ``Any`` decoder."""
         if self._flat is not None:
             try:
                 return self._finish(self._flat.decode_lines(data))
             except msgspec.ValidationError:
                 self._flat = None
-        if data.translate(_DIGITS).find(_LONG_NUMBER) >= 0:
-            raise ChunkFallback()
         return self._finish(self._any.decode_lines(data))
 
     def slow_value(self, value: Any) -> Any:
-        """``value`` (decoded by orjson) reduced to ``fields`` when it is an object."""
+        """``value`` (decoded line by line) reduced to ``fields`` when it is an object."""
         if self.fields is None or type(value) is not dict:
             return value
         fields = self.fields
@@ -106,10 +104,10 @@ class ChunkDecoder:
 
 class RowBatch(list):
     """A decoded chunk as a list of rows (``RowDecoder``): one tuple of the projected field values per line, the
-    value of field ``layout[i]`` at index i, an absent field holding ``MISSING``. A fused batch kernel reads
-    columns with ``operator.itemgetter`` over the rows without building a dict per record. ``types`` ({field:
-    "number" or "string"}) holds for every row of the chunk: the decoder validated it (numbers are ints within
-    int64 or floats, never bools; no row lacks the field)."""
+    value of field ``layout[i]`` at index i, an absent field holding the decoder's ``absent`` marker. A fused
+    batch kernel reads columns with ``operator.itemgetter`` over the rows without building a dict per record.
+    ``types`` ({field: "number" or "string"}) holds for every row of the chunk: the decoder validated it
+    (numbers are ints or floats, never bools; no row lacks the field)."""
 
     __slots__ = ("types", "layout")
 
@@ -118,13 +116,14 @@ class RowBatch(list):
         self.types, self.layout = types, layout
 
 
-_NUMBER = Union[_INT64, float]
+_NUMBER = Union[int, float]
 _INFER = {frozenset({int}): "number", frozenset({float}): "number", frozenset({int, float}): "number",
           frozenset({str}): "string"}
 
 
 class RowDecoder(ChunkDecoder):
-    """A ChunkDecoder (``fields`` required) whose ``decode`` returns a ``RowBatch``: one tuple per line (msgspec
+    """A ChunkDecoder (``fields`` required; ``absent``: the value an absent field holds in a row, e.g. the
+    caller's own marker of a missing value) whose ``decode`` returns a ``RowBatch``: one tuple per line (msgspec
     decodes a Struct, ``msgspec.structs.astuple`` reads its slots in one C call, cheaper than one attribute
     access per field and row). ``records(batch)`` are the dicts the plain decoder would have made.
 
@@ -140,12 +139,11 @@ class RowDecoder(ChunkDecoder):
     a line that is not an object never reaches the rows.
     """
 
-    _DEFAULT = MISSING
     LITERALS = 64
     REBUILDS = 8
 
-    def __init__(self, fields: frozenset[str]):
-        super().__init__(fields)
+    def __init__(self, fields: frozenset[str], absent: Any):
+        super().__init__(fields, absent)
         self.names = tuple(sorted(fields))
         self._typed: Any = None
         self._layout = self.names
@@ -201,7 +199,7 @@ class RowDecoder(ChunkDecoder):
         def field(name: str) -> tuple:
             kind = self._types.get(name)
             if kind is None:
-                return name, _FLAT, MISSING
+                return name, _FLAT, self.absent
             if name in self._literals:
                 return name, Literal[tuple(sorted(self._literals[name]))]
             return name, _NUMBER if kind == "number" else str
@@ -221,7 +219,8 @@ class RowDecoder(ChunkDecoder):
             positions = [layout.index(name) for name in self.names]
             getter = self._getters[layout] = (operator.itemgetter(*positions) if len(positions) > 1
                                               else lambda row: (row[positions[0]],))
-        return {name: value for name, value in zip(self.names, getter(row)) if value is not MISSING}
+        absent = self.absent
+        return {name: value for name, value in zip(self.names, getter(row)) if value is not absent}
 
     def records(self, batch: RowBatch) -> Iterator[dict[str, Any]]:
         """The records of ``batch`` (see ``record``)."""

@@ -1,4 +1,5 @@
-"""Atomic file output: write a temporary file next to the target and rename it into place on commit.
+"""Atomic file output and the record writer over it: a temporary file next to the target, renamed into place on
+commit.
 
 DESIGN.md ("Errors and data safety"): sinks write to a temporary file in the target directory and rename on
 success, so a failed run never leaves a half-written file in place of a good one. The temp file is named
@@ -7,15 +8,17 @@ success, so a failed run never leaves a half-written file in place of a good one
 
 from __future__ import annotations
 
-import gzip
 import bz2
+import codecs
+import gzip
 import lzma
 import os
 import tempfile
-from typing import IO
+from abc import ABC, abstractmethod
+from typing import IO, Any
 
-from sopremo.errors import OutputError
-from sopremo.io.files import local_path, scheme_of
+from pact_backend.errors import OutputError
+from pact_backend.io.paths import local_path, scheme_of
 
 
 def _current_umask() -> int:
@@ -111,3 +114,62 @@ class AtomicFile:
             self.commit()
         else:
             self.abort()
+
+
+class RecordWriter(ABC):
+    """Writes records to an AtomicFile at ``path``: ``write(record)``, then ``commit()`` or ``abort()`` (the
+    writer an OutputFormat's ``open()`` returns, pact_backend.contracts).
+
+    Subclasses implement ``encode`` (the bytes of one record, its separator included) and may override ``begin``
+    / ``end`` (bytes before the first and after the last record). ``encoding`` other than UTF-8 transcodes the
+    bytes. ``count`` is the number of records written. Raises OutputError naming the file.
+    """
+
+    def __init__(self, path: str, encoding: str = "utf-8"):
+        self.file = AtomicFile(path)
+        self.path = self.file.path
+        self.encoding = encoding
+        self._transcode = codecs.lookup(encoding).name != "utf-8"
+        self.count = 0
+        self._put(self.begin())
+
+    def begin(self) -> bytes:
+        return b""
+
+    def end(self) -> bytes:
+        return b""
+
+    @abstractmethod
+    def encode(self, record: Any) -> bytes:
+        """The bytes of one record (including its separator)."""
+
+    def _put(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._transcode:
+            try:
+                data = data.decode("utf-8").encode(self.encoding)
+            except UnicodeEncodeError as exc:
+                self.abort()
+                raise OutputError(f"cannot encode output as {self.encoding}: {exc}", path=self.path) from None
+        self.file.write(data)
+
+    def write(self, record: Any) -> None:
+        """Append one record; raises OutputError naming the file (a value the format cannot hold, a full disk)."""
+        try:
+            data = self.encode(record)
+        except OutputError as exc:
+            if exc.path is not None:
+                raise
+            raise OutputError(exc.message, path=self.path) from None
+        self._put(data)
+        self.count += 1
+
+    def commit(self) -> None:
+        """Finish the file and make it visible at its path."""
+        self._put(self.end())
+        self.file.commit()
+
+    def abort(self) -> None:
+        """Discard everything written; an existing file at the path stays as it was."""
+        self.file.abort()
