@@ -58,6 +58,30 @@ def test_json_read_is_lazy():
     assert [next(records) for _ in range(3)] == [{"k": 1}] * 3
 
 
+class CountedStream:
+    """A binary stream over ``data`` that counts its reads and refuses more than ``limit`` of them."""
+
+    def __init__(self, data: bytes, limit: int):
+        self.stream, self.reads, self.limit = io.BytesIO(data), 0, limit
+
+    def read(self, n=-1):
+        self.reads += 1
+        assert self.reads <= self.limit, "the reader refills its buffer once per chunk (quadratic rescans)"
+        return self.stream.read(n)
+
+
+@pytest.mark.parametrize("text", ["x" * (1 << 20), 'a\\"b\\\\' * (1 << 17)])
+def test_a_long_element_is_read_in_logarithmically_many_refills(monkeypatch, text):
+    """Issue 15: an element longer than the buffer was rescanned from its start after every chunk read, so a
+    100 MB string took 177 s. With 64-byte chunks, a 1 MiB string needs 16,384 chunks, and as many rescans of up
+    to 1 MiB (minutes); growing the buffer geometrically needs about log2(16,384) = 14 reads and linear work."""
+    monkeypatch.setattr(json_array, "CHUNK", 64)
+    data = b'[{"s": "' + text.encode() + b'", "n": 1},\n 2]'
+    stream = CountedStream(data, limit=40)
+    assert list(read_json_stream(stream, "long.json")) == orjson.loads(data)
+    assert stream.reads <= 40
+
+
 @pytest.mark.parametrize("text,expected", [(b"", []), (b" [ ] ", []), (b'{"x": 1}', [{"x": 1}]), (b"5", [5]),
                                            (b"\xef\xbb\xbf[1, 2]", [1, 2])])
 def test_json_edge_files(text, expected):

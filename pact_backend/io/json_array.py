@@ -4,7 +4,10 @@ element per line.
 Reading never loads the file: it works on chunks of 1 MiB. When the elements end at line ends (as our writer
 and most tools write them), all complete lines of a chunk are parsed by one msgspec call; otherwise a small
 bracket- and quote-aware scanner (two regular expressions) finds where each top-level element ends and just that
-slice is parsed. Memory stays at about one chunk plus one element. A file holding a single non-array value yields that value; an empty file
+slice is parsed. An element longer than the buffer grows it geometrically (each refill reads as much as the
+buffer holds) and a string that does not end in the buffer is searched on from where the search stopped, so
+scanning and copying an element of n bytes costs O(n), not O(n^2 / chunk). Memory stays at
+about one chunk plus one element. A file holding a single non-array value yields that value; an empty file
 yields nothing. Integers stay exact, NaN and Infinity are refused (pact_backend.io.json_values). Output is
 ``[``, one compact record per line, ``]`` (DESIGN.md, "Records, expressions, speed").
 """
@@ -29,7 +32,7 @@ _STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*"'
 _SKIP_TOP = re.compile(rb'(?:[^"\[\]{},]+|' + _STRING + rb')*', re.S)
 _SKIP_IN = re.compile(rb'(?:[^"\[\]{}]+|' + _STRING + rb')*', re.S)
 _SPACE = re.compile(rb'[ \t\r\n]*')
-_QUOTE, _OPEN_ARRAY, _OPEN_OBJECT, _CLOSE_ARRAY, _CLOSE_OBJECT, _COMMA = b'"[{]},'
+_QUOTE, _OPEN_ARRAY, _OPEN_OBJECT, _CLOSE_ARRAY, _CLOSE_OBJECT, _COMMA, _BACKSLASH = b'"[{]},\\'
 _WHITESPACE = b" \t\r\n"
 
 
@@ -40,11 +43,12 @@ class _Buffer:
         self.stream, self.path = stream, path
         self.buf, self.eof, self.line, self.mark = b"", False, 1, 0
 
-    def fill(self, keep: int) -> bool:
-        """Drop ``buf[:keep]`` and append one chunk; False at end of file."""
+    def fill(self, keep: int, grow: bool = False) -> bool:
+        """Drop ``buf[:keep]`` and append one chunk (``grow``: at least as many bytes as are kept, so an element
+        that does not fit is rescanned O(log n) times); False at end of file."""
         if self.eof:
             return False
-        chunk = self.stream.read(CHUNK)
+        chunk = self.stream.read(max(CHUNK, len(self.buf) - keep) if grow else CHUNK)
         if not chunk:
             self.eof = True
             return False
@@ -81,7 +85,11 @@ def _element_end(b: _Buffer, start: int) -> tuple[int, int]:
     while True:
         buf = b.buf
         pos = (_SKIP_IN if depth else _SKIP_TOP).match(buf, pos).end()
-        if pos < len(buf) and buf[pos] != _QUOTE:
+        if pos < len(buf) and buf[pos] == _QUOTE:  # a string that does not end in the buffer
+            start, pos = _string_end(b, start, pos)
+            pos += 1
+            continue
+        if pos < len(buf):
             c = buf[pos]
             if c == _OPEN_ARRAY or c == _OPEN_OBJECT:
                 depth += 1
@@ -95,10 +103,30 @@ def _element_end(b: _Buffer, start: int) -> tuple[int, int]:
                 return start, pos
             pos += 1
             continue
-        if not b.fill(start):
-            what = "a string" if pos < len(buf) else "the top-level array"
-            raise b.error(f"malformed JSON: unexpected end of file inside {what}", start)
+        if not b.fill(start, grow=True):
+            raise b.error("malformed JSON: unexpected end of file inside the top-level array", start)
         pos, start = pos - start, 0
+
+
+def _string_end(b: _Buffer, start: int, quote: int) -> tuple[int, int]:
+    """(element start, position of the closing quote) of the string opening at ``buf[quote]``, refilling the
+    buffer as needed: each search resumes where the last one stopped (a quote counts when an even number of
+    backslashes precede it), so a string of n bytes costs O(n). Raises DataError at end of file."""
+    content = scan = quote + 1
+    while True:
+        buf = b.buf
+        end = buf.find(b'"', scan)
+        while end >= 0:
+            first = end
+            while first > content and buf[first - 1] == _BACKSLASH:
+                first -= 1
+            if (end - first) % 2 == 0:
+                return start, end
+            end = buf.find(b'"', end + 1)
+        scan = len(buf)
+        if not b.fill(start, grow=True):
+            raise b.error("malformed JSON: unexpected end of file inside a string", start)
+        content, scan, start = content - start, scan - start, 0
 
 
 def _parse(b: _Buffer, start: int, end: int) -> Any:
