@@ -222,9 +222,9 @@ class Binder:
         if node.format is not None:
             fmt_cls = self.lookup("format", node.format, node.package, node)
         else:
-            from sopremo.io import format_for_path
+            from sopremo.io import format_for_path, input_format_for_path
 
-            fmt_cls = format_for_path(path)
+            fmt_cls = (input_format_for_path if isinstance(node, ast.Read) else format_for_path)(path)
         options = {}
         for option in node.options:
             bound = self.expressions.bind(option.value, Context())

@@ -8,6 +8,7 @@ from pact_backend.errors import DataError, InputNotFoundError, OutputError
 from pact_backend.io.atomic import AtomicFile, RecordWriter
 from pact_backend.io.base import FileFormat
 from pact_backend.io.binary import FixedBinary
+from pact_backend.io.by_extension import ByExtension
 from pact_backend.io.csv_values import INFER
 from pact_backend.io.delimited import Csv, DelimitedLines
 from pact_backend.io.json_array import JsonArray
@@ -17,6 +18,6 @@ from pact_backend.io.projected import RowBatch, RowDecoder
 from pact_backend.io.sql import SqlQuery, SqlTable
 from pact_backend.io.text import TextLines
 
-__all__ = ["AtomicFile", "CollectOutput", "Csv", "DataError", "DelimitedLines", "FileFormat",
+__all__ = ["AtomicFile", "ByExtension", "CollectOutput", "Csv", "DataError", "DelimitedLines", "FileFormat",
            "FixedBinary", "INFER", "InputNotFoundError", "JsonArray", "JsonLines", "MemoryInput", "OutputError",
            "RecordWriter", "RowBatch", "RowDecoder", "SqlQuery", "SqlTable", "TextLines"]

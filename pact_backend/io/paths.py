@@ -1,9 +1,10 @@
-"""Input paths: the files a path names (a file, a directory of part files), opening them (compressed, local or
-remote through fsspec), and the byte and line arithmetic of reading a file in ranges.
+"""Input paths: the files a path names (a file, a directory of part files, a glob), opening them (compressed,
+local or remote through fsspec), and the byte and line arithmetic of reading a file in ranges.
 
 A path is a local file, a local directory (its visible files, sorted by name, as the original Stratosphere read
-a directory of part files; names starting with ``.`` or ``_`` are skipped, e.g. ``_SUCCESS``), or a URI with a
-scheme other than ``file`` that goes through fsspec when it is installed. ``.gz``, ``.bz2`` and ``.xz`` files are decompressed transparently. Functions that
+a directory of part files; names starting with ``.`` or ``_`` are skipped, e.g. ``_SUCCESS``), a glob pattern
+(``logs/*.csv``, ``**`` crossing directories), or a URI with a scheme other than ``file`` that goes through
+fsspec when it is installed. ``.gz``, ``.bz2`` and ``.xz`` files are decompressed transparently. Functions that
 look at inputs raise ``InputNotFoundError`` naming the path when it names no file.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import glob
 import gzip
 import io
 import lzma
@@ -20,6 +22,7 @@ from typing import IO, Any, Callable, Iterator
 from pact_backend.errors import InputNotFoundError, UserError
 
 COMPRESSION: dict[str, Callable[..., IO[bytes]]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_MAGIC = frozenset("*?[")
 
 
 def scheme_of(path: str) -> str | None:
@@ -33,6 +36,11 @@ def scheme_of(path: str) -> str | None:
 def local_path(path: str) -> str:
     """``path`` without a leading ``file://``."""
     return path[len("file://"):] if path.startswith("file://") else path
+
+
+def is_pattern(path: str) -> bool:
+    """Whether ``path`` is a glob pattern (holds ``*``, ``?`` or ``[``) rather than the name of a file."""
+    return not _MAGIC.isdisjoint(path) and not os.path.exists(local_path(path))
 
 
 def filesystem(path: str) -> tuple[Any, str]:
@@ -56,11 +64,16 @@ def _visible(name: str) -> bool:
 
 
 def input_files(path: str) -> list[str]:
-    """The files an input path names: itself, or the visible files of a directory (sorted). Raises
-    InputNotFoundError naming ``path`` when that is no file at all."""
+    """The files an input path names: itself, the visible files of a directory, or the files a pattern matches
+    (sorted). Raises InputNotFoundError naming ``path`` when that is no file at all."""
     if scheme_of(path):
         return _remote_files(path)
     path = local_path(path)
+    if is_pattern(path):
+        files = sorted(f for f in glob.glob(path, recursive=True) if os.path.isfile(f) and _visible(f))
+        if not files:
+            raise InputNotFoundError("no file matches the pattern", path=path)
+        return files
     if os.path.isdir(path):
         names = sorted(n for n in os.listdir(path) if _visible(n))
         files = [os.path.join(path, n) for n in names if os.path.isfile(os.path.join(path, n))]
@@ -73,9 +86,12 @@ def input_files(path: str) -> list[str]:
 
 
 def _remote_files(path: str) -> list[str]:
-    """``input_files`` of a URI: fsspec lists directories (URIs keep their scheme, but ``file://``)."""
+    """``input_files`` of a URI: fsspec lists directories and expands patterns (URIs keep their scheme, but
+    ``file://``)."""
     fs, target = filesystem(path)
-    if fs.isdir(target):
+    if not _MAGIC.isdisjoint(target) and not fs.exists(target):
+        found = [f for f in fs.glob(target) if fs.isfile(f) and _visible(f)]
+    elif fs.isdir(target):
         found = [f for f in fs.ls(target, detail=False) if fs.isfile(f) and _visible(f)]
     else:
         found = [target] if fs.exists(target) else []

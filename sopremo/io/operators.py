@@ -13,14 +13,15 @@ from typing import Any
 from pact_backend import contracts
 from pact_backend.io import MemoryInput
 from sopremo.io.base import DataFormat
-from sopremo.io.formats import format_for_path
+from sopremo.io.formats import format_for_path, input_format_for_path
 from sopremo.operator import CONSTANT, ElementaryOperator, PropertyError, PropertySpec
 
 
 def _default_format(op: Any) -> None:
-    """Give a Source or Sink with a path and no format the format of the path's extension."""
+    """Give a Source or Sink with a path and no format the format of the path (its extension; file by file
+    for a directory or pattern a Source reads)."""
     if op.path is not None and op.data_format is None:
-        op.data_format = format_for_path(op.path)()
+        op.data_format = (input_format_for_path if isinstance(op, Source) else format_for_path)(op.path)()
 
 
 def _check_path(op: Any) -> None:
