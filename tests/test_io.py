@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from pact_backend import contracts
-from sopremo.errors import DataError, InputNotFoundError, OutputError
 from pact_backend.io import AtomicFile, json_array
 from pact_backend.io.json_array import read_json_stream
+from sopremo.errors import DataError, InputNotFoundError, OutputError
 from sopremo.io import (FORMATS, CsvFormat, DataFormat, JsonFormat, JsonLinesFormat, Sink, Source,
                         TextFormat, TsvFormat, format_for_path)
 from sopremo.operator import PropertyError
