@@ -65,17 +65,24 @@ def to_int(value: Any) -> Any:
 
 
 def to_decimal(value: Any) -> Any:
-    """``(decimal) value``: a float from a number, a boolean (1.0/0.0) or numeric text; raises OperatorError."""
+    """``(decimal) value``: a float from a number, a boolean (1.0/0.0) or numeric text; raises OperatorError, also
+    for a value beyond the double range and for text naming no finite number ('NaN', 'Infinity')."""
     kind = type(value)
     if kind is float:
         return value
     if kind is int or kind is bool:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise OperatorError(f"cannot cast int {string_form(value)[:40]!r}... to decimal: beyond the double "
+                                "range (±1.8e308)") from None
     if kind is str:
         try:
-            return float(value.strip())
+            result = float(value.strip())
         except ValueError:
             raise _fail(value, "decimal") from None
+        if math.isfinite(result):
+            return result
     raise _fail(value, "decimal")
 
 

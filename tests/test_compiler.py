@@ -409,3 +409,26 @@ def test_speed_of_q1_like_expressions():
         seconds = min(timeit.repeat(lambda: [function(r) for r in records], number=20, repeat=3))
         print(f"{name}: {seconds / 20 / len(records) * 1e9:.0f} ns per record")
     assert revenue(records[0]) == pytest.approx(1000.5 * 0.95)
+
+
+def test_float_overflow_is_an_error_never_infinity():
+    big = 1e308
+    with pytest.raises(OperatorError, match="numeric overflow in \\(\\$0 \\* 10\\)"):
+        run(Arithmetic("*", IN, C(10)), big)
+    with pytest.raises(OperatorError, match="numeric overflow"):  # checked once at the top of a chain
+        run(Arithmetic("-", Arithmetic("+", IN, IN), IN), big)
+    with pytest.raises(OperatorError, match="numeric overflow"):  # a divisor is checked on its own: 1 / inf
+        run(Arithmetic("/", C(1), Arithmetic("*", IN, C(10))), big)
+    with pytest.raises(OperatorError, match="numeric overflow"):  # an int beyond the double range meets a float
+        run(Arithmetic("*", IN, C(1.5)), 10 ** 400)
+    assert run(Arithmetic("*", IN, IN), 10 ** 200) == 10 ** 400  # ints are unbounded: no overflow
+    assert run(Arithmetic("-", Arithmetic("*", IN, C(10.0)), IN), 1e307) == 9e307
+
+
+def test_big_ints_stay_exact_in_arithmetic_and_comparisons():
+    big = 123456789012345678901234567890
+    assert run(Arithmetic("+", IN, C(1)), big) == big + 1
+    assert run(Arithmetic("*", IN, IN), big) == big * big
+    assert run(Arithmetic("-", C(0), IN), big) == -big
+    assert run(Comparison("<", IN, C(big + 1)), big) is True
+    assert run(Comparison("==", IN, C(float(big))), big) is False  # exact: the double is a different number

@@ -209,6 +209,24 @@ def test_sqrt_sqr():
         F["sqrt"](-1)
     with pytest.raises(OperatorError):
         F["sqr"]("a")
+    with pytest.raises(OperatorError, match="numeric overflow"):
+        F["sqr"](1e200)
+    assert F["sqr"](10 ** 200) == 10 ** 400
+
+
+def test_no_function_or_cast_yields_infinity_or_nan():
+    for aggregation in ("sum", "mean"):
+        with pytest.raises(OperatorError, match=f"numbers of {aggregation}\\(\\) add up beyond the double range"):
+            F[aggregation]([1e308, 1e308])
+    with pytest.raises(OperatorError, match="mean of these ints is beyond the double range"):
+        F["mean"]([10 ** 400, 10 ** 400])
+    assert F["mean"]([10 ** 300, 3 * 10 ** 300]) == 2e300
+    for text in ("NaN", "Infinity", "-inf", "1e999"):
+        with pytest.raises(OperatorError, match="cannot cast"):
+            cast(text, "decimal")
+    with pytest.raises(OperatorError, match="beyond the double range"):
+        cast(10 ** 400, "decimal")
+    assert cast(" 2.5 ", "decimal") == 2.5
 
 
 # ---- second-order functions ---------------------------------------------------------------------------------------

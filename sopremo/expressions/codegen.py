@@ -28,6 +28,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_negate": rt.negate, "_increment": rt.increment, "_decrement": rt.decrement, "_bitwise_not": rt.bitwise_not,
     "_element_in": rt.element_in, "_index_of": rt.index_of, "_slice_of": rt.slice_of, "_project": rt.project,
     "_copy_fields": rt.copy_fields, "_strip_missing": rt.strip_missing, "_tag_mapping_error": rt.tag_mapping_error,
+    "_finite": rt.finite_result, "_MAXD": rt.MAX_DOUBLE,
 }
 
 

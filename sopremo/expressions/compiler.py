@@ -15,7 +15,7 @@ from sopremo.errors import MeteorError, OperatorError
 from sopremo.expressions.codegen import Generator
 from sopremo.expressions.nodes import Expression
 
-_LOCALS = ("*", "type=type", "MISSING=MISSING", "_NUM=_NUM")
+_LOCALS = ("*", "type=type", "MISSING=MISSING", "_NUM=_NUM", "_MAXD=_MAXD")
 _TRANSLATED = (TypeError, ValueError, ArithmeticError, AttributeError, LookupError, re.error, RecursionError)
 _NO_FIELDS: dict = {}
 
@@ -27,6 +27,8 @@ def _wrap_error(error: Exception, expr: Expression) -> OperatorError:
         text = render(expr)
     except Exception:  # rendering is best effort: the error itself matters more
         text = repr(expr)
+    if isinstance(error, OverflowError):  # an int beyond the double range met a float
+        return OperatorError(f"numeric overflow in {text[:200]}: a value beyond the double range (±1.8e308)")
     return OperatorError(f"cannot evaluate {text[:200]}: {type(error).__name__}: {error}")
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from sopremo.errors import MeteorError
 from sopremo.expressions import nodes as n
+from sopremo.expressions.render import render
 from sopremo.types import caster
 from sopremo.values import hashable
 
@@ -41,9 +42,18 @@ class ValueEmitters:
     """``emit_*`` methods for operators on values; relies on the Generator's emit/bind/constant/truth/fresh."""
 
     def emit_arithmetic(self, expr: n.Arithmetic) -> Code:
-        """``left op right``: numbers inline, everything else through ``runtime``."""
+        """``left op right``: numbers inline, everything else through ``runtime``.
+
+        An inline result is checked against the double range (``runtime.finite``) where it leaves arithmetic:
+        Infinity and NaN survive ``+ - *`` and a numerator, so a chain ``a * b + c`` is checked once at its top,
+        and a divisor (``x / inf`` would hide the overflow as 0) on its own.
+        """
+        checked = not getattr(self, "_unchecked_operand", False)
+        self._unchecked_operand = False
         op, slow = _PY_OPS[expr.op], _RUNTIME[expr.op]
-        left, right = self.emit(expr.left), self.emit(expr.right)
+        left = self._operand(expr.left, unchecked=True)
+        right = self._operand(expr.right, unchecked=op != "/")
+        check = self._checked(expr) if checked else self._plain
         missing = left.maybe_missing or right.maybe_missing
         lconst = expr.left.value if isinstance(expr.left, n.Constant) else None
         rconst = expr.right.value if isinstance(expr.right, n.Constant) else None
@@ -51,13 +61,14 @@ class ValueEmitters:
             return Code(f"{slow}({left.text}, {right.text})", maybe_missing=missing)
         if _is_number(rconst) and not (op == "/" and rconst == 0):
             first, value = self.bind(left.text)
-            return Code(f"({value} {op} {right.text} if type({first}) in _NUM else {slow}({value}, {right.text}))",
+            inline = check(value, op, right.text)
+            return Code(f"({inline} if type({first}) in _NUM else {slow}({value}, {right.text}))",
                         maybe_missing=missing)
         if _is_number(lconst):
             first, value = self.bind(right.text)
             guard = f"type({first}) in _NUM" + (f" and {value}" if op == "/" else "")
-            return Code(f"({left.text} {op} {value} if {guard} else {slow}({left.text}, {value}))",
-                        maybe_missing=missing)
+            inline = check(left.text, op, value)
+            return Code(f"({inline} if {guard} else {slow}({left.text}, {value}))", maybe_missing=missing)
         lfirst, lvalue = self.bind(left.text)
         rfirst, rvalue = self.bind(right.text)
         if lvalue == rvalue and lfirst == lvalue:
@@ -66,7 +77,32 @@ class ValueEmitters:
             guard = f"(type({lfirst}) in _NUM) & (type({rfirst}) in _NUM)"
         if op == "/":
             guard += f" and {rvalue}"
-        return Code(f"({lvalue} {op} {rvalue} if {guard} else {slow}({lvalue}, {rvalue}))", maybe_missing=missing)
+        inline = check(lvalue, op, rvalue)
+        return Code(f"({inline} if {guard} else {slow}({lvalue}, {rvalue}))", maybe_missing=missing)
+
+    def _operand(self, expr: n.Expression, unchecked: bool) -> Code:
+        """The code of an operand; an arithmetic one skips its range check when ``unchecked`` (its parent checks)."""
+        self._unchecked_operand = unchecked and isinstance(expr, n.Arithmetic)
+        try:
+            return self.emit(expr)
+        finally:
+            self._unchecked_operand = False
+
+    @staticmethod
+    def _plain(left: str, op: str, right: str) -> str:
+        return f"{left} {op} {right}"
+
+    def _checked(self, expr: n.Arithmetic) -> Callable[[str, str, str], str]:
+        """A builder of ``left op right`` on two numbers whose result passes only within the double range (a fast
+        chained comparison; beyond it, or NaN, ``runtime.finite_result`` raises an error naming ``expr``, and
+        passes big ints)."""
+        result, text = self.fresh("_r"), self.constant(render(expr))
+
+        def build(left: str, op: str, right: str) -> str:
+            return (f"({result} if -_MAXD <= ({result} := {left} {op} {right}) <= _MAXD "
+                    f"else _finite({result}, {text}))")
+
+        return build
 
     def emit_comparison(self, expr: n.Comparison) -> Code:
         """``left op right``: specialised when one side is a constant, else ``runtime``."""

@@ -8,7 +8,9 @@ everything else, so this module is the one place that defines the behaviour (met
 - missing on either side yields missing (a path that does not exist stays absent);
 - ``+`` with a string on either side concatenates the string forms (``'unknown ' + $x``);
 - null on either side (and no string) yields null;
-- anything else (booleans, arrays, objects, ``'abc' * 2``, division by zero) raises ``OperatorError``.
+- anything else (booleans, arrays, objects, ``'abc' * 2``, division by zero) raises ``OperatorError``, and so
+  does a result beyond the double range (±1.8e308): Meteor numbers are never Infinity or NaN, which JSON cannot
+  hold (ints are unbounded and never overflow).
 """
 
 from __future__ import annotations
@@ -40,36 +42,72 @@ def _slow_arith(op: str, a: Any, b: Any) -> Any:
     raise OperatorError(f"cannot apply '{op}' to {_describe(a)} and {_describe(b)}")
 
 
+MAX_DOUBLE = 1.7976931348623157e308
+"""The largest finite double; a float result beyond it (Infinity, or NaN) is an overflow."""
+
+
+def overflow(op: str, a: Any, b: Any) -> OperatorError:
+    """The error for ``a op b`` beyond the double range."""
+    return OperatorError(f"numeric overflow: {_describe(a)} {op} {_describe(b)} is beyond the double range "
+                         "(±1.8e308)")
+
+
+def finite(result: Any, op: str, a: Any, b: Any) -> Any:
+    """``result`` of ``a op b`` unless it is a float beyond the double range (Infinity or NaN); then raises
+    OperatorError naming the operation. Ints (unbounded) always pass."""
+    if type(result) is float and not -MAX_DOUBLE <= result <= MAX_DOUBLE:
+        raise overflow(op, a, b)
+    return result
+
+
+def finite_result(result: Any, expression: str) -> Any:
+    """``result`` of the arithmetic ``expression`` (its text, for the message) unless it is a float beyond the
+    double range; then raises OperatorError. Compiled expressions call it where a chain of operations ends."""
+    if type(result) is float and not -MAX_DOUBLE <= result <= MAX_DOUBLE:
+        raise OperatorError(f"numeric overflow in {expression}: a result beyond the double range (±1.8e308)")
+    return result
+
+
 def add(a: Any, b: Any) -> Any:
     """Meteor ``a + b``."""
     if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
-        return a + b
+        try:
+            return finite(a + b, "+", a, b)
+        except OverflowError:  # an int beyond the double range meets a float
+            raise overflow("+", a, b) from None
     return _slow_arith("+", a, b)
 
 
 def subtract(a: Any, b: Any) -> Any:
     """Meteor ``a - b``."""
     if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
-        return a - b
+        try:
+            return finite(a - b, "-", a, b)
+        except OverflowError:
+            raise overflow("-", a, b) from None
     return _slow_arith("-", a, b)
 
 
 def multiply(a: Any, b: Any) -> Any:
     """Meteor ``a * b``."""
     if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
-        return a * b
+        try:
+            return finite(a * b, "*", a, b)
+        except OverflowError:
+            raise overflow("*", a, b) from None
     return _slow_arith("*", a, b)
 
 
 def divide(a: Any, b: Any) -> Any:
-    """Meteor ``a / b``: always a float; division by zero raises OperatorError."""
+    """Meteor ``a / b``: always a float; division by zero and results beyond the double range raise
+    OperatorError."""
     if type(a) in NUMBER_TYPES and type(b) in NUMBER_TYPES:
         if b == 0:
             raise OperatorError(f"division by zero: {_describe(a)} / {_describe(b)}")
         try:
-            return a / b
+            return finite(a / b, "/", a, b)
         except OverflowError:
-            raise OperatorError(f"numeric overflow in {a} / {b}") from None
+            raise overflow("/", a, b) from None
     return _slow_arith("/", a, b)
 
 

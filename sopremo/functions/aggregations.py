@@ -16,7 +16,7 @@ from typing import Any
 
 from sopremo.errors import OperatorError
 from sopremo.expressions.aggregates import make_fold
-from sopremo.expressions.runtime import NUMBER_TYPES, less
+from sopremo.expressions.runtime import MAX_DOUBLE, NUMBER_TYPES, less
 from sopremo.function import Aggregation, SopremoFunction
 from sopremo.types import string_form
 from sopremo.values import MISSING, hashable, sort_key, type_name
@@ -58,8 +58,25 @@ def _mean_add(acc: list, value: Any) -> list:
     return acc
 
 
+def _finite_total(total: Any, name: str) -> Any:
+    """``total`` of ``sum`` or ``mean`` unless it left the double range (Infinity or NaN): an OperatorError."""
+    if type(total) is float and not -MAX_DOUBLE <= total <= MAX_DOUBLE:
+        raise OperatorError(f"numeric overflow: the numbers of {name}() add up beyond the double range (±1.8e308)")
+    return total
+
+
+def _sum_result(acc: Any) -> Any:
+    return _finite_total(acc, "sum")
+
+
 def _mean_result(acc: list) -> Any:
-    return acc[0] / acc[1] if acc[1] else MISSING
+    if not acc[1]:
+        return MISSING
+    try:
+        return _finite_total(acc[0] / acc[1], "mean")
+    except OverflowError:  # ints whose mean is beyond the double range
+        raise OperatorError("numeric overflow: the mean of these ints is beyond the double range (±1.8e308)") \
+            from None
 
 
 def _min_add(acc: Any, value: Any) -> Any:
@@ -192,7 +209,7 @@ def _mean_initial() -> list:
 
 
 AGGREGATIONS: dict[str, tuple[Aggregation, str]] = {
-    "sum": (Aggregation(_zero, _sum_add, _identity, _add_ints, True),
+    "sum": (Aggregation(_zero, _sum_add, _sum_result, _add_ints, True),
             "sum of the numbers of an array (ints stay ints; starts at 0; null/missing skipped)"),
     "count": (Aggregation(_zero, _count_add, _identity, _add_ints, True), "number of elements of an array"),
     "count_distinct": (Aggregation(_new_set, _distinct_count_add, len, _union, True),

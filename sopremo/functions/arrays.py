@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from sopremo.errors import OperatorError
-from sopremo.expressions.runtime import NUMBER_TYPES, element_in
+from sopremo.expressions.runtime import NUMBER_TYPES, element_in, finite
 from sopremo.function import SopremoFunction
 from sopremo.types import string_form
 from sopremo.values import MISSING, hashable, type_name
@@ -76,12 +76,15 @@ def sqrt(value: Any) -> Any:
 
 
 def sqr(value: Any) -> Any:
-    """``value * value`` keeping the type (int stays int); missing and null pass through."""
+    """``value * value`` keeping the type (int stays int); missing and null pass through.
+
+    A square beyond the double range raises OperatorError.
+    """
     if value is None or value is MISSING:
         return value
     if type(value) not in NUMBER_TYPES:
         raise OperatorError(f"sqr() needs a number, got {type_name(value)} {string_form(value)[:40]!r}")
-    return value * value
+    return finite(value * value, "*", value, value)
 
 
 def array_functions() -> dict[str, SopremoFunction]:
@@ -92,7 +95,7 @@ def array_functions() -> dict[str, SopremoFunction]:
         SopremoFunction("contains", contains, 2, 2, doc=contains.__doc__),
         SopremoFunction("unionAll", union_all, 0, None, doc=union_all.__doc__),
         SopremoFunction("sqrt", sqrt, 1, 1, doc=sqrt.__doc__),
-        SopremoFunction("sqr", sqr, 1, 1, doc=sqr.__doc__),
+        SopremoFunction("sqr", sqr, 1, 1, doc=sqr.__doc__.splitlines()[0]),
     ]
     return {f.name: f for f in functions}
 
