@@ -99,6 +99,7 @@ def test_slices():
     assert run(ArraySlice(IN, C(2), C(2)), arr) == [2]
     assert run(ArraySlice(IN, None, C(-2)), arr) == [0, 1, 2, 3]
     assert run(ArraySlice(IN, C(-2), None), arr) == [3, 4]
+    assert run(ArraySlice(IN, C(7), None), arr) == [] and run(ArraySlice(IN, None, C(-9)), arr) == []
     assert run(ArraySlice(IN, C(3), C(9)), arr) == [3, 4]  # positions beyond the array are left out
     assert run(ArraySlice(IN, C(9), C(3)), arr) == [4, 3]
     assert run(ArraySlice(IN, C(7), C(9)), arr) == []

@@ -219,7 +219,8 @@ def index_of(base: Any, index: Any) -> Any:
 def slice_of(base: Any, start: Any, end: Any) -> Any:
     """``base[start:end]`` on arrays and strings, as the original's ArrayAccess: both ends included, negative
     positions count from the end, ``start > end`` gives the elements in reverse order (``[3:1]`` is elements
-    3, 2, 1); an omitted bound is the first / last position; positions beyond the array are left out.
+    3, 2, 1); an omitted bound is the first / last position (an open slice runs forwards: ``[5:]`` of a shorter
+    array is empty); positions beyond the array are left out.
     Missing on other values; OperatorError for bounds that are not ints.
     """
     if type(base) is list or type(base) is str:
@@ -228,7 +229,7 @@ def slice_of(base: Any, start: Any, end: Any) -> Any:
         size = len(base)
         first = 0 if start is None else start + size if start < 0 else start
         last = size - 1 if end is None else end + size if end < 0 else end
-        if first <= last:
+        if first <= last or start is None or end is None:  # an open bound runs forwards: [5:] of 3 is empty
             return base[max(first, 0):max(last + 1, 0)]
         return base[max(last, 0):max(first + 1, 0)][::-1]
     return MISSING
