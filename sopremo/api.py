@@ -29,6 +29,7 @@ What is here, by use:
   (a value converted to a Meteor type by name);
 - functions: ``SopremoFunction``, ``Aggregation``, and the built-ins of the sopremo layer (``BUILTIN_FUNCTIONS``,
   ``BUILTIN_CONSTANTS``, ``aggregation_functions()``) that ``base`` registers and other packages may wrap;
+  ``task_sequence(key)``: a number unique per key within one stage of a run, for a UDF such as generateId;
 - formats: ``DataFormat``, ``FileInput``, ``FileOutput``, ``RecordWriter``, ``encode_json``, and the built-in
   formats ``FORMATS`` (registered by ``base``);
 - user errors (printed without a traceback): ``MeteorError``, ``OperatorError``, ``DataError``.
@@ -40,6 +41,7 @@ from typing import Any
 
 from pact_backend.contracts import CoGroup, Cross, Hints, Map, Match, Reduce, Union
 from pact_backend.io import RowBatch, RowDecoder
+from pact_backend.runtime.task_context import task_sequence
 from sopremo.errors import DataError, MeteorError, OperatorError
 from sopremo.expressions import nodes as expressions
 from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
@@ -110,6 +112,7 @@ __all__ = [
     "MISSING", "hashable", "truthy", "to_json", "type_name", "sort_key", "less", "string_form", "cast",
     # functions
     "SopremoFunction", "Aggregation", "BUILTIN_FUNCTIONS", "BUILTIN_CONSTANTS", "aggregation_functions",
+    "task_sequence",
     # formats
     "DataFormat", "FileInput", "FileOutput", "RecordWriter", "encode_json", "FORMATS",
     # errors

@@ -105,12 +105,14 @@ def test_min_max_coexist_with_base_aggregations(tmp_path):
 
 def test_scrub_counts_per_rule_in_run_stats(tmp_path):
     (tmp_path / "s.meteor").write_text(
-        "using cleansing;\n$in = [{a: 1}, {a: 500}, {a: 'x'}, {b: 2}];\n"
-        "$c = scrub $in with rules {a: [required, type(int), range(0, 100)]};\nwrite $c to 'c.json';\n")
+        "using cleansing;\n$in = [{a: 1}, {a: 500}, {a: 'x'}, {b: 2}, {a: '7'}];\n"
+        "$c = scrub $in with rules {a: [required, type(int), range(0, 100), notContainedIn([100])]};\n"
+        "write $c to 'c.json';\n")
     stats = api.run_file(tmp_path / "s.meteor")
     dropped = {c.name.split("/", 1)[1]: c.records_in - c.records_out for c in stats.contracts if "/a:" in c.name}
-    assert dropped == {"a: required": 1, "a: type('int')": 1, "a: range(0, 100)": 1}
-    assert json.loads((tmp_path / "c.json").read_text()) == [{"a": 1}]
+    # type(int) coerces '7' and drops 'x'; range(0, 100) chooses the nearest bound for 500 (defaults as the original)
+    assert dropped == {"a: required": 1, "a: type('int')": 1, "a: range(0, 100)": 0, "a: notContainedIn([100])": 1}
+    assert json.loads((tmp_path / "c.json").read_text()) == [{"a": 1}, {"a": 7}]
 
 
 def test_soundex_codes():

@@ -4,7 +4,9 @@ The paper's third domain (VLDB J. 2014, Table 1 bottom, Fig. 3). Importing this 
 (scrub, detect duplicates, link records, cluster transitively, fuse, remove duplicates, global match,
 transform records / map entities with its entity values) and the
 functions: similarities (levenshtein, jaro, jaroWinkler, hamming, jaccard, dice, mongeElkan, soundex, dateSim,
-numericSim), combinators (average, min, max), scrub rules and fixes and fuse resolutions (docs/cleansing.md).
+numericSim), combinators (average, min, max), scrub rules and fixes, fuse resolutions, and the original's
+string and number functions (concat_strings, remove_all_characters, remove_all_strings, abs, diff, absDiff,
+generateId; docs/cleansing.md).
 """
 
 from sopremo.api import SopremoPackage
@@ -16,10 +18,12 @@ package = SopremoPackage("cleansing", doc="data cleansing: scrub, detect/remove 
 def _register_functions() -> None:
     """Similarities and combinators, scrub rules/fixes and fuse resolutions (functions and bare constants)."""
     from .similarity import similarity_functions
+    from .udfs import udf_functions
     from .vocabulary import vocabulary_constants, vocabulary_functions
 
     package.functions.update(similarity_functions())
     package.functions.update(vocabulary_functions())
+    package.functions.update(udf_functions())
     package.constants.update(vocabulary_constants())
 
 

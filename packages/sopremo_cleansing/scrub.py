@@ -4,7 +4,9 @@ Each entry of the rules object is a chain applied in order to the field's value:
 - a rule (``required``, ``type(int)``, ``hasPattern('re')``, ``range(a, b)``, ``containedIn([...])``,
   ``notContainedIn([...])``, ``illegalCharacters('chars')``) checks the value; ``rule ?: fix`` or a fix right
   after the rule in the chain (``default(v)``, ``removeIllegalCharacters``, ``chooseNearestBound``, ``chooseFirst``,
-  ``tryCoercing``) repairs a failing value; a failing rule without fix (or a fix that cannot repair) drops the
+  ``tryCoercing``) repairs a failing value; without a fix, ``range`` chooses the nearest bound, ``type`` tries
+  coercing and ``containedIn(values, v)`` / ``notContainedIn(values, v)`` use ``v`` (the original's defaults,
+  sopremo_cleansing.scrub_rules.default_fix); any other failing rule, or a fix that cannot repair, drops the
   whole record;
 - a function call that reads no input, such as ``lower_case()``, ``normalize_whitespaces()``, ``substring(0, 3)``,
   gets the current value as its first argument; any other expression is evaluated over the record.
@@ -23,7 +25,7 @@ from sopremo.api import (EXPRESSION, MISSING, CompositeOperator, Constant, Expre
 from . import package
 from .detect_internal import Internal, contract_args, internal
 from .pairs import compile_one, key_list
-from .scrub_rules import Unfixable, check, fix, label
+from .scrub_rules import Unfixable, check, default_fix, fix, label
 from .vocabulary import is_descriptor
 
 DESCRIPTOR_FUNCTIONS = ("type", "hasPattern", "range", "containedIn", "notContainedIn", "illegalCharacters",
@@ -117,7 +119,8 @@ class ScrubStep(Internal):
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
         kind, field = self.step[0], self.step[1]
         if kind == "rule":
-            udf = _rule_udf(field, check(self.step[2]), fix(self.step[3], self.step[2]) if self.step[3] else None)
+            rule, repair = self.step[2], self.step[3] or default_fix(self.step[2])
+            udf = _rule_udf(field, check(rule), fix(repair, rule) if repair else None)
         else:
             udf = _apply_udf(field, compile_one(self.step[2]), self.step[3])
         return Map(udf=udf, **contract_args(self, inputs))

@@ -2,7 +2,10 @@
 
 A check ``check(value) -> bool`` says whether a field value satisfies a rule; a fix ``fix(value, rule) -> value``
 repairs a failing value or raises ``Unfixable`` (the record is then dropped). Only ``required`` fails on a
-missing value: the other rules hold for missing and null (nothing to check).
+missing value: the other rules hold for missing and null (nothing to check). Rules written without a fix take
+the original's default fix (``default_fix``): ``range`` chooses the nearest bound, ``type`` tries coercing, and
+``containedIn(values, v)`` / ``notContainedIn(values, v)`` with their optional second argument use ``v``;
+other rules drop the record.
 """
 
 from __future__ import annotations
@@ -53,6 +56,18 @@ def check(rule: dict) -> Callable[[Any], bool]:
         chars = set(args[0])
         return lambda v: _absent(v) or not (isinstance(v, str) and chars & set(v))
     raise OperatorError(f"scrub: unknown rule {name!r}")
+
+
+def default_fix(rule: dict) -> dict | None:
+    """The fix a rule written without one gets (module docstring), or None: the record is dropped."""
+    name, args = rule["name"], rule["args"]
+    if name == "range":
+        return {"cleansing": "fix", "name": "chooseNearestBound", "args": []}
+    if name == "type":
+        return {"cleansing": "fix", "name": "tryCoercing", "args": []}
+    if name in ("containedIn", "notContainedIn") and len(args) == 2:
+        return {"cleansing": "fix", "name": "default", "args": [args[1]]}
+    return None
 
 
 def fix(descriptor: dict, rule: dict) -> Callable[[Any], Any]:

@@ -16,6 +16,7 @@ from sopremo.api import BUILTIN_FUNCTIONS, MISSING, OperatorError, SopremoFuncti
 
 TYPE_NAMES = ("int", "long", "decimal", "double", "number", "string", "text", "boolean", "array", "object")
 BARE_RULES = ("required",)
+TWO_ARGUMENT_RULES = ("range", "containedIn", "notContainedIn")  # range(low, high); a list and its default
 BARE_FIXES = ("removeIllegalCharacters", "chooseNearestBound", "chooseFirst", "tryCoercing")
 BARE_RESOLUTIONS = ("mostFrequent", "mergeDistinct", "chooseRandom", "longest", "shortest", "min", "max")
 
@@ -36,7 +37,8 @@ def _rule(name: str, check: Any = None) -> SopremoFunction:
             check(*args)
         return descriptor("rule", name, *args)
 
-    return SopremoFunction(name, make, 1, 2 if name == "range" else 1, doc=f"scrub rule {name}(...)")
+    return SopremoFunction(name, make, 2 if name == "range" else 1, 1 if name not in TWO_ARGUMENT_RULES else 2,
+                           doc=f"scrub rule {name}(...)")
 
 
 def _check_type(name: Any) -> None:

@@ -25,6 +25,7 @@ from pact_backend.runtime.partition import partitioner
 from pact_backend.runtime.ranges import RangeRouter
 from pact_backend.runtime.sorter import SpillDir
 from pact_backend.runtime.stats import Meter, metered, metered_call
+from pact_backend.runtime.task_context import enter
 
 
 @dataclass
@@ -131,6 +132,7 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     """Run partition ``task.part`` of the stage ``spec``, writing its outputs as blocks to the run directory;
     raises whatever a UDF or format raises."""
     prepare(task)
+    enter(task.run_dir, spec.stage, task.part)
     ctx = _context(spec, task)
     meters = {spec.head_id: Meter()}
     fused = False
@@ -153,6 +155,7 @@ def stream_task(spec: StageSpec, task: TaskInput, report: Callable[[TaskResult],
     can show the first records of a large data set). ``report`` receives the TaskResult when the stream ends
     or is closed."""
     prepare(task)
+    enter(task.run_dir, spec.stage, task.part)
     ctx = _context(spec, task)
     meters = {spec.head_id: Meter()}
     try:
