@@ -30,7 +30,7 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 class Binder:
-    """Binds one script. ``scope``: a sopremo.package.Scope; ``params``: constants that override the script's;
+    """Binds one script. ``scope``: a sopremo.scope.Scope; ``params``: constants that override the script's;
     ``sources``: script text per path (for error excerpts); ``workdir``: base of relative data paths."""
 
     def __init__(self, scope, params: dict | None = None, sources: dict | None = None,

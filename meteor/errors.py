@@ -78,7 +78,7 @@ def plain_list(words: list[str]) -> str:
 
 def using_hint(scope, kind: str, name: str, qualified: bool = False) -> str:
     """`` (it is in package 'p': add 'using p;' before this statement)`` when an installed package that is not in
-    ``scope`` (a sopremo.package.Scope) has the operator, function or format ``name`` (``kind``: 'operators',
+    ``scope`` (a sopremo.scope.Scope) has the operator, function or format ``name`` (``kind``: 'operators',
     'functions' or 'formats'), else ''; ``qualified`` adds `` or write p:name``."""
     manager = scope.manager
     for package in manager.available():

@@ -16,7 +16,8 @@ from meteor.deep_stack import call_deep
 from meteor.includes import expand
 from meteor.parser import parse, prescan_packages
 from sopremo.operator import SopremoPlan
-from sopremo.package import PACKAGES, PackageError, PackageManager, Scope
+from sopremo.package import PACKAGES, PackageError, PackageManager
+from sopremo.scope import Scope
 
 
 def grammar_scope(text: str, manager: PackageManager, packages: tuple[str, ...] = ()) -> Scope:

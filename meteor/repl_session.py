@@ -22,7 +22,8 @@ from sopremo import engine
 from sopremo.errors import MeteorError
 from sopremo.io import DataFormat, Sink, encode_json
 from sopremo.operator import JsonStream, SopremoPlan
-from sopremo.package import PACKAGES, PackageManager, Scope
+from sopremo.package import PACKAGES, PackageManager
+from sopremo.scope import Scope
 from sopremo.registry import suggest
 
 DISPLAY_PATH = "<terminal>"

@@ -1,4 +1,4 @@
-"""Operator packages, the package manager that finds them, and the scope of one script.
+"""Operator packages and the package manager that finds them (the scope of one script: sopremo/scope.py).
 
 A ``SopremoPackage`` is one object that registers operators, functions, constants and formats. Packages are
 found in two places (docs/packages.md):
@@ -12,8 +12,7 @@ found in two places (docs/packages.md):
   a ``SopremoPackage`` is registered under its own ``name``; modules without ``package`` are skipped.
 
 Two different packages with one name are an error naming both; a package that fails to load is an error
-naming it and why. ``Scope`` holds the stacked registries of one script: ``base`` is always in scope;
-``using ie;`` pushes another package.
+naming it and why.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from types import ModuleType
 from typing import Any, Callable, Iterable
 
 from sopremo.function import SopremoFunction
-from sopremo.registry import Registry, UnknownNameError, suggest
+from sopremo.registry import UnknownNameError, suggest
 
 ENTRY_POINT_GROUP = "meteor.packages"
 PATH_ENV = "METEOR_PACKAGE_PATH"
@@ -260,66 +259,4 @@ def _import_file(module_name: str, file: Path) -> ModuleType:
 PACKAGES = PackageManager()
 
 
-class Scope:
-    """The stacked registries of one script: operators, functions, constants, formats; base always in scope.
-
-    ``packages``: those brought in by ``use`` (``using``); ``reached``: those only reachable as ``pkg:name``
-    (loaded by the first look-up naming them, as the original's parser did, or by ``reach``).
-    """
-
-    def __init__(self, manager: PackageManager | None = None):
-        self.manager = manager or PACKAGES
-        self.operators: Registry[type] = Registry("operator")
-        self.functions: Registry[SopremoFunction] = Registry("function")
-        self.constants: Registry[Any] = Registry("constant")
-        self.formats: Registry[Any] = Registry("format")
-        self.packages: list[str] = []
-        self.reached: list[str] = []
-        for registry in self._registries():
-            registry.resolver = self._resolve
-        self.use("base")
-
-    def _registries(self) -> tuple[Registry, ...]:
-        return self.operators, self.functions, self.constants, self.formats
-
-    def use(self, name: str) -> SopremoPackage:
-        """Bring package ``name`` into scope (idempotent); raises PackageError."""
-        package = self.manager.get(name)
-        if name not in self.packages:
-            self.packages.append(name)
-            if name in self.reached:
-                self.reached.remove(name)
-            self._push(name, package, qualified_only=False)
-        return package
-
-    def reach(self, name: str) -> SopremoPackage:
-        """Make package ``name`` reachable as ``name:thing`` without bringing its names into scope (idempotent;
-        a package already in scope stays so); raises PackageError."""
-        package = self.manager.get(name)
-        if name not in self.packages and name not in self.reached:
-            self.reached.append(name)
-            self._push(name, package, qualified_only=True)
-        return package
-
-    def _push(self, name: str, package: SopremoPackage, qualified_only: bool) -> None:
-        for registry, entries in zip(self._registries(), (package.operators, package.functions,
-                                                           package.constants, package.formats)):
-            registry.push(name, entries, qualified_only)
-
-    def _resolve(self, name: str) -> None:
-        """A registry's resolver: reach ``name``; raises UnknownNameError (kind 'package') when it is not
-        installed, PackageError when it fails to load."""
-        if name not in self.manager.available():
-            raise UnknownNameError("package", name, suggest(name, self.manager.available()))
-        self.reach(name)
-
-    def operator_classes(self) -> list[tuple[str, type]]:
-        """(package, operator class) for every operator in scope, later packages first."""
-        return [(pkg, cls) for pkg, _, cls in self.operators.items()]
-
-    def key(self) -> tuple[str, ...]:
-        """Identifies the set of packages in scope (the parser cache key); reached ones carry a ':'."""
-        return (*self.packages, *(name + ":" for name in self.reached))
-
-
-__all__ = ["SopremoPackage", "PackageManager", "PackageError", "Scope", "PACKAGES", "UnknownNameError"]
+__all__ = ["SopremoPackage", "PackageManager", "PackageError", "PACKAGES", "UnknownNameError"]

@@ -194,3 +194,21 @@ def test_help_text_of_operators_functions_and_formats():
         help_text("stmap", manager)
     with pytest.raises(HelpError):
         help_text("example:filter", manager)
+
+
+def test_a_reached_package_is_found_only_with_its_prefix_until_used():
+    from sopremo.registry import UnknownNameError
+    from sopremo.scope import Scope
+
+    scope = Scope()
+    assert "levenshtein" not in scope.functions
+    assert scope.functions.lookup("levenshtein", "cleansing").name == "levenshtein"  # reached on demand
+    assert scope.reached == ["cleansing"] and "levenshtein" not in scope.functions.names()
+    with pytest.raises(UnknownNameError):
+        scope.functions.lookup("levenshtein")
+    with pytest.raises(UnknownNameError) as info:
+        scope.functions.lookup("x", "cleansng")
+    assert info.value.kind == "package" and info.value.suggestions == ["cleansing"]
+    scope.use("cleansing")
+    assert scope.functions.lookup("levenshtein").name == "levenshtein" and scope.reached == []
+    assert scope.packages == ["base", "cleansing"]

@@ -8,7 +8,8 @@ from meteor import ast as A
 from meteor.frontend import parse_script
 from meteor.parser import parse, prescan_packages, statements_text
 from sopremo.operator import BINDING, CONSTANT, ElementaryOperator, PropertySpec
-from sopremo.package import PackageManager, Scope, SopremoPackage
+from sopremo.package import PackageManager, SopremoPackage
+from sopremo.scope import Scope
 
 
 class _Op(ElementaryOperator):

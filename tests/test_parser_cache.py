@@ -17,7 +17,8 @@ import meteor.parser_cache as cache
 from meteor.frontend import compile_script
 from meteor.grammar import full_grammar
 from meteor.parser import parser_for
-from sopremo.package import PACKAGES, Scope
+from sopremo.package import PACKAGES
+from sopremo.scope import Scope
 
 OPTIONS = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
 SCRIPT = "$a = [{x: 1}, {x: 5}];\n$b = filter $a where $a.x > 2;\nwrite $b to 'out.json';\n"
