@@ -58,6 +58,21 @@ def test_chunks_the_fast_path_might_misread_fall_back(line):
         ChunkDecoder(frozenset({"a"})).decode(b'{"a": 1}\n' + line)
 
 
+def test_whole_chunks_leave_lines_that_may_nest_too_deep_to_the_slow_path(tmp_path):
+    """msgspec would read any depth the interpreter allows; the readers' rule is orjson's 1024 levels."""
+    deep = b'{"a": ' * 1025 + b"1" + b"}" * 1025
+    with pytest.raises(ChunkFallback):
+        ChunkDecoder().decode(b'{"a": 1}\n' + deep + b"\n")
+    wide = b"[" + b",".join([b"{}"] * 2000) + b"]"  # many brackets, two levels deep: read as usual
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(wide + b"\n" + deep + b"\n")
+    records = JsonLinesFormat().input_format(str(path)).read()
+    assert next(records) == [{}] * 2000
+    with pytest.raises(DataError, match="depth") as info:
+        next(records)
+    assert info.value.line == 2
+
+
 @pytest.mark.parametrize("chunk", [8, 1 << 20])
 def test_projected_jsonl_reads_equal_projected_full_reads(tmp_path, monkeypatch, chunk):
     path = tmp_path / "r.jsonl"

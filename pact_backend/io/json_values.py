@@ -3,8 +3,8 @@
 Decoding uses orjson, which refuses NaN, Infinity, numbers beyond the double range and values nested deeper
 than 1024 levels as malformed JSON (naming line and column), but makes floats of integers beyond 64 bits: text
 holding a run of 19 or more digits (``long_digits``, one C-speed scan) is decoded again by msgspec, which reads
-such integers exactly. Projected reads decode with msgspec directly (pact_backend.io.projected), which reads
-them exactly too and refuses the same numbers. Encoding uses msgspec (any integer;
+such integers exactly. Chunks of JSON lines decode with msgspec directly (pact_backend.io.projected), which
+reads them exactly too, refuses the same numbers, and leaves the depth rule to orjson. Encoding uses msgspec (any integer;
 tuples and sets as arrays); a value the encoder does not know goes through the ``normalize`` hook of the caller
 (Sopremo turns its MISSING into JSON this way) and is refused with an OutputError otherwise. JSON has no NaN or
 Infinity: the encoders write them as ``null``, so every encoded value that holds a ``null`` is checked for them
@@ -24,6 +24,7 @@ _encode = msgspec.json.Encoder().encode
 _exact = msgspec.json.Decoder().decode
 _DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _LONG = b"0" * 19  # 19 digits may be an integer beyond 64 bits (2**63 has 19)
+MAX_DEPTH = 1024  # orjson's limit: JSON nested deeper is malformed data for every reader
 
 
 class Malformed(ValueError):

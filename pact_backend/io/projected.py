@@ -5,11 +5,11 @@ expressions, speed"): when a higher layer proves that a source's records are onl
 top-level fields, ``ChunkDecoder(fields)`` decodes a chunk of lines with msgspec into a generated Struct holding
 just those fields (unknown fields are skipped without being built) and turns the Structs into dicts in one C
 call. A record lacking a field still lacks it (the Struct's default ``UNSET`` is dropped), and a line that is
-not an object keeps its whole value. Without ``fields`` the lines are decoded whole with orjson.
+not an object keeps its whole value. Without ``fields`` the chunk is decoded whole, also in one msgspec call.
 
 ``decode(chunk)`` raises ``ChunkFallback`` whenever the fast path might differ from decoding line by line
-(malformed or blank lines, several values on a line, values other than objects, a run of 19 digits in a whole
-read, data nested beyond the interpreter's recursion limit); the caller then decodes that chunk line by line
+(malformed or blank lines, several values on a line, values other than objects, a line that may nest deeper
+than the readers allow); the caller then decodes that chunk line by line
 (``pact_backend.io.json_values.loads``: integers exact, as msgspec reads them here) and reports errors with
 file and line (``slow_value`` projects those values the same way). One difference remains, on malformed data
 only: the fields a projected read skips are checked for JSON syntax but not for values msgspec rejects (numbers
@@ -24,9 +24,10 @@ from typing import Any, Iterable, Iterator, Literal, Union
 import msgspec
 import orjson
 
-from pact_backend.io.json_values import long_digits
+from pact_backend.io.json_values import MAX_DEPTH
 
 _astuple = msgspec.structs.astuple
+_decode_lines = msgspec.json.Decoder().decode_lines
 
 # A scalar field: integers (of any size), floats, strings, booleans, null. Containers fail validation and take
 # the Any path.
@@ -79,11 +80,13 @@ class ChunkDecoder:
 
     @staticmethod
     def _decode_whole(data: bytes) -> list[Any]:
-        """Whole values, line by line with orjson (its depth limit; long digit runs take the exact slow path)."""
-        if long_digits(data):
-            raise ChunkFallback()
-        loads = orjson.loads
-        return [loads(line) for line in data.split(b"\n") if line]
+        """Whole values in one msgspec call (integers exact). msgspec has no depth limit of its own, so a chunk
+        with a line that may nest deeper than ``MAX_DEPTH`` (more opening brackets than that) takes the slow
+        path, whose orjson refuses it as the readers' rule says (pact_backend.io.json_values)."""
+        if len(data) > MAX_DEPTH and max(map(len, data.split(b"\n"))) > MAX_DEPTH:
+            if any(line.count(b"[") + line.count(b"{") > MAX_DEPTH for line in data.split(b"\n")):
+                raise ChunkFallback()
+        return _decode_lines(data)
 
     def _decode_projected(self, data: bytes) -> list[Any]:
         """Scalar fields through the typed decoder; once a read field holds a container, the ``Any`` decoder."""
