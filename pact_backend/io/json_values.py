@@ -85,9 +85,9 @@ def non_finite(value: Any) -> float | None:
             if item - item != 0.0:
                 return item
         elif kind is dict:
-            stack.extend(item.values())
+            stack.extend(reversed(item.values()))
         elif kind is list or kind is tuple:
-            stack.extend(item)
+            stack.extend(reversed(item))
         elif isinstance(item, float) and item - item != 0.0:
             return item
     return None
