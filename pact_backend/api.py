@@ -23,16 +23,17 @@ from pact_backend import contracts as pact
 from pact_backend.api_annotations import (AnnotationViolation, constant_fields, constant_fields_except,
                                           output_cardinality, reads, selectivity)
 from pact_backend.api_datasets import DataSet, Grouping
-from pact_backend.api_records import Collector, FieldKey, key_of
+from pact_backend.api_records import Collector, field_key, key_of
 from pact_backend.api_reorder import push_filters
 from pact_backend.executors import registry
 from pact_backend.io import (CollectOutput, Csv, DelimitedLines, FixedBinary, JsonArray, JsonLines, MemoryInput,
                              SqlQuery, TextLines)
 from pact_backend.io.paths import total_size
 from pact_backend.iterations import ProgramResult, run_program
+from pact_backend.keys import Key
 
-__all__ = ["AnnotationViolation", "Collector", "DataSet", "ExecutionEnvironment", "FieldKey", "Grouping",
-           "ProgramResult", "constant_fields", "constant_fields_except", "key_of", "make_executor",
+__all__ = ["AnnotationViolation", "Collector", "DataSet", "ExecutionEnvironment", "Grouping", "Key",
+           "ProgramResult", "constant_fields", "constant_fields_except", "field_key", "key_of", "make_executor",
            "output_cardinality", "reads", "selectivity"]
 
 def make_executor(executor: str | Any = "inline", parallelism: int | None = None,

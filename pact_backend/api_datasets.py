@@ -210,12 +210,13 @@ class Grouping:
 
     def reduce_group(self, fn: Callable[[Any, list], Iterable[Any]], combine: Callable | None = None) -> DataSet:
         """Reduce: ``fn(key, records)`` once per group returning 0..n records; ``combine(key, records)``
-        (optional) pre-aggregates partial groups before shipping and must return valid input of ``fn``."""
+        (optional) pre-aggregates partial groups before shipping and must return valid input of ``fn``; a
+        ``pact_backend.contracts.Combiner`` is used as it is (with its fusion hook)."""
         ds = self.ds
         name = ds._name(fn, "reduce")
         hints = hints_for(fn)
         udf = ds._udf(fn, 2, True, "group", hints, f"Reduce({name})")
-        combiner = emitter(combine, 2, True) if combine is not None else None
+        combiner = combine if isinstance(combine, pact.Combiner) or combine is None else emitter(combine, 2, True)
         return DataSet(ds.env, pact.Reduce(name=name, inputs=[ds.contract], key=self.key, udf=udf,
                                            combiner=combiner, group_order=group_order(self.order), hints=hints))
 

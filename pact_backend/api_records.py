@@ -4,6 +4,7 @@ collector, and the adapters that let a UDF return one record, return or yield ma
 Records are tuples (fields by position) or dicts (fields by name), or any value a key function understands.
 A key is a field (``0``, ``'word'``), several fields (``(0, 2)``: the key is the tuple of their values) or a
 callable ``record -> key``; key values must hash and compare (VLDB J. 2014, sec. 5.1: keys of PACT records).
+Each becomes a ``pact_backend.contracts.Key``; a key on fields declares them, so the optimizer knows it.
 """
 
 from __future__ import annotations
@@ -12,42 +13,31 @@ import inspect
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Sequence
 
+from pact_backend.contracts import GroupOrder, Key
+
 Field = int | str
-KeySpec = Field | Sequence[Field] | Callable[[Any], Any]
+KeySpec = Field | Sequence[Field] | Callable[[Any], Any] | Key
 
 
-class FieldKey:
-    """Key function over record fields: ``key(record)`` is ``record[f]`` for one field, the tuple of the
-    fields' values for several. ``key_fields`` tells the optimizer which fields the key reads."""
-
-    __slots__ = ("key_fields", "description", "_get")
-
-    def __init__(self, fields: Sequence[Field]):
-        if not fields:
-            raise ValueError("a key needs at least one field")
-        self.key_fields = tuple(fields)
-        self.description = ",".join(map(str, self.key_fields))
-        self._get = itemgetter(*self.key_fields)
-
-    def __call__(self, record: Any) -> Any:
-        return self._get(record)
-
-    def __reduce__(self) -> tuple:
-        return FieldKey, (self.key_fields,)
-
-    def __repr__(self) -> str:
-        return f"FieldKey({self.description})"
+def field_key(fields: Sequence[Field]) -> Key:
+    """The key over record fields: ``key(record)`` is ``record[f]`` for one field, the tuple of the fields'
+    values for several; the Key declares the fields (and names them), so the optimizer knows what it reads.
+    Raises ValueError for no field."""
+    if not fields:
+        raise ValueError("a key needs at least one field")
+    fields = tuple(fields)
+    return Key(itemgetter(*fields), ",".join(map(str, fields)), fields)
 
 
-def key_of(spec: KeySpec) -> Callable[[Any], Any]:
-    """The key function of ``spec``: a field, a sequence of fields or a callable (returned as it is).
+def key_of(spec: KeySpec) -> Key:
+    """The Key of ``spec``: a field, a sequence of fields, a Key or a callable (a Key equal only to itself).
     Raises TypeError for anything else."""
     if isinstance(spec, (int, str)) and not isinstance(spec, bool):
-        return FieldKey((spec,))
+        return field_key((spec,))
     if isinstance(spec, (tuple, list)) and all(isinstance(f, (int, str)) for f in spec):
-        return FieldKey(tuple(spec))
+        return field_key(tuple(spec))
     if callable(spec):
-        return spec
+        return Key.of(spec)
     raise TypeError(f"a key is a field position or name, a list of them or a function, not {spec!r}")
 
 
@@ -70,14 +60,12 @@ class Descending:
 
 
 class OrderKey:
-    """Sort key of a group order: fields (or key functions) each ascending or descending."""
+    """Sort key function of a group order: key functions each ascending or descending."""
 
-    __slots__ = ("parts", "description")
+    __slots__ = ("parts",)
 
     def __init__(self, parts: Sequence[tuple[Callable[[Any], Any], bool]]):
         self.parts = tuple(parts)
-        self.description = ", ".join(f"{getattr(k, 'description', 'fn')} {'desc' if d else 'asc'}"
-                                     for k, d in self.parts)
 
     def __call__(self, record: Any) -> tuple:
         return tuple(Descending(k(record)) if d else k(record) for k, d in self.parts)
@@ -86,14 +74,15 @@ class OrderKey:
         return OrderKey, (self.parts,)
 
 
-def group_order(parts: Sequence[tuple[KeySpec, bool]]) -> tuple[Callable[[Any], Any], bool] | None:
-    """The contracts' ``group_order`` (key function, descending) for a list of (field, descending)."""
+def group_order(parts: Sequence[tuple[KeySpec, bool]]) -> GroupOrder | None:
+    """The contracts' ``group_order`` (key, descending) for a list of (field, descending)."""
     if not parts:
         return None
     keys = [(key_of(spec), bool(desc)) for spec, desc in parts]
     if len(keys) == 1:
         return keys[0]
-    return OrderKey(keys), False
+    description = ", ".join(f"{k.description or 'fn'} {'desc' if d else 'asc'}" for k, d in keys)
+    return Key(OrderKey([(k.fn, d) for k, d in keys]), description), False
 
 
 class Collector:

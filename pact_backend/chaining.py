@@ -85,5 +85,5 @@ def fused_source(source: pact.Source, physical: ph.PhysicalPlan, readers: dict[i
         return None
     if any(not isinstance(c, pact.Map) for c in chain):
         return None
-    fuse = getattr(consumer.combiner, "fuse_source", None)
-    return None if fuse is None else fuse(source.input_format, [c.udf for c in chain])
+    combiner = consumer.combiner
+    return None if combiner is None else combiner.fuse_source(source.input_format, [c.selection for c in chain])

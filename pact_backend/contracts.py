@@ -1,8 +1,14 @@
 """PACT contracts: the second-order functions of a PACT program (VLDB J. 2014, sec. 5.1).
 
 A contract pairs an input contract (how records are grouped into parallelization units) with a user function
-(UDF) that is opaque to this layer. Records are opaque Python objects; keys are produced by opaque key
-functions ``key(record) -> hashable``. Nothing here knows Meteor, Sopremo or JSON paths.
+(UDF) that is opaque to this layer. Records are opaque Python objects; keys are ``Key`` values: an opaque key
+function ``fn(record) -> hashable`` with what the optimizer may know of it (a description, the record fields it
+reads). Nothing here knows Meteor, Sopremo or JSON paths.
+
+What the optimizer and the runtime know of a UDF is declared here, as fields of the IR, never as attributes
+stuck onto functions: ``Key`` (equal keys for interesting properties), ``Reduce.sorts_only``,
+``Hints.kept_keys``, ``Hints.preserves_records`` / ``constant_fields`` / ``read_fields``, the ``Combiner`` with
+its optional fusion hook and the ``Map.selection`` that hook reads, and ``Contract.derive_estimate``.
 
 UDF shapes (every UDF may emit 0..n records by returning or yielding an iterable):
 - ``Map.udf(records: Iterator[R]) -> Iterable[R]`` over a stream of records (a chained, per-partition map);
@@ -18,11 +24,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 
-KeyFunction = Callable[[Any], Any]
+from pact_backend.combiners import Combiner, FunctionCombiner, FusedSource
+from pact_backend.keys import GroupOrder, Key, KeyFunction, group_order_of, key_function, order_function
 
 _ids = itertools.count(1)
+
+__all__ = ["Key", "KeyFunction", "GroupOrder", "key_function", "order_function", "Combiner", "FunctionCombiner",
+           "FusedSource", "InputFormat", "OutputFormat", "ConstantFields", "Hints", "Contract", "Source", "Sink",
+           "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "PactPlan"]
 
 
 class InputFormat(Protocol):
@@ -77,6 +88,9 @@ class Hints:
     ``constant_fields``: ConstantFields per annotated input: partitioning and order on constant fields survive
     the UDF. ``cardinality``: (least, most) records emitted per UDF call (None = unbounded), sec. 6.2.
     ``read_fields``: the fields of its input the UDF reads (its read set; None = unknown, maybe all).
+    ``kept_keys``: {description of a key of input 0: description of a key of the output with equal values}
+    (e.g. a Reduce whose output copies its group key into a field), so a hash partitioning of the input on the
+    first key holds for the output on the second (sec. 6.3).
     """
 
     selectivity: float | None = None
@@ -87,11 +101,17 @@ class Hints:
     constant_fields: tuple[ConstantFields, ...] = ()
     cardinality: tuple[int, int | None] | None = None
     read_fields: frozenset | None = None
+    kept_keys: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(eq=False, repr=False)
 class Contract:
-    """Base of all contracts: a named node of a PACT program with input contracts, DOP hint and hints."""
+    """Base of all contracts: a named node of a PACT program with input contracts, DOP hint and hints.
+
+    ``derive_estimate(inputs)``: the hook of a contract defined outside this module (an iteration) that
+    estimates its own output from its inputs' estimates (``pact_backend.optimizer.estimates.Sized``); None, the
+    default, lets the optimizer derive it from the contract's kind.
+    """
 
     name: str
     inputs: list["Contract"] = field(default_factory=list)
@@ -103,6 +123,9 @@ class Contract:
 
     def __repr__(self) -> str:
         return f"{self.kind}({self.name})"
+
+    def derive_estimate(self, inputs: list[Any]) -> Any:
+        return None
 
 
 @dataclass(eq=False, repr=False)
@@ -127,9 +150,15 @@ class Sink(Contract):
 
 @dataclass(eq=False, repr=False)
 class Map(Contract):
-    """Map: every record independently; ``udf(records) -> records`` over a stream."""
+    """Map: every record independently; ``udf(records) -> records`` over a stream.
+
+    ``selection``: set (opaque to this layer) by the layer above on a Map that emits exactly the records of its
+    input that satisfy a condition, unchanged: that condition in the above layer's own terms (Sopremo: the
+    expression). Only a combiner's fusion hook reads it (``Combiner.fuse_source``); None for any other Map.
+    """
 
     udf: Callable[[Iterator[Any]], Iterable[Any]] | None = None
+    selection: Any = None
     kind = "Map"
 
 
@@ -137,21 +166,28 @@ class Map(Contract):
 class Reduce(Contract):
     """Reduce: all records with an equal key form one group; ``udf(key, group)``.
 
-    ``key`` None = one global group. ``combiner(key, partial_group)`` optionally pre-aggregates.
-    ``group_order``: (key function, descending) ordering the records inside each group (secondary sort).
+    ``key`` None = one global group. ``combiner`` (a ``Combiner``) optionally pre-aggregates.
+    ``group_order``: (key, descending) ordering the records inside each group (secondary sort).
+    ``sorts_only``: the UDF only reorders its group (emits its records sorted on ``group_order``), so a global
+    sort may run on key ranges in parallel (sec. 6.3) and stream an external sort.
+    Keys and combiners may be given as plain functions; they are stored as ``Key`` and ``Combiner``.
     ``limit`` (needs ``group_order``): the UDF sees only the first ``limit`` records of each group in that order
     (top-k); the runtime keeps them with bounded heaps, on every producer partition before shipping as well
     (``pact_backend.runtime.topk``).
     """
 
-    key: KeyFunction | None = None
+    key: Key | None = None
     udf: Callable[[Any, list[Any]], Iterable[Any]] | None = None
-    combiner: Callable[[Any, list[Any]], Iterable[Any]] | None = None
-    group_order: tuple[KeyFunction, bool] | None = None
+    combiner: Combiner | None = None
+    group_order: GroupOrder | None = None
     limit: int | None = None
+    sorts_only: bool = False
     kind = "Reduce"
 
     def __post_init__(self) -> None:
+        self.key = Key.of(self.key)
+        self.combiner = Combiner.of(self.combiner)
+        self.group_order = group_order_of(self.group_order)
         if self.limit is not None and (self.group_order is None or self.limit < 0):
             raise ValueError(f"Reduce {self.name!r}: a limit needs a group order and must be >= 0, "
                              f"got {self.limit!r}")
@@ -161,9 +197,12 @@ class Reduce(Contract):
 class Match(Contract):
     """Match: every pair of records of the two inputs with equal keys; ``udf(left, right)``."""
 
-    keys: tuple[KeyFunction, KeyFunction] | None = None
+    keys: tuple[Key, Key] | None = None
     udf: Callable[[Any, Any], Iterable[Any]] | None = None
     kind = "Match"
+
+    def __post_init__(self) -> None:
+        self.keys = _pair_of_keys(self.keys)
 
 
 @dataclass(eq=False, repr=False)
@@ -181,10 +220,22 @@ class CoGroup(Contract):
     ``group_order`` as for Reduce, one entry per input (or None).
     """
 
-    keys: tuple[KeyFunction, KeyFunction] | None = None
+    keys: tuple[Key, Key] | None = None
     udf: Callable[[Any, list[Any], list[Any]], Iterable[Any]] | None = None
-    group_order: tuple[tuple[KeyFunction, bool] | None, tuple[KeyFunction, bool] | None] | None = None
+    group_order: tuple[GroupOrder | None, GroupOrder | None] | None = None
     kind = "CoGroup"
+
+    def __post_init__(self) -> None:
+        self.keys = _pair_of_keys(self.keys)
+        if self.group_order is not None:
+            self.group_order = (group_order_of(self.group_order[0]), group_order_of(self.group_order[1]))
+
+
+def _pair_of_keys(keys: Any) -> tuple[Key, Key] | None:
+    if keys is None:
+        return None
+    left, right = keys
+    return Key.of(left), Key.of(right)
 
 
 @dataclass(eq=False, repr=False)

@@ -1,7 +1,7 @@
 """Plain-text rendering of a PACT program (for ``explain`` and debugging): one tree per sink, inputs below.
 
 Every contract prints as ``#id Kind name`` followed by what defines it: formats of sources and sinks, keys
-(``description`` attribute of the key function, else its ``__name__``), combiner, group order, DOP and
+(a Key's ``description``, else its function's ``__name__``), combiner, group order, DOP and
 hints. A contract read by several consumers is printed in full once; later reads show ``(shared, see above)``.
 With run statistics, each line also shows records in/out and seconds. ``physical_text``,
 ``physical_dict`` and ``physical_dot`` render a PhysicalPlan (ship and local strategies, DOP, estimates, reasons)
@@ -24,13 +24,18 @@ def describe_function(fn: Any) -> str:
     return name if name and not name.startswith("<") else "fn"
 
 
+def describe_key(key: pact.Key) -> str:
+    """A short name for a key: its description, else its function's name, else 'fn'."""
+    return key.description or describe_function(key.fn)
+
+
 def _describe_format(fmt: Any) -> str:
     describe = getattr(fmt, "describe", None)
     return describe() if callable(describe) else repr(fmt)
 
 
-def _order(order: tuple[Any, bool] | None) -> str:
-    return f"{describe_function(order[0])} {'desc' if order[1] else 'asc'}" if order else "-"
+def _order(order: pact.GroupOrder | None) -> str:
+    return f"{describe_key(order[0])} {'desc' if order[1] else 'asc'}" if order else "-"
 
 
 def contract_details(c: pact.Contract) -> list[str]:
@@ -42,12 +47,12 @@ def contract_details(c: pact.Contract) -> list[str]:
         parts.append(f"to {_describe_format(c.output_format)}")
         parts += ["ordered"] if c.ordered else []
     elif isinstance(c, pact.Reduce):
-        parts.append(f"key={describe_function(c.key)}" if c.key is not None else "global")
+        parts.append(f"key={describe_key(c.key)}" if c.key is not None else "global")
         parts += ["combiner"] if c.combiner is not None else []
         parts += [f"order={_order(c.group_order)}"] if c.group_order else []
         parts += [f"limit={c.limit}"] if c.limit is not None else []
     elif isinstance(c, (pact.Match, pact.CoGroup)) and c.keys is not None:
-        parts.append(f"keys=({', '.join(describe_function(k) for k in c.keys)})")
+        parts.append(f"keys=({', '.join(describe_key(k) for k in c.keys)})")
         orders = getattr(c, "group_order", None)
         parts += [f"order=({', '.join(_order(o) for o in orders)})"] if orders else []
     udf = getattr(c, "udf", None)

@@ -14,6 +14,8 @@ What is here, by use:
   ``PropertyError``;
 - the PACT contracts an elementary operator returns: ``Map Reduce Match Cross CoGroup Union`` (UDF shapes in
   their docstrings), their optimizer ``Hints``, ``PactContext``, and ``contract_args`` for their common arguments;
+  ``Key`` (a key function with the description that makes equal keys equal for the optimizer), ``Combiner`` (a
+  Reduce's combiner, with its optional fusion hook ``fuse_source`` returning a ``FusedSource``);
 - expressions: ``compile_expression`` (compile a property's expression once into a Python closure),
   ``compile_predicate`` (the same, returning a bool), ``evaluate_constant``, ``render`` (an expression as
   Meteor text); the node classes in ``expressions``, the ones packages build and inspect most also by name
@@ -39,7 +41,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pact_backend.contracts import CoGroup, Cross, Hints, Map, Match, Reduce, Union
+from pact_backend.contracts import CoGroup, Combiner, Cross, FusedSource, Hints, Key, Map, Match, Reduce, Union
 from pact_backend.io import RowBatch, RowDecoder
 from pact_backend.runtime.task_context import task_sequence
 from sopremo.errors import DataError, MeteorError, OperatorError
@@ -98,8 +100,8 @@ __all__ = [
     "Operator", "ElementaryOperator", "CompositeOperator", "JsonStream", "PropertySpec", "PropertyError",
     "EXPRESSION", "CONSTANT", "INPUTS", "BINDING", "OPERATORS", "INPUT",
     # PACT contracts
-    "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "Hints", "PactContext", "contract_args",
-    "operator_class",
+    "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "Hints", "Key", "Combiner", "FusedSource", "PactContext",
+    "contract_args", "operator_class",
     # expressions
     "compile_expression", "compile_predicate", "evaluate_constant", "render", "expressions",
     "Expression", "InputRef", "FieldAccess", "ArrayIndex", "Constant", "ObjectConstruction", "FieldAssignment",

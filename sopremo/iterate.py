@@ -102,9 +102,9 @@ class Iterate(ElementaryOperator):
                                 workset=placeholders.get(WORKSET))
 
 
-def solution_key(expr: Any) -> Any:
-    """The key function ``record -> hashable(expr(record))`` of the solution set, described like the join keys
-    of base (``$0.id``), so a join of the solution set on its key runs as a look-up in its index."""
+def solution_key(expr: Any) -> pact.Key:
+    """The key ``record -> hashable(expr(record))`` of the solution set, described like the join keys of base
+    (``$0.id``), so a join of the solution set on its key runs as a look-up in its index."""
     from sopremo.expressions.compiler import compile_expression
     from sopremo.expressions.render import render
     from sopremo.values import hashable
@@ -114,5 +114,4 @@ def solution_key(expr: Any) -> Any:
     def key(record: Any) -> Any:
         return hashable(f(record))
 
-    key.description = render(expr)  # type: ignore[attr-defined]
-    return key
+    return pact.Key(key, render(expr))

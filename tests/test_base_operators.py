@@ -149,7 +149,7 @@ def test_sort_mixed_types_and_default_key():
 def test_sort_is_a_global_reduce_with_group_order_that_may_split_by_range():
     contract = contract_of(Sort(inputs=[src()], key=fld(inp(), "k"), order="DESCENDING"))
     assert isinstance(contract, pact.Reduce) and contract.key is None and contract.dop is None
-    assert contract.udf.sorts_only  # the optimizer may range-partition it (tests/test_range_sort.py)
+    assert contract.sorts_only  # the optimizer may range-partition it (tests/test_range_sort.py)
     assert contract.group_order[1] is True
 
 

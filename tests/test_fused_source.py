@@ -96,11 +96,12 @@ def _fused_source(script: str, tmp_path):
 
 
 def _combined_chain(program) -> tuple:
-    """(combiner, the contract before the chained Maps, their UDFs) of the program's combined Reduce."""
+    """(combiner, the contract before the chained Maps, their declared selections) of the program's combined
+    Reduce."""
     reduce = next(c for c in _contracts(program) if isinstance(c, pact.Reduce) and c.combiner is not None)
     chain, head = [], reduce.inputs[0]
     while isinstance(head, pact.Map):
-        chain.insert(0, head.udf)
+        chain.insert(0, head.selection)
         head = head.inputs[0]
     return reduce.combiner, head, chain
 

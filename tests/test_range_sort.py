@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 
+from pact_backend import contracts as pact
 from pact_backend import physical as ph
 from pact_backend.executors.process import ProcessExecutor
 from pact_backend.optimizer import enumeration, optimize
@@ -21,7 +22,7 @@ ORDERED = [d for d in CASE_DIRS if load_config(d).get("ordered") and "sort" in (
 
 
 def sort_nodes(physical: ph.PhysicalPlan) -> list[ph.PhysicalNode]:
-    return [n for n in physical.nodes.values() if getattr(getattr(n.contract, "udf", None), "sorts_only", False)]
+    return [n for n in physical.nodes.values() if isinstance(n.contract, pact.Reduce) and n.contract.sorts_only]
 
 
 def test_boundaries_split_evenly_and_route_equal_keys_together():

@@ -11,7 +11,7 @@ those the combiner itself would produce, so the Reduce merges them as usual (VLD
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from sopremo.api import MISSING, BatchKernel, NotFusable, RowBatch, RowDecoder, compile_batch_kernel
 
@@ -71,11 +71,12 @@ class FusedSource:
         return self.decoder.records(batch) if type(batch) is RowBatch else batch
 
 
-def fuse_source(combiner: GroupCombiner, input_format: Any, chain: list[Any]) -> FusedSource | None:
-    """A FusedSource for ``input_format`` followed by the Map UDFs ``chain`` and ``combiner``, or None when the
-    format cannot decode rows (not projected JSON Lines), a Map is not a selection, or an expression reads the
-    record otherwise than through a decoded field."""
-    predicates = [getattr(udf, "predicate_expression", None) for udf in chain]
+def fuse_source(combiner: GroupCombiner, input_format: Any, selections: Sequence[Any]) -> FusedSource | None:
+    """A FusedSource for ``input_format`` followed by Maps declaring ``selections`` (their conditions; None for
+    a Map that is no selection) and ``combiner``, or None when the format cannot decode rows (not projected JSON
+    Lines), a Map is not a selection, or an expression reads the record otherwise than through a decoded
+    field."""
+    predicates = list(selections)
     make_decoder = getattr(input_format, "row_decoder", None)
     decoder = make_decoder(MISSING) if make_decoder is not None and None not in predicates else None
     if decoder is None:

@@ -9,9 +9,9 @@ the PACT combiner of VLDB J. 2014, sec. 5.1 / 7.3. Groups that were never combin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from sopremo.api import (ArrayIndex, Constant, Expression, InputRef, LambdaParam, Var, compile_fold, input_refs,
+from sopremo.api import (ArrayIndex, Combiner, Constant, Expression, InputRef, LambdaParam, Var, compile_fold, input_refs,
                          is_aggregation_call, map_children, split_aggregation)
 
 from .keys import compile_expr
@@ -44,9 +44,10 @@ def _as_variable(expr: Expression) -> Expression:
     return map_children(expr, _as_variable)
 
 
-class GroupCombiner:
+class GroupCombiner(Combiner):
     """Combiner and final projection of one ``group ... into``; ``plan(projection)`` returns None when the
-    projection is not combinable."""
+    projection is not combinable. Its fusion hook ``fuse_source`` folds batches of a projected JSON Lines source
+    through chained selections (``sopremo_base.batch_combine``)."""
 
     def __init__(self, projection: Expression, key: Expression | None = None):
         self.slots: list[_Slot] = []
@@ -67,21 +68,18 @@ class GroupCombiner:
             return None
         return combiner if combiner.slots else None
 
-    def __call__(self, key: Any, group: list[Any]) -> list[Partial]:
-        """The PACT combiner (``combine``)."""
-        return self.combine(key, group)
-
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_sources": {}}  # generated kernels are rebuilt where they run
 
-    def fuse_source(self, input_format: Any, chain: list[Any]) -> Any:
-        """The optional fusion hook of a PACT combiner (``pact_backend.runtime.fused_source``): a
-        ``FusedSource`` that reads ``input_format`` in batches and filters, groups and folds them in generated
-        code, when ``chain`` holds only selections and every expression reads decoded fields; else None."""
+    def fuse_source(self, input_format: Any, selections: Sequence[Any]) -> Any:
+        """The fusion hook of the PACT combiner (``Combiner.fuse_source``): a ``FusedSource`` that reads
+        ``input_format`` in batches and filters, groups and folds them in generated code, when every chained
+        Map is a selection (``selections``: their conditions, None for another Map) and every expression reads
+        decoded fields; else None. Built once per input format and chain in the process that runs it."""
         from .batch_combine import fuse_source
-        cache_key = (id(input_format), tuple(id(udf) for udf in chain))
+        cache_key = (id(input_format), tuple(id(s) for s in selections))
         if cache_key not in self._sources:
-            self._sources[cache_key] = (fuse_source(self, input_format, chain), input_format, chain)
+            self._sources[cache_key] = (fuse_source(self, input_format, selections), input_format, selections)
         return self._sources[cache_key][0]
 
     def _rewrite(self, expr: Expression) -> Expression:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from sopremo.api import (EXPRESSION, ArrayConstruction, ArrayIndex, CoGroup, Constant, ElementaryOperator, Expression,
-                         InputRef, PropertyError, PropertySpec, Reduce, Var, compile_key, map_children,
+                         Hints, InputRef, PropertyError, PropertySpec, Reduce, Var, compile_key, map_children,
                          replace_inputs)
 
 from . import package
@@ -75,10 +75,9 @@ class Grouping(ElementaryOperator):
             else:
                 yield projection(list(group))
 
-        key_of = None if key is None else describe_key(compile_key(key, key_function(key)), key)
-        reduce_group.keeps_keys = kept_group_keys(into, key)  # type: ignore[attr-defined]
-        return Reduce(key=key_of, udf=reduce_group,
-                      combiner=combiner, **contract_args(self, inputs))
+        key_of = None if key is None else describe_key(compile_key(key, key_function(key).fn), key)
+        return Reduce(key=key_of, udf=reduce_group, combiner=combiner,
+                      hints=Hints(kept_keys=kept_group_keys(into, key)), **contract_args(self, inputs))
 
     def _cogroup(self, inputs: list[Any], keys: tuple) -> CoGroup:
         parts = key_parts(keys)

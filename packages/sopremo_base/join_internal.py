@@ -3,15 +3,15 @@
 Between them flow *join tuples*: Python tuples with one slot per input of the whole join, holding that input's
 record or ``MISSING`` (not joined yet, unmatched outer side, or consumed by a semi/anti join). A join key that
 is missing matches nothing (as SQL's NULL), so an unmatched outer side never joins on its missing fields.
-Join key functions carry a ``description`` (``keys.describe_key``): over raw records the key expression read
-as ``$0``, over join tuples ``tuple:`` and the expression over the slots; a composite key ``(k1, k2)``.
+Join keys are ``Key``s with a ``description`` (as ``keys.describe_key``): over raw records the key expression
+read as ``$0``, over join tuples ``tuple:`` and the expression over the slots; a composite key ``(k1, k2)``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
-from sopremo.api import MISSING, CoGroup, Cross, ElementaryOperator, Expression, Map, Match, hashable, render, truthy
+from sopremo.api import MISSING, CoGroup, Cross, ElementaryOperator, Expression, Key, Map, Match, hashable, render, truthy
 
 from .keys import compile_expr, constant_key, contract_args, to_slot
 
@@ -44,13 +44,10 @@ def key_description(exprs: tuple[Expression, ...], slot: int | None) -> str:
     return text if slot is not None else "tuple:" + text
 
 
-def join_key(functions: list[Callable], missing_key: Any, description: str | None = None) -> Callable[[Any], Any]:
-    """A key function over several equi-join expressions; a missing part yields ``missing_key``. ``description``
-    (see ``key_description``) names the key for the optimizer."""
-    key = _join_key(functions, missing_key)
-    if description is not None:
-        key.description = description  # type: ignore[attr-defined]
-    return key
+def join_key(functions: list[Callable], missing_key: Any, description: str) -> Key:
+    """The key over several equi-join expressions; a missing part yields ``missing_key``. ``description`` (see
+    ``key_description``) names the key for the optimizer."""
+    return Key(_join_key(functions, missing_key), description)
 
 
 def _join_key(functions: list[Callable], missing_key: Any) -> Callable[[Any], Any]:

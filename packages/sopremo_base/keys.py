@@ -2,9 +2,9 @@
 
 Keys follow the hand-off's rule: a key function is ``record -> sopremo.values.hashable(value)``, so values that
 Meteor considers equal (``1`` and ``1.0``, equal objects) land in one group (VLDB J. 2014, sec. 5.1: PACT keys).
-Every key function carries a ``description``: its key expression rendered over ``$0`` (equal descriptions =
+Every key is a ``Key`` declaring a ``description``: its key expression rendered over ``$0`` (equal descriptions =
 equal keys), which lets the optimizer reuse a partitioning across operators (interesting properties, sec. 6.3);
-``kept_group_keys`` tells which group keys a ``group ... into`` copies into its output.
+``kept_group_keys`` tells which group keys a ``group ... into`` copies into its output (``Hints.kept_keys``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 from typing import Any, Callable
 
 from sopremo.api import (MISSING, ArrayIndex, Constant, Expression, FieldAccess, FieldAssignment, InputRef,
-                         ObjectConstruction, Operator, OperatorError, PropertyError, compile_expression, hashable,
+                         Key, ObjectConstruction, Operator, OperatorError, PropertyError, compile_expression, hashable,
                          render, replace_inputs, to_json)
 
 
@@ -25,19 +25,19 @@ def compile_expr(expr: Expression, arity: int = 1, variables: tuple[str, ...] = 
     return compile_expression(expr, arity, variables)
 
 
-def key_function(expr: Expression | None) -> Callable[[Any], Any]:
-    """A PACT key function ``record -> hashable(expr(record))``; ``None`` keys by the whole record."""
+def key_function(expr: Expression | None) -> Key:
+    """The PACT key ``record -> hashable(expr(record))`` described by ``expr``; ``None`` keys by the whole
+    record."""
     if expr is None:
-        return hashable
+        return Key(hashable)
     f = compile_expr(expr, 1)
     return describe_key(lambda record: hashable(f(record)), expr)
 
 
-def describe_key(function: Callable[[Any], Any], expr: Expression, tag: str = "") -> Callable[[Any], Any]:
-    """``function`` with its ``description`` set to ``tag`` + ``expr`` rendered (``expr`` reads the record as
-    ``InputRef(0)``); returns ``function``. The optimizer treats key functions of equal descriptions as equal."""
-    function.description = tag + render(expr)  # type: ignore[attr-defined]
-    return function
+def describe_key(function: Callable[[Any], Any], expr: Expression) -> Key:
+    """``function`` as a Key described by ``expr`` rendered (``expr`` reads the record as ``InputRef(0)``). The
+    optimizer treats keys of equal descriptions as equal."""
+    return Key(function, render(expr))
 
 
 def kept_group_keys(projection: Expression | None, key: Expression | None) -> dict[str, str]:

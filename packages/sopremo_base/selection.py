@@ -1,6 +1,8 @@
 """``filter $in [where <cond>]``: the relational selection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map).
 
-Without ``where`` every record passes, as the original's Selection, whose condition defaulted to true.
+Without ``where`` every record passes, as the original's Selection, whose condition defaulted to true. The Map
+declares its condition as its ``selection``, so a combiner's fusion hook (``sopremo_base.batch_combine``) can
+filter batches of decoded rows in generated code.
 """
 
 from __future__ import annotations
@@ -35,6 +37,4 @@ class Selection(ElementaryOperator):
         def select(records: Iterator[Any]) -> Iterable[Any]:
             return filter(condition, records)
 
-        select.predicate_expression = self.condition  # type: ignore[attr-defined]  # for fused batch kernels
-
-        return Map(udf=select, **contract_args(self, inputs))
+        return Map(udf=select, selection=self.condition, **contract_args(self, inputs))

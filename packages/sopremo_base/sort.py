@@ -2,8 +2,8 @@
 
 A PACT Reduce with no key (one global group) whose ``group_order`` is the sort key (``sort_order``: per-key
 directions such as ``[$x.a desc, $x.b]``); the function sorts once more (stable, a no-op pass on already sorted
-input) so the order holds on every executor. The function is marked ``sorts_only`` (it only reorders its
-group), so the optimizer may range-partition a large input and sort the ranges on all cores instead of
+input) so the order holds on every executor. The Reduce declares ``sorts_only`` (its function only reorders
+its group), so the optimizer may range-partition a large input and sort the ranges on all cores instead of
 gathering it into one partition (VLDB J. 2014, sec. 6.3). ``limit N`` keeps the first N records (SQL's
 ``ORDER BY ... LIMIT``, which the original lacked): the Reduce declares the limit and the runtime keeps the first
 N records of every partition in a bounded heap before the final order takes the first N (top-k).
@@ -55,5 +55,5 @@ class Sort(ElementaryOperator):
         def sort_group(_key: Any, group: list[Any]) -> Iterable[Any]:
             return sorted(group, key=key, reverse=descending)
 
-        sort_group.sorts_only = True  # type: ignore[attr-defined]  # splits by key range (pact_backend.optimizer)
-        return Reduce(key=None, udf=sort_group, group_order=order, limit=self.limit, **contract_args(self, inputs))
+        return Reduce(key=None, udf=sort_group, group_order=order, limit=self.limit, sorts_only=True,
+                      **contract_args(self, inputs))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sopremo.api import ArrayConstruction, Directed, Expression, render, sort_key
+from sopremo.api import ArrayConstruction, Directed, Expression, Key, render, sort_key
 
 from .keys import compile_expr
 
@@ -78,10 +78,10 @@ def key_parts(key: Expression | None, descending: bool) -> list[tuple[Expression
     return [(key, descending)]
 
 
-def group_order(key: Expression | None, descending: bool) -> tuple[Callable[[Any], Any], bool]:
-    """The PACT group order ``(key function, descending)`` of a sort on ``key``. The order goes the last part's
-    way; parts going the other way compare reversed (``Descending``). The key function's ``description``
-    (explain) names the parts with their directions, the last one's being the order's (``$0.a desc, $0.b``)."""
+def group_order(key: Expression | None, descending: bool) -> tuple[Key, bool]:
+    """The PACT group order ``(key, descending)`` of a sort on ``key``. The order goes the last part's way;
+    parts going the other way compare reversed (``Descending``). The Key's ``description`` (explain) names the
+    parts with their directions, the last one's being the order's (``$0.a desc, $0.b``)."""
     parts = key_parts(key, descending)
     last = parts[-1][1]
     if all(d == last for _, d in parts):
@@ -94,6 +94,6 @@ def group_order(key: Expression | None, descending: bool) -> tuple[Callable[[Any
             return tuple(Descending(f(record)) if reverse else f(record) for f, reverse in functions)
 
     names = ["the record" if e is None else render(e) for e, _ in parts]
-    function.description = ", ".join(  # type: ignore[attr-defined]
-        [f"{name} {'desc' if d else 'asc'}" for name, (_, d) in zip(names, parts[:-1])] + names[-1:])
-    return function, last
+    description = ", ".join([f"{name} {'desc' if d else 'asc'}" for name, (_, d) in zip(names, parts[:-1])]
+                            + names[-1:])
+    return Key(function, description), last

@@ -110,6 +110,7 @@ class StageGraph:
             elif node.chained and isinstance(c, pact.Map):
                 stage = self.stage_of[c.inputs[0].id]
                 stage.spec.chain.append((c.id, c.udf))
+                stage.spec.selections.append(c.selection)
                 stage.label += f" -> {c.name}"
                 self.stage_of[c.id] = stage
             elif node.chained and isinstance(c, pact.Match):
@@ -147,7 +148,9 @@ class StageGraph:
         stage = self.stage_of[c.inputs[1 - build].id]
         producer = self.stage_of[c.inputs[build].id]
         stage.inputs.append((producer, producer.plain_output(), phys.BROADCAST))
-        stage.spec.chain.append((c.id, ChainedMatch(c.keys, c.udf, build, len(stage.inputs) - 1, node.local)))
+        stage.spec.chain.append((c.id, ChainedMatch(_functions(c.keys), c.udf, build, len(stage.inputs) - 1,
+                                                    node.local)))
+        stage.spec.selections.append(None)
         stage.label += f" -> {c.name}"
         self.stage_of[c.id] = stage
 
@@ -311,12 +314,14 @@ def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[s
     if isinstance(c, pact.Map):
         return "map", {"udf": c.udf, **local}
     if isinstance(c, pact.Reduce):
-        return "reduce", {"key": c.key, "udf": c.udf, "combiner": c.combiner, "group_order": c.group_order,
-                          "limit": c.limit, "sorts_only": bool(getattr(c.udf, "sorts_only", False)), **local}
+        return "reduce", {"key": pact.key_function(c.key), "udf": c.udf, "combiner": c.combiner,
+                          "group_order": pact.order_function(c.group_order), "limit": c.limit,
+                          "sorts_only": c.sorts_only, **local}
     if isinstance(c, pact.CoGroup):
-        return "cogroup", {"keys": c.keys, "udf": c.udf, "group_order": c.group_order, **local}
+        orders = c.group_order and (pact.order_function(c.group_order[0]), pact.order_function(c.group_order[1]))
+        return "cogroup", {"keys": _functions(c.keys), "udf": c.udf, "group_order": orders, **local}
     if isinstance(c, pact.Match):
-        return "match", {"keys": c.keys, "udf": c.udf, **local}
+        return "match", {"keys": _functions(c.keys), "udf": c.udf, **local}
     if isinstance(c, pact.Cross):
         inner = 0 if node.ship[0] == phys.BROADCAST and node.ship[1] != phys.BROADCAST else 1
         return "cross", {"udf": c.udf, "inner": inner, **local}
@@ -326,22 +331,27 @@ def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[s
 def _combiner_of(c: pact.Reduce) -> Any:
     """What pre-aggregates the records shipped to the combined Reduce ``c`` on their producers: for a Reduce
     with a limit a bounded heap keeping each partition's first records, else its combiner."""
-    return FirstRecords(c.group_order, c.limit) if c.limit is not None else c.combiner
+    return FirstRecords(pact.order_function(c.group_order), c.limit) if c.limit is not None else c.combiner
+
+
+def _functions(keys: tuple[pact.Key, pact.Key] | None) -> tuple[Any, Any] | None:
+    """The plain functions of a Match's or CoGroup's keys (the runtime calls them once per record)."""
+    return None if keys is None else (keys[0].fn, keys[1].fn)
 
 
 def _key_of(c: pact.Contract, index: int) -> Any:
     """The key function ``c`` groups or joins its input ``index`` by (None: one global key)."""
     if isinstance(c, pact.Reduce):
-        return c.key
+        return pact.key_function(c.key)
     keys = getattr(c, "keys", None)
-    return keys[index] if keys is not None else None
+    return keys[index].fn if keys is not None else None
 
 
 def _range_key(c: pact.Contract, index: int) -> tuple[Any, bool]:
     """(range key, descending) of input ``index`` of ``c``: a global sort's order key (its values compare),
     else the canonical bytes of the contract's key (equal keys meet, ranges in bytes order)."""
     if isinstance(c, pact.Reduce) and c.key is None and c.group_order is not None:
-        return c.group_order[0], bool(c.group_order[1])
+        return c.group_order[0].fn, c.group_order[1]
     key = _key_of(c, index)
     return (BytesKey(key) if key is not None else None), False
 

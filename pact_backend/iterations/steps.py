@@ -13,7 +13,6 @@ from typing import Any, Callable, Iterable, Iterator
 from pact_backend import contracts as pact
 from pact_backend.io.memory import CollectOutput, MemoryInput
 from pact_backend.iterations.contracts import SOLUTION, Placeholder
-from pact_backend.optimizer.properties import key_token
 
 
 def rewire(sinks: list[pact.Contract], replace: dict[int, pact.Contract]) -> list[pact.Contract]:
@@ -53,8 +52,8 @@ def dynamic_ids(plan: pact.PactPlan) -> set[int]:
 class SolutionIndex:
     """The solution set of a workset iteration: a dict from ``key(record)`` to the record (insertion order)."""
 
-    def __init__(self, key: Callable[[Any], Any], records: Iterable[Any] = ()):
-        self.key = key
+    def __init__(self, key: pact.Key | Callable[[Any], Any], records: Iterable[Any] = ()):
+        self.key = key = pact.Key.of(key).fn
         self.table: dict[Any, Any] = {key(r): r for r in records}
 
     def merge(self, delta: Iterable[Any]) -> None:
@@ -69,8 +68,8 @@ class _Lookup:
     (a key -> list of records dict, or a SolutionIndex: key -> one record); ``udf(left, right)`` keeps the
     Match's argument order (``table_is_left``). With ``cogroup`` the UDF is a CoGroup's (key, left, right)."""
 
-    def __init__(self, table: Any, probe_key: Any, udf: Any, table_is_left: bool, single: bool):
-        self.table, self.probe_key, self.udf = table, probe_key, udf
+    def __init__(self, table: Any, probe_key: pact.Key, udf: Any, table_is_left: bool, single: bool):
+        self.table, self.probe_key, self.udf = table, probe_key.fn, udf
         self.table_is_left, self.single = table_is_left, single
 
     def __call__(self, records: Iterator[Any]) -> Iterator[Any]:
@@ -114,8 +113,9 @@ class PreparedStep:
 
 
 def same_key(a: Any, b: Any) -> bool:
-    """Whether key functions ``a`` and ``b`` are the same key (the same object, fields or description)."""
-    return a is b or (key_token(a) is not None and key_token(a) == key_token(b) and key_token(a)[0] != "function")
+    """Whether keys ``a`` and ``b`` (Keys or plain functions) are the same key (equal fields, equal
+    descriptions or the same function)."""
+    return a is not None and pact.Key.of(a) == pact.Key.of(b)
 
 
 def prepare(step: pact.PactPlan, compute: Callable[[list[pact.Contract]], list[list[Any]]],
@@ -158,7 +158,7 @@ def _cache_constant_path(prepared: PreparedStep, compute: Callable) -> None:
             side = 0 if c.inputs[0].id in frontier else 1
             table: dict[Any, list[Any]] = {}
             for record in results[c.inputs[side].id]:
-                table.setdefault(c.keys[side](record), []).append(record)
+                table.setdefault(c.keys[side].fn(record), []).append(record)
             replace[c.id] = _lookup_map(c, side, table, single=False, note="cached join table")
             prepared.cached_joins += 1
     for cid, records in results.items():

@@ -6,7 +6,7 @@ partitioning of its input; a DOP-1 stream is trivially partitioned) is forwarded
 a Match compares re-partitioning both inputs with broadcasting either one; the hybrid-hash build side is the
 smaller estimated input; sort-based local strategies are chosen when the input already arrives sorted on the
 key (or a group order needs a sort). A global sort (a keyless Reduce whose UDF only orders its group,
-``udf.sorts_only``) of an input estimated at RANGE_SORT_BYTES or more is range-partitioned and sorted per
+``Reduce.sorts_only``) of an input estimated at RANGE_SORT_BYTES or more is range-partitioned and sorted per
 range on all instances instead of gathered into one; with a limit (top-k) the input partitions keep only their
 first records before a gather, unless those are still RANGE_SORT_BYTES and TOPK_RANGE_SHARE of the input.
 Costs are network + disk bytes (``costs``).
@@ -132,7 +132,7 @@ class Enumerator:
     def _range_sort(self, c: pact.Reduce, inputs: list[Planned]) -> bool:
         """Whether the global sort ``c`` runs on key ranges: its UDF only orders (``sorts_only``), more than one
         instance is allowed, and its input is estimated at RANGE_SORT_BYTES or more (else it is gathered)."""
-        if c.group_order is None or not getattr(c.udf, "sorts_only", False) or c.dop == 1:
+        if c.group_order is None or not c.sorts_only or c.dop == 1:
             return False
         size = costs.bytes_of(inputs[0].sized)
         if c.limit is not None:  # a top-k gathers its partitions' first records, unless that saves little

@@ -167,9 +167,9 @@ def estimate(contract: pact.Contract, inputs: list[Sized]) -> Sized:
 
 
 def _derive(c: pact.Contract, inputs: list[Sized]) -> Sized:
-    derive = getattr(c, "derive_estimate", None)  # contracts defined elsewhere (iterations) estimate themselves
-    if derive is not None:
-        return derive(inputs)
+    own = c.derive_estimate(inputs)  # contracts defined elsewhere (iterations) estimate themselves
+    if own is not None:
+        return own
     if isinstance(c, pact.Source):
         return estimate_source(c)
     if isinstance(c, pact.Map):

@@ -1,11 +1,12 @@
 """Interesting properties of a data stream: how it is partitioned and how each partition is ordered (VLDB J.
 2014, sec. 6.3; the Stratosphere PACT compiler's global and local properties).
 
-Keys are opaque functions to this layer, so a property names its key by a *key token*: the key function's
-``description`` when the layer above set one (equal descriptions = the same key), else the function object's
-identity. A UDF that keeps records unchanged (``Hints.preserves_records``, e.g. a selection) keeps every
-property of its input; a UDF whose ``keeps_keys`` maps a key of its input to an equal key of its output keeps
-a hash partitioning on it under the new name; any other UDF output is unpartitioned and unordered.
+Key functions are opaque to this layer, so a property names its key by a *key token* (``Key.token``): the
+record fields of a key on fields, else its ``description`` when the layer above set one (equal descriptions =
+the same key), else the function object's identity. A UDF that keeps records unchanged
+(``Hints.preserves_records``, e.g. a selection) keeps every property of its input; a UDF whose
+``Hints.kept_keys`` maps a key of its input to an equal key of its output keeps a hash partitioning on it under
+the new name; any other UDF output is unpartitioned and unordered.
 """
 
 from __future__ import annotations
@@ -24,16 +25,10 @@ REPLICATED = "replicated"    # every partition holds all records (after a broadc
 SINGLE = "single"            # one partition holds everything (DOP 1): satisfies any partitioning
 
 
-def key_token(key: Any) -> Hashable | None:
-    """The token naming ``key`` in properties: its ``key_fields`` (a key on record fields, set by the PACT API),
-    its ``description`` or its identity; None for no key."""
-    if key is None:
-        return None
-    fields = getattr(key, "key_fields", None)
-    if fields is not None:
-        return ("fields", tuple(fields))
-    description = getattr(key, "description", None)
-    return ("description", str(description)) if description else ("function", id(key))
+def key_token(key: pact.Key | None) -> Hashable | None:
+    """The token naming ``key`` in properties (``Key.token``: its fields, its description or its function's
+    identity); None for no key."""
+    return None if key is None else key.token
 
 
 @dataclass(frozen=True)
@@ -118,10 +113,10 @@ def output_properties(contract: pact.Contract, inputs: list[StreamProperties], l
 
 
 def _through_kept_keys(contract: pact.Contract, inputs: list[StreamProperties]) -> StreamProperties | None:
-    """The hash partitioning that survives a UDF declaring ``keeps_keys`` ({input key description: output key
-    description}, e.g. a Reduce whose output copies its group key into a field): input 0 hashed on a key it
+    """The hash partitioning that survives a UDF declaring ``Hints.kept_keys`` ({input key description: output
+    key description}, e.g. a Reduce whose output copies its group key into a field): input 0 hashed on a key it
     keeps is hashed on the output key (same values, so same partitions); None when nothing survives."""
-    kept = getattr(getattr(contract, "udf", None), "keeps_keys", None)
+    kept = contract.hints.kept_keys
     if not kept or not inputs or inputs[0].partitioning != HASHED:
         return None
     token = inputs[0].partition_key

@@ -1,8 +1,9 @@
 """Running a source stage whose records end in a combiner as one fused loop over batches (VLDB J. 2014, sec. 7.3).
 
 A stage ``Source -> Map* -> combining output`` normally moves every record through a generator per driver and
-the combiner's table. A combiner may offer a faster way: ``combiner.fuse_source(input_format, map_udfs)``
-returns None or a *fused source* with
+the combiner's table. A combiner may offer a faster way, its declared fusion hook
+``combiner.fuse_source(input_format, selections)`` (``pact_backend.combiners``; ``selections``: the declared
+``Map.selection`` of every chained Map) returns None or a *fused source* (``FusedSource``) with
 
 - ``batches(split)``: the input of one split (None: the whole input) as a sequence of opaque batches;
 - ``fold(batch, table) -> [records read, records out of Map 1, Map 2, ...] | None``: folds a batch into
@@ -25,13 +26,12 @@ from pact_backend.runtime.memory import SizeEstimator
 from pact_backend.runtime.stats import Meter, metered
 
 
-def fused_plan(kind: str, head: dict[str, Any], chain: list[tuple[int, Callable]], outputs: list[Any]) -> Any:
+def fused_plan(kind: str, head: dict[str, Any], selections: list[Any], outputs: list[Any]) -> Any:
     """The fused source of a stage (see the module docstring), or None when the stage is not a source whose
-    single output is combined or its combiner offers no fusion for this input and chain."""
+    single output is combined or its combiner offers no fusion for this input and chained Maps' ``selections``."""
     if kind != "source" or len(outputs) != 1 or outputs[0].combiner is None:
         return None
-    fuse = getattr(outputs[0].combiner, "fuse_source", None)
-    return None if fuse is None else fuse(head["input_format"], [udf for _, udf in chain])
+    return outputs[0].combiner.fuse_source(head["input_format"], selections)
 
 
 class FusedRun:

@@ -56,8 +56,10 @@ class StageSpec:
     ``kind``: source, map, union, reduce, cogroup, match or cross; ``head``: the head's attributes (udf,
     key(s), combiner, group_order, input_format, inner, sorts_only, keyed) and its ``local`` strategy, the
     key of its driver in ``pact_backend.runtime.drivers.DRIVERS``; ``head_id`` and ``chain`` (contract id, map
-    udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``outputs``: one
-    OutputSpec per distinct output; ``fused``: the planner fused this source stage into its combiner.
+    udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``selections``: the
+    declared ``Map.selection`` of each chain entry (None for a ChainedMatch), for a combiner's fusion hook;
+    ``outputs``: one OutputSpec per distinct output; ``fused``: the planner fused this source stage into its
+    combiner.
     """
 
     stage: int
@@ -65,6 +67,7 @@ class StageSpec:
     head_id: int
     head: dict[str, Any]
     chain: list[tuple[int, Callable[[Iterator[Any]], Iterable[Any]] | ChainedMatch]] = field(default_factory=list)
+    selections: list[Any] = field(default_factory=list)
     outputs: list[OutputSpec] = field(default_factory=list)
     fused: bool = False
 
@@ -137,7 +140,7 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     meters = {spec.head_id: Meter()}
     fused = False
     try:
-        plan = fused_plan(spec.kind, spec.head, spec.chain, spec.outputs) if spec.fused else None
+        plan = fused_plan(spec.kind, spec.head, spec.selections, spec.outputs) if spec.fused else None
         if plan is not None:
             outputs, combining = _run_fused(spec, task, plan, meters)
             fused = True

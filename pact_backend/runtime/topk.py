@@ -15,6 +15,7 @@ import heapq
 import itertools
 from typing import Any, Callable, Iterable, Iterator
 
+from pact_backend.combiners import Combiner
 from pact_backend.runtime.memory import SizeEstimator
 from pact_backend.runtime.sorter import SpillDir, external_sort
 
@@ -48,13 +49,13 @@ def _bytes(records: list[Any], estimator: SizeEstimator) -> float:
     return estimator.average * len(records)
 
 
-class FirstRecords:
+class FirstRecords(Combiner):
     """The combiner of a Reduce with a limit: ``(key, partial group) -> its first `limit` records`` in the
     group order (``order``: key function, descending). Picklable when the order's key function is."""
 
     def __init__(self, order: tuple[Callable[[Any], Any], bool], limit: int):
         self.order, self.limit = order, limit
 
-    def __call__(self, _key: Any, group: list[Any]) -> list[Any]:
+    def combine(self, _key: Any, group: list[Any]) -> list[Any]:
         key, descending = self.order
         return list(first_records(group, key, descending, self.limit))
