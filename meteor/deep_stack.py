@@ -8,12 +8,12 @@ frames, far beyond the explicit limits that turn deeper input into clear errors 
 scripts; the JSON readers' depth limit for data). Worker processes forked from that thread inherit its stack
 and the limit.
 
-Ctrl-C in the main thread while the call runs: a Ctrl-C typed at a terminal reaches the worker processes too,
-their tasks fail and the call's thread unwinds by itself (outputs aborted, pools shut down). Otherwise, after
-``WAKE_SECONDS``, KeyboardInterrupt is raised in the call's thread as well; a thread blocked waiting for
-worker processes only sees it once the wait returns, so after another ``WAKE_SECONDS`` the worker processes
-are terminated (the wait then fails). Once the thread has ended, or after ``GRACE_SECONDS``, KeyboardInterrupt
-is raised in the caller.
+Ctrl-C in the main thread while the call runs (or SIGTERM, whose handler raises there too): the call's thread
+gets ``WAKE_SECONDS`` to end by itself, then the same exception is raised in it (the executors wait for their
+workers in short polls, so it is seen at once; their workers ignore Ctrl-C and are ended by the executor as it
+unwinds); a thread blocked in C code only sees it once that returns, so after another ``WAKE_SECONDS`` the
+worker processes are terminated. Once the thread has ended, or after ``GRACE_SECONDS``, the exception is
+raised in the caller.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ _saved_limit: dict[str, int] = {"calls": 0, "limit": 1000}
 
 def call_deep(function: Callable[..., Any], *args: Any) -> Any:
     """``function(*args)`` on a deep-stack thread (or directly when already on one): returns its result or
-    raises its exception (SystemExit included). KeyboardInterrupt as described in the module docstring."""
+    raises its exception (SystemExit included). KeyboardInterrupt and SIGTERM as described in the module
+    docstring."""
     if getattr(_deep, "active", False):
         return function(*args)
     outcome: dict[str, Any] = {}
@@ -68,9 +69,9 @@ def _run(body: Callable[[], None], finished: threading.Event, outcome: dict[str,
         threading.stack_size(previous)
     try:
         finished.wait()
-    except KeyboardInterrupt:
+    except BaseException as stop:  # KeyboardInterrupt, or what a signal handler raised (SIGTERM)
         if not finished.wait(WAKE_SECONDS):
-            _interrupt(thread)
+            _interrupt(thread, type(stop))
             if not finished.wait(WAKE_SECONDS):
                 _stop_workers()
                 finished.wait(GRACE_SECONDS)
@@ -98,12 +99,12 @@ def _restore_limit() -> None:
             sys.setrecursionlimit(_saved_limit["limit"])
 
 
-def _interrupt(thread: threading.Thread) -> None:
-    """Raise KeyboardInterrupt in ``thread`` at its next Python instruction (CPython's async exception)."""
+def _interrupt(thread: threading.Thread, error: type[BaseException]) -> None:
+    """Raise ``error`` in ``thread`` at its next Python instruction (CPython's async exception)."""
     import ctypes  # only when interrupted: start-up stays lean
 
     if thread.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt))
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(error))
 
 
 def _stop_workers() -> None:

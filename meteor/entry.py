@@ -1,9 +1,13 @@
-"""The ``meteor`` console script: the click commands of meteor/cli.py on a deep stack, Ctrl-C as one line.
+"""The ``meteor`` console script: the click commands of meteor/cli.py on a deep stack, Ctrl-C and SIGTERM as one
+line.
 
 ``main()`` runs the command line (meteor/cli.py) on a deep-stack thread (meteor/deep_stack.py), except the
 interactive REPL, which stays on the main thread to cancel a running statement with Ctrl-C. Ctrl-C anywhere
 else, start-up included, prints ``meteor: interrupted`` and exits with status 130 (128 + SIGINT), the shell
-convention; a second Ctrl-C leaves at once. Click's usage errors and exit codes are kept as click would report them.
+convention; a second Ctrl-C leaves at once. SIGTERM (``kill``, a service manager, a batch system's time limit)
+unwinds the same way, REPL included: the run stops its worker processes, removes its run directory and the
+temp files of unfinished outputs, prints ``meteor: terminated`` and exits with status 143 (128 + SIGTERM).
+Click's usage errors and exit codes are kept as click would report them.
 """
 
 from __future__ import annotations
@@ -14,10 +18,22 @@ import signal
 import sys
 
 INTERRUPTED = 130
+TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when SIGTERM arrives: not an Exception, so it unwinds everything (outputs
+    aborted, worker processes ended, temp files removed) like KeyboardInterrupt, but is no Ctrl-C to cancel a
+    REPL statement with."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def main() -> None:
     """Run ``meteor`` with the arguments in ``sys.argv``; never returns (exits with the command's status)."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         from meteor.cli import main as commands
         from meteor.deep_stack import call_deep
@@ -25,7 +41,9 @@ def main() -> None:
         interactive = len(sys.argv) <= 1 and sys.stdin is not None and sys.stdin.isatty()
         status = invoke(commands, sys.argv[1:]) if interactive else call_deep(invoke, commands, sys.argv[1:])
     except KeyboardInterrupt:
-        _leave_interrupted()
+        _leave("interrupted", INTERRUPTED)
+    except Terminated:
+        _leave("terminated", TERMINATED)
     sys.exit(status)
 
 
@@ -65,13 +83,14 @@ def _silence_broken_pipe() -> None:
     os.close(devnull)
 
 
-def _leave_interrupted() -> None:
-    """One line on stderr and exit status 130; the exit handlers still shut worker pools down, unless a
-    second Ctrl-C asks to leave at once."""
-    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(INTERRUPTED))
+def _leave(what: str, status: int) -> None:
+    """``meteor: <what>`` on stderr and exit ``status``; the exit handlers still shut worker pools down, unless
+    a second Ctrl-C or SIGTERM asks to leave at once."""
+    signal.signal(signal.SIGINT, lambda signum, frame: os._exit(status))
+    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(status))
     try:
-        sys.stderr.write("meteor: interrupted\n")
+        sys.stderr.write(f"meteor: {what}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
-    sys.exit(INTERRUPTED)
+    sys.exit(status)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pact_backend.api_explain import ProgramNotFound, explain_plan, load_program, step_sections
 from pact_backend.executors import registry
+from pact_backend.executors.scheduler import WorkerLost
 from pact_backend.iterations import has_iterations, run_program
 from pact_backend.physical import PhysicalPlan
 from pact_backend.plan_text import contract_details, physical_dict, physical_dot, physical_text, plan_text
@@ -67,8 +68,8 @@ def plan(compilation: Compilation, executor: Any) -> PhysicalPlan:
 def run(compilation: Compilation, executor: Any) -> RunStats:
     """Run ``compilation`` on ``executor`` with the physical plan ``plan`` gives (iterations included: their
     step plans are planned and run per superstep the same way); every sink commits. Returns per-contract
-    statistics (``iterations`` holds per-superstep ones). Raises MeteorError for user errors; exceptions of
-    UDFs and formats propagate."""
+    statistics (``iterations`` holds per-superstep ones). Raises MeteorError for user errors and for a task
+    whose worker process kept dying; exceptions of UDFs and formats propagate."""
     program = compilation.program
     try:
         if has_iterations(program):  # `iterate` statements: the driver runs their step plans (sec. 5.3)
@@ -76,7 +77,7 @@ def run(compilation: Compilation, executor: Any) -> RunStats:
             result.stats.iterations = result.iterations
             return result.stats
         return executor.run(program, plan(compilation, executor))
-    except UnsupportedPlan as exc:
+    except (UnsupportedPlan, WorkerLost) as exc:
         raise MeteorError(str(exc)) from None
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
-from pact_backend.executors.base import RemoteTraceback
+from pact_backend.executors.pool import RemoteTraceback
 from pact_backend.executors.inline import InlineExecutor
 from pact_backend.executors.process import ProcessExecutor
 from pact_backend.chaining import decide_execution

@@ -1,26 +1,15 @@
-"""Shared machinery of the parallel executors: task pools, errors from workers, sink writing, run statistics.
-
-The scheduler hands a pool pure tasks (a cloudpickled ``StageSpec`` plus a ``TaskInput``) and gets futures of
-``TaskResult``s (DESIGN.md, "Execution": a task is a pure function from input blocks to output blocks). Worker
-processes are shared between runs (one pool per size, created on first use), so a test suite pays the start-up
-once. An exception of a UDF travels back pickled and is re-raised unchanged; the worker's traceback is attached
-as its ``__cause__``.
+"""Shared machinery of the executors over the stage runtime: stage specs as pickles, sink writing, run
+statistics, and the planning and refusal of plans they share (``StageExecutor``). Worker pools are in
+``pact_backend.executors.pool``.
 """
 
 from __future__ import annotations
 
-import atexit
 import hashlib
-import multiprocessing
 import pickle
-import sys
-import threading
-import traceback
 from collections import OrderedDict
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from time import perf_counter
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable
 
 import cloudpickle
 
@@ -30,17 +19,10 @@ from pact_backend.physical import PhysicalPlan
 from pact_backend.planner import Resources, UnsupportedPlan, check_supported, plan_physical
 from pact_backend.runtime.drivers import LOCAL_STRATEGIES
 from pact_backend.runtime.stats import ContractStats, RunStats
-from pact_backend.runtime.stages import StageSpec, TaskInput, TaskResult, prepare, run_task
+from pact_backend.runtime.stages import StageSpec
 
 _SPEC_CACHE: "OrderedDict[bytes, StageSpec]" = OrderedDict()
 _SPEC_CACHE_SIZE = 32
-
-
-class RemoteTraceback(Exception):
-    """The formatted traceback of an exception raised in a worker process (set as the error's ``__cause__``)."""
-
-    def __str__(self) -> str:
-        return "\n" + self.args[0]
 
 
 def pack_spec(spec: StageSpec) -> tuple[bytes, bytes]:
@@ -57,81 +39,6 @@ def cached_spec(blob: bytes, digest: bytes) -> StageSpec:
         while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
             _SPEC_CACHE.popitem(last=False)
     return spec
-
-
-def _pack_error(exc: BaseException) -> tuple[bytes, str]:
-    """The pickled exception (or a RuntimeError naming it when it does not survive pickling) and its traceback."""
-    text = "".join(traceback.format_exception(exc))
-    try:
-        data = cloudpickle.dumps(exc, protocol=5)
-        pickle.loads(data)
-    except Exception:  # noqa: BLE001 - an unpicklable error is replaced by a faithful description
-        data = pickle.dumps(RuntimeError(f"{type(exc).__qualname__}: {exc}"), protocol=5)
-    return data, text
-
-
-def call_task(blob: bytes, digest: bytes, task: TaskInput) -> tuple[str, Any]:
-    """Worker entry point: ('ok', TaskResult) or ('error', (pickled exception, traceback text))."""
-    try:
-        prepare(task)  # the caller's sys.path first: unpickling the spec may import the caller's modules
-        return "ok", run_task(cached_spec(blob, digest), task)
-    except Exception as exc:  # noqa: BLE001 - shipped back and re-raised by the caller
-        return "error", _pack_error(exc)
-
-
-def unpack(outcome: tuple[str, Any]) -> TaskResult:
-    """The TaskResult of a task's outcome; re-raises the task's exception (traceback as ``__cause__``)."""
-    status, value = outcome
-    if status == "ok":
-        return value
-    data, text = value
-    exc = pickle.loads(data)
-    exc.__cause__ = RemoteTraceback(text)
-    raise exc
-
-
-class TaskPool(Protocol):
-    """Where tasks run: ``workers`` concurrent slots; ``prepare(spec)`` returns ``submit(task) -> Future``
-    of an outcome (see ``unpack``) for the tasks of one stage."""
-
-    workers: int
-
-    def prepare(self, spec: StageSpec) -> Callable[[TaskInput], Future]: ...
-
-
-class InlinePool:
-    """Runs each task at submission in the calling process, on the stage spec itself (nothing pickled): the
-    inline executor, debugging. A task's exception propagates unchanged from ``submit``."""
-
-    workers = 1
-
-    def prepare(self, spec: StageSpec) -> Callable[[TaskInput], Future]:
-        def submit(task: TaskInput) -> Future:
-            future: Future = Future()
-            future.set_result(("ok", run_task(spec, task)))
-            return future
-        return submit
-
-
-class WorkerPool:
-    """``workers`` worker processes ('fork' on Linux, 'spawn' elsewhere); ``broken`` once a worker died."""
-
-    def __init__(self, workers: int):
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        self.workers = workers
-        self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
-
-    @property
-    def broken(self) -> bool:
-        return bool(getattr(self.executor, "_broken", False))
-
-    def prepare(self, spec: StageSpec) -> Callable[[TaskInput], Future]:
-        """Pickle ``spec`` once (cloudpickle: UDFs travel by value); tasks then ship only the blob."""
-        blob, digest = pack_spec(spec)
-        return lambda task: self.executor.submit(call_task, blob, digest, task)
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def write_sinks(sinks: list[Any], partitions_of: Callable[[Any], Iterable[Iterable[Any]]]
@@ -212,28 +119,4 @@ def run_stats(order: list[Any], produced: dict[int, list[float]], seconds: float
     return RunStats(entries, seconds)
 
 
-_POOLS: dict[int, WorkerPool] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def shared_pool(workers: int) -> WorkerPool:
-    """The process-wide pool of ``workers`` processes, (re)created when missing or broken."""
-    with _POOLS_LOCK:
-        pool = _POOLS.get(workers)
-        if pool is None or pool.broken:
-            pool = _POOLS[workers] = WorkerPool(workers)
-        return pool
-
-
-def close_pools() -> None:
-    """Shut down every shared pool (registered to run at interpreter exit)."""
-    with _POOLS_LOCK:
-        pools = list(_POOLS.values())
-        _POOLS.clear()
-    for pool in pools:
-        pool.close()
-
-
-atexit.register(close_pools)
-__all__ = ["BrokenProcessPool", "InlinePool", "RemoteTraceback", "StageExecutor", "TaskPool", "WorkerPool",
-           "cached_spec", "call_task", "close_pools", "pack_spec", "run_stats", "shared_pool", "unpack", "write_sinks"]
+__all__ = ["StageExecutor", "cached_spec", "pack_spec", "run_stats", "write_sinks"]

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend import contracts as pact
-from pact_backend.executors.process import ProcessExecutor, RunReport, schedule, task_input
+from pact_backend.executors.process import ProcessExecutor
+from pact_backend.executors.scheduler import RunReport, schedule, task_input
 from pact_backend.executors.stage_graph import Stage, StageGraph
 from pact_backend.runtime.stages import TaskResult, stream_task
 

@@ -16,34 +16,20 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, Callable, Iterable
 
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
-from pact_backend.executors.base import (InlinePool, StageExecutor, TaskPool, run_stats, shared_pool,
-                                         unpack, write_sinks)
-from pact_backend.executors.stage_graph import Stage, StageGraph
+from pact_backend.executors.base import StageExecutor, run_stats, write_sinks
+from pact_backend.executors.pool import InlinePool, TaskPool, shared_pool
+from pact_backend.executors.scheduler import RunReport, schedule
+from pact_backend.executors.stage_graph import StageGraph
 from pact_backend.progress import NoProgress
 from pact_backend.runtime.checks import check_plan
 from pact_backend.runtime.memory import default_memory, task_budget
-from pact_backend.runtime.stages import TaskInput, TaskResult
 from pact_backend.runtime.stats import RunStats
-
-
-@dataclass
-class RunReport:
-    """What the last run of a ProcessExecutor did besides its records: ``stages`` and ``tasks`` run, spill
-    ``spill_files`` / ``spill_bytes`` written by tasks (all removed), the ``run_dir`` used (removed)."""
-
-    stages: int = 0
-    tasks: int = 0
-    spill_files: int = 0
-    spill_bytes: int = 0
-    run_dir: str = ""
+from pact_backend.runtime.temp_files import run_directory
 
 
 class ProcessExecutor(StageExecutor):
@@ -97,7 +83,7 @@ class ProcessExecutor(StageExecutor):
         start = perf_counter()
         order = check_plan(plan)
         physical = self.checked(plan, physical)
-        run_dir = tempfile.mkdtemp(prefix="meteor-run-", dir=self.spill_dir)
+        run_dir = run_directory(self.spill_dir)
         self.last_run = report = RunReport(run_dir=run_dir)
         try:
             graph = StageGraph(order, physical, self.progress)
@@ -119,89 +105,3 @@ class ProcessExecutor(StageExecutor):
     def _task_template(self, run_dir: str, budget: int) -> dict[str, Any]:
         return {"run_dir": run_dir, "budget": budget, "cwd": os.getcwd(), "sys_path": list(sys.path),
                 "combine_threshold": self.combine_threshold}
-
-
-def schedule(stages: list[Stage], pool: TaskPool, report: RunReport, template: dict[str, Any],
-             progress: Any = None) -> None:
-    """Run every stage of ``stages`` (a producers-first list closed under producers) once its producers (and
-    ``after`` stages) finished; tasks of independent stages run concurrently. ``progress`` hears of every
-    stage submitted and every task result as it arrives.
-
-    On the first failing task, pending tasks are cancelled, running ones awaited, and the error re-raised.
-    """
-    progress = progress if progress is not None else NoProgress()
-    pending = list(stages)
-    needs = {stage.index: {p.index for p, _, _ in stage.inputs} | {a.index for a in stage.after}
-             for stage in stages}
-    left: dict[int, int] = {}
-    done: set[int] = set()
-    running: dict[Future, tuple[Stage, int]] = {}
-    try:
-        while len(done) < len(stages):
-            ready = [s for s in pending if needs[s.index] <= done]
-            for stage in ready:
-                pending.remove(stage)
-                left[stage.index] = _submit(stage, pool, running, report, template)
-                progress.begin(stage.index, f"stage {stage.index} {stage.label}", left[stage.index])
-                report.stages += 1
-                if not left[stage.index]:
-                    done.add(stage.index)
-                    progress.end(stage.index)
-            if ready and not running:
-                continue
-            if not running:
-                raise RuntimeError(f"scheduler stalled with stages {[s.index for s in pending]} waiting")
-            completed, _ = wait(list(running), timeout=progress.interval, return_when=FIRST_COMPLETED)
-            progress.tick()
-            for future in completed:
-                stage, part = running.pop(future)
-                result = stage.results[part] = unpack(future.result())
-                report.spill_files += result.spill_files
-                report.spill_bytes += result.spill_bytes
-                records, bytes_ = _task_output(stage, result)
-                progress.advance(stage.index, 1, records, bytes_)
-                left[stage.index] -= 1
-                if not left[stage.index]:
-                    done.add(stage.index)
-                    progress.end(stage.index)
-    except BaseException:
-        for future in running:
-            future.cancel()
-        wait(list(running))
-        raise
-
-
-def task_input(stage: Stage, part: int, template: dict[str, Any]) -> TaskInput:
-    """The TaskInput of partition ``part`` of ``stage``: the segments it reads from each producer (by the
-    channel's ship strategy), its source splits and the run's settings ``template``."""
-    inputs = [producer.segments(output, ship, part, stage.parts) for producer, output, ship in stage.inputs]
-    splits = stage.splits[part] if stage.splits is not None else None
-    return TaskInput(part, inputs, splits, **template)
-
-
-def _task_output(stage: Stage, result: TaskResult) -> tuple[int, int]:
-    """(records, bytes) a task of ``stage`` emitted: its last contract's records out (the worker's counters)
-    and the bytes of the blocks it wrote."""
-    last = stage.spec.chain[-1][0] if stage.spec.chain else stage.spec.head_id
-    records = result.stats.get(last, (0, 0.0))[0]
-    written = sum(s.length for output in result.outputs for bucket in output for s in bucket)
-    return int(records), written
-
-
-def _submit(stage: Stage, pool: TaskPool, running: dict[Future, tuple[Stage, int]], report: RunReport,
-            template: dict[str, Any]) -> int:
-    """Submit the tasks of ``stage`` (skipping partitions whose inputs are all empty); returns how many.
-    A shuffle stage first gets the boundaries of its key ranges."""
-    if stage.ranges is not None:
-        stage.ranges.prepare()
-    submit = pool.prepare(stage.spec)
-    submitted = 0
-    for part in range(stage.parts):
-        task = task_input(stage, part, template)
-        if stage.spec.kind != "source" and not any(task.inputs):
-            stage.results[part] = TaskResult([[[] for _ in range(o.buckets)] for o in stage.spec.outputs], {})
-            continue
-        running[submit(task)] = (stage, part)
-        submitted += 1
-    report.tasks += submitted
-    return submitted

@@ -1,0 +1,171 @@
+"""Faults as an operator meets them, driven through ``python -m meteor run`` like a user: the main process or a
+worker killed mid-run (SIGKILL, SIGTERM), a worker that keeps dying, and what a killed run leaves behind.
+
+After every fault: no process of the run is left after 15 s (every process of its session is checked through
+/proc), no temp file or run directory is left (TMPDIR is a directory of the test's own), the old output is
+intact, and the run either finished with the right records or failed with one clear line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+RECORDS = 600
+UDF = '''
+import os, time
+
+def slow(x):
+    open(os.path.join(os.environ["MARKER_DIR"], f"started-{os.getpid()}"), "w").close()
+    time.sleep(0.01)
+    return x
+
+def fatal(x):
+    if x == 7:
+        os.kill(os.getpid(), 9)
+    return x
+'''
+SCRIPT = """f = pyudf('fault_udf:{udf}');
+$a = read from 'in.jsonl';
+$b = transform $a into {{i: f($a.i)}};
+write $b to 'out.jsonl';
+"""
+OLD_OUTPUT = '{"old": true}\n'
+
+
+def start(tmp_path: Path, *options: str, udf: str = "slow") -> subprocess.Popen:
+    """``meteor run`` of a script mapping RECORDS records through the UDF ``udf``, in its own session, with
+    TMPDIR in ``tmp_path/tmp``; out.jsonl holds an old output."""
+    (tmp_path / "fault_udf.py").write_text(UDF)
+    (tmp_path / "in.jsonl").write_text("".join(f'{{"i": {i}}}\n' for i in range(RECORDS)))
+    (tmp_path / "s.meteor").write_text(SCRIPT.format(udf=udf))
+    (tmp_path / "out.jsonl").write_text(OLD_OUTPUT)
+    (tmp_path / "markers").mkdir(exist_ok=True)
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "MARKER_DIR": str(tmp_path / "markers"),
+           "TMPDIR": str(tmp_path / "tmp")}
+    return subprocess.Popen([sys.executable, "-m", "meteor", "run", "-q", *options, "s.meteor"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def wait_for_tasks(tmp_path: Path, process: subprocess.Popen) -> list[int]:
+    """The pids of the processes that started running the UDF, once there is one."""
+    deadline = time.monotonic() + 60
+    while not any((tmp_path / "markers").iterdir()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the script never started its tasks"
+        time.sleep(0.05)
+    return [int(p.name.split("-")[1]) for p in (tmp_path / "markers").iterdir()]
+
+
+def stat_fields(pid: int) -> list[str] | None:
+    """Fields 3.. of /proc/<pid>/stat (state, ppid, pgrp, session, ...), None when the process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def session_members(session: int) -> list[int]:
+    """Live (not zombie) processes of ``session``."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = stat_fields(int(entry.name))
+            if fields is not None and fields[0] != "Z" and int(fields[3]) == session:
+                members.append(int(entry.name))
+    return members
+
+
+def assert_no_processes_left(session: int, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while (left := session_members(session)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if left:
+        os.killpg(session, signal.SIGKILL)
+    assert left == [], f"processes left after {within} s"
+
+
+def assert_nothing_left(tmp_path: Path, output: str = OLD_OUTPUT) -> None:
+    """No temp file next to the output, no run directory in TMPDIR, the output as given."""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fault_udf.py", "in.jsonl", "markers", "out.jsonl",
+                                                         "s.meteor", "tmp"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert (tmp_path / "out.jsonl").read_text() == output
+
+
+def expected_output() -> str:
+    return "".join(json.dumps({"i": i}, separators=(",", ":")) + "\n" for i in range(RECORDS))
+
+
+def test_sigkill_of_meteor_ends_its_workers_and_their_run_directory(tmp_path):
+    process = start(tmp_path, "--parallelism", "2")
+    workers = wait_for_tasks(tmp_path, process)
+    assert all(stat_fields(w) is not None and int(stat_fields(w)[1]) == process.pid for w in workers)
+    process.kill()
+    process.wait()
+    assert_no_processes_left(process.pid)
+    assert_nothing_left(tmp_path)
+
+
+@pytest.mark.parametrize("executor", ["process", "inline"])
+def test_sigterm_of_meteor_stops_with_one_line(tmp_path, executor):
+    process = start(tmp_path, "--executor", executor, "--parallelism", "2")
+    wait_for_tasks(tmp_path, process)
+    process.terminate()
+    _, err = process.communicate(timeout=30)
+    assert (process.returncode, err) == (143, "meteor: terminated\n")
+    assert_no_processes_left(process.pid)
+    assert_nothing_left(tmp_path)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_worker_is_replaced_and_its_task_run_again(tmp_path, how):
+    process = start(tmp_path, "--parallelism", "2")
+    os.kill(wait_for_tasks(tmp_path, process)[0], how)
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (0, "")
+    assert_no_processes_left(process.pid)
+    assert_nothing_left(tmp_path, expected_output())
+
+
+def test_a_worker_that_keeps_dying_fails_the_run_with_one_line(tmp_path):
+    process = start(tmp_path, "--parallelism", "2", udf="fatal")
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error: a worker process was killed by SIGKILL (the system may have run out of memory) "
+                          "while running stage 0 (")
+    assert err.rstrip().endswith("4 times; giving up")
+    assert_no_processes_left(process.pid)
+    assert_nothing_left(tmp_path)
+
+
+def test_a_later_run_removes_the_run_directories_of_gone_processes(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    from pact_backend.runtime.temp_files import owner_tag
+
+    host = owner_tag().rsplit("-", 1)[1]
+    (tmp_path / "tmp").mkdir()
+    stale = tmp_path / "tmp" / f"meteor-run-{dead_pid}-1-{host}-x1"
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "s0p0o0.blk").write_bytes(b"left by a killed run")
+    alive = tmp_path / "tmp" / f"meteor-run-{owner_tag()}-x2"          # this test's own process: alive
+    elsewhere = tmp_path / "tmp" / f"meteor-run-{dead_pid}-1-00000000-x3"  # another host: not ours to judge
+    other = tmp_path / "tmp" / "meteor-run-abc"                         # no owner tag: left alone
+    for directory in (alive, elsewhere, other):
+        directory.mkdir()
+    process = start(tmp_path, "--parallelism", "2")
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (0, "")
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted([alive.name, elsewhere.name, other.name])
