@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from pact_backend.runtime.temp_files import owner_tag
+
 RECORDS = 600
 UDF = '''
 import os, time
@@ -150,22 +152,28 @@ def test_a_worker_that_keeps_dying_fails_the_run_with_one_line(tmp_path):
     assert_nothing_left(tmp_path)
 
 
-def test_a_later_run_removes_the_run_directories_of_gone_processes(tmp_path):
+def test_a_later_run_removes_what_gone_processes_left(tmp_path):
+    """Run directories and temp outputs named after a process that is gone are removed by the next run that
+    makes one in the same place; those of a live process, of another host or without an owner stay."""
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(gone.stdout)
-    from pact_backend.runtime.temp_files import owner_tag
-
-    host = owner_tag().rsplit("-", 1)[1]
+    dead, me = f"{int(gone.stdout)}-1-", owner_tag()
+    host = me.rsplit("-", 1)[1]
     (tmp_path / "tmp").mkdir()
-    stale = tmp_path / "tmp" / f"meteor-run-{dead_pid}-1-{host}-x1"
+    stale = tmp_path / "tmp" / f"meteor-run-{dead}{host}-x1"
     (stale / "sub").mkdir(parents=True)
     (stale / "sub" / "s0p0o0.blk").write_bytes(b"left by a killed run")
-    alive = tmp_path / "tmp" / f"meteor-run-{owner_tag()}-x2"          # this test's own process: alive
-    elsewhere = tmp_path / "tmp" / f"meteor-run-{dead_pid}-1-00000000-x3"  # another host: not ours to judge
-    other = tmp_path / "tmp" / "meteor-run-abc"                         # no owner tag: left alone
-    for directory in (alive, elsewhere, other):
+    kept = [tmp_path / "tmp" / f"meteor-run-{me}-x2",               # this test's own process: alive
+            tmp_path / "tmp" / f"meteor-run-{dead}00000000-x3",     # another host: not ours to judge
+            tmp_path / "tmp" / "meteor-run-abc"]                    # no owner in the name
+    for directory in kept:
         directory.mkdir()
+    stale_output = tmp_path / f".out.jsonl.{dead}{host}.k2j4.tmp"
+    live_output = tmp_path / f".out.jsonl.{me}.k2j5.tmp"
+    stale_output.write_text('{"i": 0}\n{"i"')
+    live_output.write_text('{"i": 0}\n')
     process = start(tmp_path, "--parallelism", "2")
     _, err = process.communicate(timeout=120)
     assert (process.returncode, err) == (0, "")
-    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted([alive.name, elsewhere.name, other.name])
+    assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted(d.name for d in kept)
+    assert not stale_output.exists() and live_output.exists()
+    assert (tmp_path / "out.jsonl").read_text() == expected_output()

@@ -315,8 +315,7 @@ class _Job:
     def _submit_parts(self, sink: pact.Sink, producer: Stage) -> None:
         """One task per producer partition writing ``part-NNNNN.ext`` into ``<dir>/_temporary/<job>``."""
         directory = sink.output_format.path
-        staging = os.path.join(directory, parts.TEMPORARY, self.token)
-        os.makedirs(staging, exist_ok=True)
+        staging = parts.staging_directory(directory, self.token)
         writes = []
         output = self.graph.sink_outputs[sink.id]
         for task in range(producer.parts):

@@ -3,7 +3,9 @@ commit.
 
 DESIGN.md ("Errors and data safety"): sinks write to a temporary file in the target directory and rename on
 success, so a failed run never leaves a half-written file in place of a good one. The temp file is named
-``.<name>.<random>.tmp`` (hidden, and skipped when the directory is read as input).
+``.<name>.<owner>.<random>.tmp`` (hidden, and skipped when the directory is read as input; ``<owner>`` names
+the writing process, so that a later write of the same output removes what a killed writer left:
+``pact_backend.runtime.temp_files``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import IO, Any
 
 from pact_backend.errors import OutputError
 from pact_backend.io.paths import local_path, scheme_of
+from pact_backend.runtime.temp_files import remove_stale_outputs, temp_output_prefix
 
 
 def _current_umask() -> int:
@@ -51,8 +54,9 @@ class AtomicFile:
             raise OutputError(f"output directory does not exist: {directory}", path=self.path)
         if os.path.isdir(self.path):
             raise OutputError(f"output path is a directory: {self.path}", path=self.path)
+        remove_stale_outputs(directory, name)
         try:
-            fd, self.temp_path = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            fd, self.temp_path = tempfile.mkstemp(prefix=temp_output_prefix(name), suffix=".tmp", dir=directory)
         except OSError as exc:
             raise OutputError(f"cannot write to {directory}: {exc.strerror or exc}", path=self.path) from None
         self._raw: IO[bytes] = os.fdopen(fd, "wb", buffering=1 << 20)

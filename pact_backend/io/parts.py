@@ -2,7 +2,8 @@
 
 Every executor writes such a sink as ``part-NNNNN<ext>`` files (``<ext>``: the ``extension`` of the sink's
 format), one per partition of the sink's producer (the planner keeps such a sink at its producer's DOP).
-Parts are written into ``<dir>/_temporary/<job>/`` and moved into ``<dir>`` only when the job succeeded,
+Parts are written into ``<dir>/_temporary/<owner>-<job>/`` (``<owner>``: the process that commits, see
+``pact_backend.runtime.temp_files``; a later job sweeps what a killed one left) and moved into ``<dir>`` only when the job succeeded,
 replacing the ``part-*`` files of an earlier run (Hadoop's FileOutputCommitter), so a failed run leaves the
 earlier result in place. The OutputFormat is used through a copy whose ``path`` names the part file.
 """
@@ -11,9 +12,12 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import shutil
 import uuid
 from typing import Any
+
+from pact_backend.runtime.temp_files import TAG, owner_tag, remove_stale
 
 PART_PREFIX = "part-"
 TEMPORARY = "_temporary"   # the directory parts are written to before the job commits (skipped on reading)
@@ -35,6 +39,19 @@ def part_format(output_format: Any, path: str) -> Any:
     part = copy.copy(output_format)
     part.path = path
     return part
+
+
+_STAGING = re.compile(TAG + "-")
+
+
+def staging_directory(directory: str, job: str) -> str:
+    """``<directory>/_temporary/<owner tag>-<job>``, created, after removing the staging directories that
+    jobs of gone processes left there."""
+    temporary = os.path.join(directory, TEMPORARY)
+    remove_stale(temporary, _STAGING)
+    staging = os.path.join(temporary, f"{owner_tag()}-{job}")
+    os.makedirs(staging, exist_ok=True)
+    return staging
 
 
 def commit_parts(directory: str, staging: str) -> None:
@@ -60,8 +77,7 @@ class PartDirectoryWriter:
     def __init__(self, output_format: Any):
         self.format = output_format
         self.directory = output_format.path
-        self.staging = os.path.join(self.directory, TEMPORARY, uuid.uuid4().hex)
-        os.makedirs(self.staging, exist_ok=True)
+        self.staging = staging_directory(self.directory, uuid.uuid4().hex)
         self.writer: Any = None
         try:
             self.start_part(0)
