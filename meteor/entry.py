@@ -27,12 +27,20 @@ class Terminated(BaseException):
     REPL statement with."""
 
 
+_MAIN = {"pid": 0}  # the process that installed the SIGTERM handler
+
+
 def _on_sigterm(signum: int, frame: object) -> None:
+    if os.getpid() != _MAIN["pid"]:  # a forked worker before it set up its own handlers: die as by default
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
     raise Terminated()
 
 
 def main() -> None:
     """Run ``meteor`` with the arguments in ``sys.argv``; never returns (exits with the command's status)."""
+    _MAIN["pid"] = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         from meteor.cli import main as commands

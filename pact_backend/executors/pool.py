@@ -147,8 +147,13 @@ class WorkerPool:
         return lambda task: self.executor.submit(call_task, blob, digest, task)
 
     def death(self) -> str:
-        """How a worker of a broken pool ended, for an error message: 'was killed by SIGKILL', ..."""
-        codes = self._exit_codes()
+        """How a worker of a broken pool ended, for an error message: 'was killed by SIGKILL', ... (waits up to
+        a second for the pool's own thread to reap the processes it ends)."""
+        for _ in range(20):
+            codes = self._exit_codes()
+            if None not in codes:
+                break
+            time.sleep(0.05)
         causes = [c for c in codes if c not in (None, 0, -signal.SIGTERM)] or [c for c in codes if c]
         if not causes:
             return "ended unexpectedly"
