@@ -28,7 +28,7 @@ from pact_backend.api_reorder import push_filters
 from pact_backend.executors import registry
 from pact_backend.io import (CollectOutput, Csv, DelimitedLines, FixedBinary, JsonArray, JsonLines, MemoryInput,
                              SqlQuery, TextLines)
-from pact_backend.io.paths import total_size
+from pact_backend.io.paths import total_size, with_absolute_path
 from pact_backend.iterations import ProgramResult, run_program
 from pact_backend.keys import Key
 
@@ -64,7 +64,9 @@ class ExecutionEnvironment:
     # -- sources --------------------------------------------------------------------------------------------------
 
     def read(self, input_format: Any, name: str | None = None, path: str | None = None) -> DataSet:
-        """A data set read through ``input_format`` (any InputFormat); ``path`` gives the size estimate."""
+        """A data set read through ``input_format`` (any InputFormat); ``path`` gives the size estimate. A
+        relative ``input_format.path`` is made absolute here (tasks never use a worker's working directory)."""
+        with_absolute_path(input_format)
         source = pact.Source(name=name or input_format.describe(), input_format=input_format)
         if path is not None:
             source.hints.output_bytes = total_size(path)

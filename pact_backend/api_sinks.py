@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from pact_backend import contracts as pact
+from pact_backend.io.paths import with_absolute_path
 
 
 class SinkMethods:
@@ -17,7 +18,9 @@ class SinkMethods:
 
     def output(self, output_format: Any, name: str | None = None) -> pact.Sink:
         """Write through ``output_format`` (an OutputFormat, e.g. pact_backend.io.Csv(path)) when the
-        environment executes; returns the registered Sink (ordered when it follows ``sort_by``)."""
+        environment executes; returns the registered Sink (ordered when it follows ``sort_by``). A relative
+        ``output_format.path`` is made absolute here (tasks never use a worker's working directory)."""
+        with_absolute_path(output_format)
         c = self.contract
         ordered = isinstance(c, pact.Reduce) and c.key is None and c.group_order is not None
         path = getattr(output_format, "path", None)

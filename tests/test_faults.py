@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,3 +178,44 @@ def test_a_later_run_removes_what_gone_processes_left(tmp_path):
     assert sorted(p.name for p in (tmp_path / "tmp").iterdir()) == sorted(d.name for d in kept)
     assert not stale_output.exists() and live_output.exists()
     assert (tmp_path / "out.jsonl").read_text() == expected_output()
+
+
+def test_a_dask_cluster_serves_jobs_from_deleted_working_directories(tmp_path, dask_cluster):
+    """Two jobs, each from its own working directory with its own UDF module of the same name, each directory
+    deleted after its job: the long-lived workers run both with the right module and keep their own state."""
+    from distributed import Client
+
+    with Client(dask_cluster.scheduler_address, set_as_default=False) as client:
+        before = client.run(os.getcwd)
+        for step in (10, 20):
+            job = tmp_path / f"job{step}"
+            job.mkdir()
+            (job / "shift_udf.py").write_text(f"def shift(x):\n    return x + {step}\n")
+            (job / "in.jsonl").write_text("".join(f'{{"i": {i}}}\n' for i in range(50)))
+            (job / "s.meteor").write_text("f = pyudf('shift_udf:shift');\n$a = read from 'in.jsonl';\n"
+                                          "$b = transform $a into {i: f($a.i)};\nwrite $b to 'out.jsonl';\n")
+            done = subprocess.run([sys.executable, "-m", "meteor", "run", "-q", "--executor", "dask", "--address",
+                                   dask_cluster.scheduler_address, "s.meteor"], cwd=job, capture_output=True,
+                                  text=True, timeout=300, env={**os.environ, "PYTHONPATH": "."})
+            assert (done.returncode, done.stderr) == (0, "")
+            assert [json.loads(line)["i"] for line in (job / "out.jsonl").read_text().splitlines()] == \
+                [i + step for i in range(50)]
+            shutil.rmtree(job)
+        assert client.run(os.getcwd) == before
+        assert not any(str(tmp_path) in entry for path in client.run(lambda: sys.path).values() for entry in path)
+
+
+def test_a_task_adds_the_clients_module_path_only_while_it_runs(tmp_path, monkeypatch):
+    from pact_backend.executors.modules import client_path, task_modules
+
+    (tmp_path / "only_here_udf.py").write_text("VALUE = 42\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", sys.path + [""])
+    shipped = client_path()
+    assert str(tmp_path) in shipped and "" not in shipped
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != ""])
+    before = list(sys.path)
+    with task_modules(shipped):
+        import only_here_udf
+        assert only_here_udf.VALUE == 42
+    assert sys.path == before and "only_here_udf" not in sys.modules

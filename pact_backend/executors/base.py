@@ -21,7 +21,7 @@ from pact_backend.runtime.drivers import LOCAL_STRATEGIES
 from pact_backend.runtime.stats import ContractStats, RunStats
 from pact_backend.runtime.stages import StageSpec
 
-_SPEC_CACHE: "OrderedDict[bytes, StageSpec]" = OrderedDict()
+_SPEC_CACHE: "OrderedDict[tuple[bytes, tuple[str, ...]], StageSpec]" = OrderedDict()
 _SPEC_CACHE_SIZE = 32
 
 
@@ -31,11 +31,14 @@ def pack_spec(spec: StageSpec) -> tuple[bytes, bytes]:
     return blob, hashlib.blake2b(blob, digest_size=16).digest()
 
 
-def cached_spec(blob: bytes, digest: bytes) -> StageSpec:
-    """The stage spec of ``blob``, unpickled once per worker process and cached by digest."""
-    spec = _SPEC_CACHE.get(digest)
+def cached_spec(blob: bytes, digest: bytes, sys_path: list[str] = ()) -> StageSpec:
+    """The stage spec of ``blob``, unpickled once per worker process and cached by digest and the client's
+    module search path ``sys_path`` (the same pickle names other modules when another client's directories
+    hold modules of the same names)."""
+    key = (digest, tuple(sys_path))
+    spec = _SPEC_CACHE.get(key)
     if spec is None:
-        spec = _SPEC_CACHE[digest] = pickle.loads(blob)
+        spec = _SPEC_CACHE[key] = pickle.loads(blob)
         while len(_SPEC_CACHE) > _SPEC_CACHE_SIZE:
             _SPEC_CACHE.popitem(last=False)
     return spec

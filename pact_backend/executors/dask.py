@@ -31,6 +31,7 @@ from typing import Any, Callable
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
 from pact_backend.executors import dask_tasks as dt
+from pact_backend.executors.modules import client_path
 from pact_backend.executors.base import StageExecutor, pack_spec, run_stats, write_sinks
 from pact_backend.executors.stage_graph import Stage, StageGraph
 from pact_backend.io import parts
@@ -189,8 +190,8 @@ class DaskExecutor(StageExecutor):
         graph = StageGraph(order, physical)
         homes = sorted(self.workers())
         self.last_run = report = DaskRunReport(workers=len(homes))
-        template = {"budget": physical.memory_per_instance, "cwd": os.getcwd(),
-                    "sys_path": list(sys.path), "combine_threshold": self.combine_threshold}
+        template = {"budget": physical.memory_per_instance, "sys_path": client_path(),
+                    "combine_threshold": self.combine_threshold}
         job = _Job(self.client, graph, order, homes, template, self.retries)
         try:
             job.submit(plan.sinks)

@@ -22,10 +22,11 @@ from typing import Any
 import cloudpickle
 
 from pact_backend.executors.base import cached_spec
+from pact_backend.executors.modules import task_modules
 from pact_backend.io.parts import part_format
 from pact_backend.runtime.blocks import Segment, decode_block
 from pact_backend.runtime.ranges import SAMPLE_BLOCKS, SAMPLE_KEYS, sample_keys
-from pact_backend.runtime.stages import TaskInput, prepare, run_task
+from pact_backend.runtime.stages import TaskInput, run_task
 
 # One piece of a task's input: (a StageOutput, output index, bucket) or (a list of blocks, None, None).
 Piece = tuple[Any, int | None, int | None]
@@ -127,16 +128,15 @@ def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, s
               inputs: list[list[Piece]], where: str) -> StageOutput:
     """Run partition ``part`` of the stage pickled in ``blob`` on the blocks of ``inputs`` (one list of pieces
     per head input) or on the source ``splits``; returns its outputs as blocks. ``template`` holds the TaskInput
-    settings of the job (budget in bytes, the client's cwd and sys.path). Raises the stage's own exception,
+    settings of the job (budget in bytes, the client's module search path). Raises the stage's own exception,
     with a note naming ``where`` (operators and partition) and the splits read."""
     run_dir = tempfile.mkdtemp(prefix="meteor-task-", dir=_scratch_root())
     try:
-        cwd = template["cwd"] if os.path.isdir(template["cwd"]) else _scratch_root()
-        task = TaskInput(part, [], splits, run_dir, template["budget"], cwd, template["sys_path"],
+        task = TaskInput(part, [], splits, run_dir, template["budget"], template["sys_path"],
                          template["combine_threshold"])
-        prepare(task)
         task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
-        result = run_task(cached_spec(blob, digest), task)
+        with task_modules(task.sys_path):  # unpickling the spec may import the client's modules
+            result = run_task(cached_spec(blob, digest, task.sys_path), task)
         return StageOutput(_read_back(result.outputs), result.stats, result.spill_files, result.spill_bytes,
                            result.ran, result.fused)
     except Exception as exc:  # noqa: BLE001 - re-raised with its location, as itself when it pickles

@@ -34,7 +34,8 @@ from typing import Any, Callable, Protocol
 import cloudpickle
 
 from pact_backend.executors.base import cached_spec, pack_spec
-from pact_backend.runtime.stages import StageSpec, TaskInput, TaskResult, prepare, run_task
+from pact_backend.executors.modules import task_modules
+from pact_backend.runtime.stages import StageSpec, TaskInput, TaskResult, run_task
 
 WATCH_SECONDS = 0.5   # how often a worker checks that its parent is alive
 _TASK: dict[str, str] = {}  # in a worker: the run directory of the task it runs (removed if orphaned)
@@ -62,8 +63,8 @@ def call_task(blob: bytes, digest: bytes, task: TaskInput) -> tuple[str, Any]:
     """Worker entry point: ('ok', TaskResult) or ('error', (pickled exception, traceback text))."""
     _TASK["run_dir"] = task.run_dir
     try:
-        prepare(task)  # the caller's sys.path first: unpickling the spec may import the caller's modules
-        return "ok", run_task(cached_spec(blob, digest), task)
+        with task_modules(task.sys_path):  # unpickling the spec may import the caller's modules
+            return "ok", run_task(cached_spec(blob, digest, task.sys_path), task)
     except Exception as exc:  # noqa: BLE001 - shipped back and re-raised by the caller
         return "error", _pack_error(exc)
 

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable
 from pact_backend import contracts as pact
 from pact_backend import physical as phys
 from pact_backend.executors.base import StageExecutor, run_stats, write_sinks
+from pact_backend.executors.modules import client_path
 from pact_backend.executors.pool import InlinePool, TaskPool, shared_pool
 from pact_backend.executors.scheduler import RunReport, schedule
 from pact_backend.executors.stage_graph import StageGraph
@@ -103,5 +104,5 @@ class ProcessExecutor(StageExecutor):
         return graph.sink_partitions
 
     def _task_template(self, run_dir: str, budget: int) -> dict[str, Any]:
-        return {"run_dir": run_dir, "budget": budget, "cwd": os.getcwd(), "sys_path": list(sys.path),
+        return {"run_dir": run_dir, "budget": budget, "sys_path": client_path(),
                 "combine_threshold": self.combine_threshold}

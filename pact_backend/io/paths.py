@@ -38,6 +38,24 @@ def local_path(path: str) -> str:
     return path[len("file://"):] if path.startswith("file://") else path
 
 
+def absolute(path: str) -> str:
+    """``path`` made absolute against this process's working directory when it is a relative local path (a
+    trailing '/' is kept: it names a directory of part files); URLs are returned unchanged. Plans are built
+    with absolute paths, so tasks never depend on a worker's working directory."""
+    if scheme_of(path) or os.path.isabs(local_path(path)):
+        return path
+    resolved = os.path.abspath(local_path(path))
+    return resolved + "/" if path.endswith("/") and resolved != "/" else resolved
+
+
+def with_absolute_path(io_format: Any) -> Any:
+    """``io_format`` with its ``path`` attribute (if it has a str one) made ``absolute``; returns it."""
+    path = getattr(io_format, "path", None)
+    if isinstance(path, str):
+        io_format.path = absolute(path)
+    return io_format
+
+
 def is_pattern(path: str) -> bool:
     """Whether ``path`` is a glob pattern (holds ``*``, ``?`` or ``[``) rather than the name of a file."""
     return not _MAGIC.isdisjoint(path) and not os.path.exists(local_path(path))

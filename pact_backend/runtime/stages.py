@@ -10,7 +10,6 @@ source -> map -> combine -> partition in one task). ``StageSpec`` is shipped (cl
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from operator import itemgetter
 from time import perf_counter
@@ -97,14 +96,14 @@ class ChainedMatch:
 class TaskInput:
     """One partition of a stage: ``part`` number, ``inputs`` (segments per head input), ``splits`` (source
     parts, None = read the whole source), the run directory, the memory ``budget`` in bytes, and the
-    caller's ``cwd`` and ``sys_path`` (relative paths in scripts resolve as in the caller)."""
+    caller's module search path ``sys_path`` (absolute entries; ``pact_backend.executors.modules``). Every
+    file path a task reads or writes is absolute: the plan's paths are resolved where it is built."""
 
     part: int
     inputs: list[list[Segment]]
     splits: list[Any] | None
     run_dir: str
     budget: int
-    cwd: str
     sys_path: list[str]
     combine_threshold: int = 1024
 
@@ -123,18 +122,9 @@ class TaskResult:
     fused: bool = False
 
 
-def prepare(task: TaskInput) -> None:
-    """Make the worker see what the caller sees: its working directory and module search path."""
-    if os.getcwd() != task.cwd:
-        os.chdir(task.cwd)
-    missing = [p for p in task.sys_path if p not in sys.path]
-    sys.path.extend(missing)
-
-
 def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     """Run partition ``task.part`` of the stage ``spec``, writing its outputs as blocks to the run directory;
     raises whatever a UDF or format raises."""
-    prepare(task)
     enter(task.run_dir, spec.stage, task.part)
     ctx = _context(spec, task)
     meters = {spec.head_id: Meter()}
@@ -157,7 +147,6 @@ def stream_task(spec: StageSpec, task: TaskInput, report: Callable[[TaskResult],
     pulled lazily: a consumer that stops early stops the stage (the inline executor's last stages, so the REPL
     can show the first records of a large data set). ``report`` receives the TaskResult when the stream ends
     or is closed."""
-    prepare(task)
     enter(task.run_dir, spec.stage, task.part)
     ctx = _context(spec, task)
     meters = {spec.head_id: Meter()}

@@ -12,6 +12,7 @@ from typing import Any
 
 from pact_backend import contracts
 from pact_backend.io import MemoryInput
+from pact_backend.io.paths import absolute
 from sopremo.io.base import DataFormat
 from sopremo.io.formats import format_for_path, input_format_for_path
 from sopremo.operator import CONSTANT, ElementaryOperator, PropertyError, PropertySpec
@@ -25,8 +26,11 @@ def _default_format(op: Any) -> None:
 
 
 def _check_path(op: Any) -> None:
+    """Check the path and format of a Source or Sink; a relative path is made absolute here, where the plan is
+    built (against this process's working directory), so no task depends on a worker's."""
     if not isinstance(op.path, str) or not op.path:
         raise PropertyError(f"{type(op).__name__} needs a file path, got {op.path!r}", "path")
+    op.path = absolute(op.path)
     _default_format(op)
     if isinstance(op.data_format, type) and issubclass(op.data_format, DataFormat):
         op.data_format = op.data_format()
@@ -37,7 +41,7 @@ def _check_path(op: Any) -> None:
 class Source(ElementaryOperator):
     """``read [format] from <path> [options]``: ``Source(path=..., data_format=fmt)`` or ``Source(values=[...])``.
 
-    ``path`` is absolute (the binder resolves relative paths); ``data_format`` defaults to the format of the
+    ``path`` is absolute (the binder resolves relative paths; ``validate`` any others); ``data_format`` defaults to the format of the
     path's extension. ``validate()`` raises PropertyError; reading a missing file raises InputNotFoundError
     and malformed data DataError (at run time, so ``explain`` works before the data exists).
     """
