@@ -13,7 +13,7 @@ import warnings
 from typing import Any
 
 import click
-import orjson
+import msgspec
 
 from meteor.deep_stack import TOO_DEEP
 from sopremo.errors import MeteorError, MeteorWarning
@@ -21,15 +21,16 @@ from sopremo.package import PACKAGES, PackageError
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``name=value`` pairs to constants; values are JSON when they parse as JSON, else plain strings."""
+    """``name=value`` pairs to constants; values are JSON when they parse as JSON (integers of any size exact,
+    as in data files), else plain strings."""
     params: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or not name.isidentifier():
             raise click.BadParameter(f"expected name=value, got {pair!r}", param_hint="--param")
         try:
-            params[name] = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            params[name] = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
             params[name] = raw
     return params
 

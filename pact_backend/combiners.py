@@ -8,6 +8,7 @@ table (``pact_backend.runtime.fused_source`` runs the returned ``FusedSource``).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 
@@ -24,7 +25,7 @@ class FusedSource(Protocol):
     def records(self, batch: Any) -> Iterable[Any]: ...
 
 
-class Combiner:
+class Combiner(ABC):
     """The combiner of a Reduce (VLDB J. 2014, sec. 5.1 and 7.3): ``combine(key, partial_group) -> records``
     pre-aggregates part of a group before it is shipped; what it returns must be valid input of the Reduce's
     UDF (and of ``combine`` again). Calling a combiner calls ``combine``.
@@ -36,8 +37,9 @@ class Combiner:
     of running the Maps and ``combine`` record by record.
     """
 
+    @abstractmethod
     def combine(self, key: Any, group: list[Any]) -> Iterable[Any]:
-        raise NotImplementedError(f"{type(self).__name__} must implement combine(key, group)")
+        """The pre-aggregated records of ``group`` (records of one key), valid input of the Reduce's UDF."""
 
     def __call__(self, key: Any, group: list[Any]) -> Iterable[Any]:
         return self.combine(key, group)

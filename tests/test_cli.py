@@ -75,6 +75,13 @@ def test_param_defines_constants_json_or_text():
     assert json.loads(Path("out.json").read_text()) == [{"n": 42, "who": "ann"}]
 
 
+def test_a_param_integer_beyond_64_bits_stays_exact():
+    path = script("$a = [{x: 1}];\n$b = transform $a into {n: big + 1};\nwrite $b to 'out.json';")
+    result = invoke("run", path, "--param", f"big={2**70}")
+    assert result.exit_code == 0, result.output
+    assert Path("out.json").read_text().count(str(2**70 + 1)) == 1
+
+
 def test_a_malformed_param_is_a_usage_error():
     result = invoke("run", script("$a = [1];"), "--param", "no-equals-sign")
     assert result.exit_code == 2 and "expected name=value" in result.output
