@@ -11,7 +11,8 @@ What is here, by use:
 - operators and their Meteor syntax: ``Operator``, ``ElementaryOperator`` (one PACT contract),
   ``CompositeOperator`` (wires other operators; ``operator_class`` finds them by Meteor name), ``JsonStream``,
   ``PropertySpec`` and the property kinds ``EXPRESSION CONSTANT INPUTS BINDING OPERATORS INPUT``,
-  ``PropertyError``;
+  ``PropertyError``; ``RecordFlow``, what an operator's ``record_flow()`` declares it reads, copies and writes
+  (the logical rewrites and projection pushdown rely on it; ``sopremo.flow``);
 - the PACT contracts an elementary operator returns: ``Map Reduce Match Cross CoGroup Union`` (UDF shapes in
   their docstrings), their optimizer ``Hints``, ``PactContext``, and ``contract_args`` for their common arguments;
   ``Key`` (a key function with the description that makes equal keys equal for the optimizer), ``Combiner`` (a
@@ -56,6 +57,7 @@ from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, Compa
                                        map_children, replace_inputs)
 from sopremo.expressions.render import render
 from sopremo.expressions.runtime import less
+from sopremo.flow import RecordFlow
 from sopremo.function import Aggregation, SopremoFunction
 from sopremo.functions import BUILTIN_CONSTANTS, BUILTIN_FUNCTIONS
 from sopremo.functions.aggregations import aggregation_functions
@@ -98,7 +100,7 @@ __all__ = [
     "SopremoPackage", "PackageError",
     # operators and their syntax
     "Operator", "ElementaryOperator", "CompositeOperator", "JsonStream", "PropertySpec", "PropertyError",
-    "EXPRESSION", "CONSTANT", "INPUTS", "BINDING", "OPERATORS", "INPUT",
+    "EXPRESSION", "CONSTANT", "INPUTS", "BINDING", "OPERATORS", "INPUT", "RecordFlow",
     # PACT contracts
     "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "Hints", "Key", "Combiner", "FusedSource", "PactContext",
     "contract_args", "operator_class",

@@ -153,6 +153,13 @@ class Operator:
 
         return [*self.inputs, *expression_streams(self)]
 
+    def record_flow(self) -> Any:
+        """What this operator does with its records: a ``sopremo.flow.RecordFlow`` (which fields of which input
+        it reads, whether it copies records or writes new values and from what), or None: opaque. The logical
+        rewrites and projection pushdown rely on this declaration alone; an opaque operator stops them (nothing
+        moves through it, it reads whole records). Subclasses override it; the value may depend on properties."""
+        return None
+
     def property_values(self) -> Iterator[tuple[PropertySpec, Any]]:
         """(spec, value) for every declared property, in declaration order."""
         for spec in self.properties:

@@ -5,15 +5,16 @@ the set of top-level fields its records are ever read through, or ``WHOLE`` (Non
 the whole record. A reader that only reads ``$r.a`` and ``$r.b`` lets the source materialise just ``a`` and ``b``
 (the paper's compact representation of the referenced fields; ``pact_backend.io.projected`` decodes them).
 
-The walk knows the base package's relational operators by verb and property attributes, as the logical
-rewrites do (``sopremo.rewrite``), so this layer imports no package:
+The walk asks each operator what it does with its records (``Operator.record_flow()``, ``sopremo.flow``), never
+its verb or package:
 
-- ``filter`` and ``sort`` pass records through: what their consumers read plus what ``where`` / ``on`` reads;
-  ``union all`` passes through what its consumers read.
-- ``transform``, ``join`` and ``group`` build new values: only what their expressions read counts. Inside a
-  group's ``into`` the input is the array of the group's records: ``$g[*].x``, ``$g[0].x`` read ``x``,
-  ``count($g)`` reads no field, anything else (``$g``, ``$g[*]``) reads whole records.
-- Everything else (other operators, sinks, Python UDF calls, nested operators) reads whole records.
+- an operator that copies records (PASS, SELECT, COPY: ``union all``, ``filter``, ``sort``) passes on what its
+  consumers read, plus what its own expressions read of each record (a predicate, a sort key);
+- an operator that writes new values (MAP, COMBINE, GROUP: ``transform``, ``join``, ``group``): only what its
+  expressions read counts. In a GROUP's output an input is the array of the group's records: ``$g[*].x``,
+  ``$g[0].x`` read ``x``, ``count($g)`` reads no field, anything else (``$g``, ``$g[*]``) reads whole records;
+- an operator that declares nothing (or has several outputs, or an expression calling a Python UDF or holding a
+  nested operator), and every sink, reads whole records.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from sopremo.expressions.nodes import (ArrayIndex, ArrayProjection, Constant, ElementRef, Expression, FieldAccess,
                                        FunctionCall, InputRef)
+from sopremo.flow import GROUP, flow_of
 from sopremo.io.operators import Source
 from sopremo.operator import Operator, SopremoPlan
 from sopremo.readwrite import WHOLE, is_known_function, reads
@@ -57,26 +59,17 @@ def _expressions(op: Operator) -> list[Expression]:
 
 def input_fields(op: Operator, index: int, out: Fields) -> Fields:
     """The fields of input ``index``'s records that ``op`` reads or passes on to readers of ``out``."""
-    if op.package != "base" or op.output_count() != 1 or any(reads(e).unknown for e in _expressions(op)):
+    flow = flow_of(op)
+    if flow is None or any(reads(e).unknown for e in (*_expressions(op), *flow.expressions())):
         return WHOLE
-    verb = op.verb
-    if verb == "filter":
-        return union(out, _fields(op.condition, index))
-    if verb == "sort":
-        return union(out, WHOLE if op.key is None else _fields(op.key, index))
-    if verb == "union all":
-        return out
-    if verb == "transform":
-        return _fields(op.projection, index)
-    if verb == "join":
-        return union(_fields(op.condition, index),
-                     WHOLE if op.projection is None else _fields(op.projection, index))
-    if verb == "group":
-        keys = op.keys if isinstance(op.keys, tuple) else (op.keys,)
-        key = keys[index] if index < len(keys) else None
-        return union(NOTHING if key is None else _fields(key, index),
-                     WHOLE if op.projection is None else group_fields(op.projection, index))
-    return WHOLE
+    read = WHOLE if index in flow.whole else NOTHING
+    for expr in flow.record_expressions():
+        read = union(read, _fields(expr, index))
+    if flow.copies:
+        return union(out, read)
+    if flow.output is None:
+        return WHOLE
+    return union(read, group_fields(flow.output, index) if flow.kind == GROUP else _fields(flow.output, index))
 
 
 def _fields(expr: Any, index: int) -> Fields:

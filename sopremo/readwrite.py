@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import fields as dc_fields
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
-from sopremo.expressions.nodes import (And, ArrayIndex, ArrayProjection, Comparison, Constant, CopyFields,
-                                       ElementRef, Expression, FieldAccess, FieldAssignment, FunctionCall, InputRef,
-                                       NestedOperator, Not, ObjectConstruction, Or, input_refs,
+from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, ArrayProjection, Comparison, Constant,
+                                       CopyFields, ElementRef, Expression, FieldAccess, FieldAssignment, FunctionCall,
+                                       InputRef, NestedOperator, Not, ObjectConstruction, Or, input_refs,
                                        replace_inputs)
+from sopremo.flow import RecordFlow
 
 WHOLE = None  # marker in a read set: the whole record of that input is read
 
@@ -226,7 +227,7 @@ def replace_element_input(expr: Expression) -> Expression:
     return replace_inputs(expr, {0: ElementRef()})
 
 
-# ---- facts about operators, read from the properties the base operators declare ------------------------------
+# ---- facts about operators, read from their record flow declarations (sopremo.flow) -----------------------
 
 
 def through_projection(condition: Expression, projection: Expression) -> Expression | None:
@@ -244,34 +245,52 @@ def through_projection(condition: Expression, projection: Expression) -> Express
     return substitute(condition, swap) if _all_fields_mapped(condition, projection) else None
 
 
+def through_output(condition: Expression, output: Expression) -> Expression | None:
+    """``condition`` over an operator's output value rewritten over its inputs (``InputRef(i)``: input i's
+    record), or None: through an object's copied fields (``through_projection``), or through an array of whole
+    records (``[$a, $b]``, a join's default output) where ``$[k]`` reads the record of item k. Array items that
+    are paths are not followed: a missing value in an array is not the missing value of the path."""
+    if reads(condition).unknown:
+        return None
+    if not isinstance(output, ArrayConstruction):
+        return through_projection(condition, output)
+    items = output.items
+    if not all(isinstance(item, InputRef) for item in items):
+        return None
+
+    def swap(node: Expression) -> Expression | None:
+        if (isinstance(node, ArrayIndex) and node.base == InputRef(0) and isinstance(node.index, Constant)
+                and isinstance(node.index.value, int) and not isinstance(node.index.value, bool)
+                and 0 <= node.index.value < len(items)):
+            return items[node.index.value]
+        return None
+
+    return substitute(condition, swap)
+
+
 def _all_fields_mapped(condition: Expression, projection: Expression) -> bool:
     read = reads(condition).fields.get(0, frozenset())
     return read is not None and all(origin(projection, name) is not None for name in read)
 
 
-def group_key(group: Any) -> Expression | None:
-    """The key of a one-input group when it is a path of the record and ``into`` builds an object."""
-    keys = group.keys if isinstance(group.keys, tuple) else (group.keys,)
-    if len(group.inputs) != 1 or len(keys) != 1 or not isinstance(keys[0], Expression):
+def group_key(group: RecordFlow, arity: int) -> Expression | None:
+    """The key of a one-input GROUP flow when it is a path of the record and its output builds an object."""
+    keys = group.keys
+    if arity != 1 or len(keys) != 1 or not isinstance(keys[0], Expression):
         return None
-    if not isinstance(group.projection, ObjectConstruction) or not is_path(keys[0]):
+    if not isinstance(group.output, ObjectConstruction) or not is_path(keys[0]):
         return None
     return keys[0] if input_refs(keys[0]) == {0} else None
 
 
-def equi_join_keys(join: Any) -> tuple[Expression, Expression] | None:
-    """(key over input 0, ``$b.f`` over input 1) of an inner two-input join on one equality with into."""
+def equi_join_keys(join: RecordFlow, arity: int) -> tuple[Expression, Expression] | None:
+    """(key over input 0, ``$b.f`` over input 1) of an inner two-input COMBINE flow on one equality with an
+    object output."""
     cond = join.condition
-    if len(join.inputs) != 2 or preserved(join) or join.projection is None or not isinstance(cond, Comparison) \
-            or cond.op != "==" or not isinstance(join.projection, ObjectConstruction):
+    if arity != 2 or join.preserved or not isinstance(cond, Comparison) or cond.op != "==" \
+            or not isinstance(join.output, ObjectConstruction):
         return None
     left, right = (cond.left, cond.right) if input_refs(cond.left) == {0} else (cond.right, cond.left)
     if input_refs(left) != {0} or not isinstance(right, FieldAccess) or right.base != InputRef(1):
         return None
     return left, right
-
-
-def preserved(join: Any) -> set[int]:
-    """The inputs a join preserves (an outer join), from its ``preserve`` property."""
-    value = getattr(join, "preserve", None) or ()
-    return {value} if isinstance(value, int) else set(value)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pact_backend import contracts as pact
 from sopremo.decompose import PlanError
+from sopremo.flow import SELECT, flow_of
 from sopremo.operator import ElementaryOperator, Operator, SopremoPlan
 
 
@@ -53,8 +54,8 @@ def translate(elementary: SopremoPlan, ctx: PactContext) -> pact.PactPlan:
     stage of the compile pipeline).
 
     Each contract gets the operator's ``dop`` hint when it has none, and the operator's display name when
-    its name is empty; an operator declaring ``preserves_records = True`` (it emits input records unchanged,
-    e.g. a selection) marks its contract's hints so (``Hints.preserves_records``). Raises PlanError (with the
+    its name is empty; an operator whose record flow is a selection (``sopremo.flow.SELECT``: it emits input
+    records unchanged, in order) marks its contract's hints so (``Hints.preserves_records``). Raises PlanError (with the
     operator's source location) for an operator that is not elementary, an elementary operator with several
     outputs, a read of output > 0, a ``to_contract`` that returns no Contract, or a sink operator whose
     contract is not a Sink; errors of ``to_contract`` itself propagate unchanged.
@@ -89,6 +90,7 @@ def _contract(op: Operator, done: dict[int, pact.Contract], ctx: PactContext) ->
         contract.dop = op.dop
     if not contract.name:
         contract.name = op.display_name()
-    if getattr(op, "preserves_records", False):
+    flow = flow_of(op)
+    if flow is not None and flow.kind == SELECT and len(op.inputs) == 1:
         contract.hints.preserves_records = True  # the optimizer may keep partitioning and order across it
     return contract

@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from sopremo.api import (EXPRESSION, ArrayConstruction, ArrayIndex, CoGroup, Constant, ElementaryOperator, Expression,
-                         Hints, InputRef, PropertyError, PropertySpec, Reduce, Var, compile_key, map_children,
-                         replace_inputs)
+                         Hints, InputRef, PropertyError, PropertySpec, RecordFlow, Reduce, Var, compile_key,
+                         map_children, replace_inputs)
 
 from . import package
 from .combine import GroupCombiner, Partial
@@ -55,6 +55,12 @@ class Grouping(ElementaryOperator):
         if len(self.inputs) == 2:
             return ArrayConstruction((InputRef(0), InputRef(1)))
         return InputRef(0)
+
+    def record_flow(self) -> RecordFlow:
+        """One ``into`` value per group of records with equal ``by`` keys (the default ``into``: the groups)."""
+        output = self.default_projection() if self.projection is None else self.projection
+        return RecordFlow.group(per_input(self.keys, len(self.inputs)), output,
+                                attrs={"keys": "keys", "output": "projection"})
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Any:
         keys = per_input(self.keys, len(self.inputs))

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sopremo.api import (EXPRESSION, INPUTS, And, Comparison, CompositeOperator, ElementIn, Expression, InputRef,
-                         JsonStream, PropertyError, PropertySpec, expressions, input_refs, replace_inputs)
+from sopremo.api import (EXPRESSION, INPUTS, And, ArrayConstruction, Comparison, CompositeOperator, ElementIn,
+                         Expression, InputRef, JsonStream, PropertyError, PropertySpec, RecordFlow, expressions,
+                         input_refs, replace_inputs)
 
 from . import package
 from .join_internal import JoinProjection, SemiJoin, SetMembers, TwoSourceJoin
@@ -146,6 +147,16 @@ class Join(CompositeOperator):
         if value is None:
             return ()
         return (value,) if isinstance(value, int) else tuple(value)
+
+    def record_flow(self) -> RecordFlow:
+        """One ``into`` value per combination satisfying ``where``. The default output, the array of the joined
+        records, is declared only without semi/anti conditions (they leave their inputs out of the array)."""
+        output = self.projection
+        if output is None and not (self.condition is not None and
+                                   any(isinstance(n, ElementIn) for n in self.condition.walk())):
+            output = ArrayConstruction(tuple(InputRef(i) for i in range(len(self.inputs))))
+        return RecordFlow.combine(output, condition=self.condition, preserved=self.preserved(),
+                                  attrs={"output": "projection", "condition": "condition", "preserved": "preserve"})
 
     def validate(self) -> None:
         super().validate()

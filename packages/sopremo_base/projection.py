@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, expressions
+from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, RecordFlow, expressions
 
 from . import package
 from .keys import compile_expr, contract_args
@@ -28,6 +28,10 @@ class Projection(ElementaryOperator):
         PropertySpec("into", "projection", EXPRESSION, default=expressions.InputRef(0),
                      doc="the output value computed from the record (default: the record itself)"),
     )
+
+    def record_flow(self) -> RecordFlow:
+        """One ``into`` value per record."""
+        return RecordFlow.map(self.projection, attr="projection")
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
         projection = compile_expr(self.projection, 1)

@@ -1,7 +1,8 @@
 """``filter $in [where <cond>]``: the relational selection of sopremo-base (VLDB J. 2014, Table 1; a PACT Map).
 
-Without ``where`` every record passes, as the original's Selection, whose condition defaulted to true. The Map
-declares its condition as its ``selection``, so a combiner's fusion hook (``sopremo_base.batch_combine``) can
+Without ``where`` every record passes, as the original's Selection, whose condition defaulted to true. The
+operator declares itself a selection (``RecordFlow.select``: the rewrites move it, projection pushdown reads
+through it); the Map declares its condition as its ``selection``, so a combiner's fusion hook (``sopremo_base.batch_combine``) can
 filter batches of decoded rows in generated code.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, compile_predicate, expressions
+from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, RecordFlow, compile_predicate, expressions
 
 from . import package
 from .keys import contract_args
@@ -24,12 +25,15 @@ class Selection(ElementaryOperator):
 
     verb = "filter"
     min_inputs = max_inputs = 1
-    preserves_records = True  # emits input records unchanged: the optimizer keeps partitioning and order
     doc = "filter $in [where <cond>]: keep the records whose condition holds"
     properties = (
         PropertySpec("where", "condition", EXPRESSION, default=expressions.Constant(True),
                      doc="condition over the record; records where it is truthy pass (default: all pass)"),
     )
+
+    def record_flow(self) -> RecordFlow:
+        """A selection on ``where``: the records pass unchanged (so the PACT Map keeps partitioning and order)."""
+        return RecordFlow.select(self.condition, attr="condition")
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
         condition = compile_predicate(self.condition, 1)  # returns a bool: the C-level ``filter`` applies it

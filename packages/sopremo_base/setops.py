@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sopremo.api import CoGroup, CompositeOperator, ElementaryOperator, JsonStream, Reduce, Union as PactUnion
+from sopremo.api import CoGroup, CompositeOperator, ElementaryOperator, JsonStream, RecordFlow, Reduce, Union as PactUnion
 
 from . import package
 from .keys import contract_args, internal, whole_value_key
@@ -22,6 +22,10 @@ class UnionAll(ElementaryOperator):
     verb = "union all"
     min_inputs, max_inputs = 1, None
     doc = "union all $a, $b, ...: all records of all inputs, duplicates kept"
+
+    def record_flow(self) -> RecordFlow:
+        """Every record of every input, unchanged."""
+        return RecordFlow.pass_through()
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> PactUnion:
         return PactUnion(**contract_args(self, inputs))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from sopremo.api import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError, PropertySpec, Reduce
+from sopremo.api import CONSTANT, EXPRESSION, ElementaryOperator, PropertyError, PropertySpec, RecordFlow, Reduce
 
 from . import package
 from .keys import contract_args
@@ -47,6 +47,11 @@ class Sort(ElementaryOperator):
         super().validate()
         if self.limit is not None and (type(self.limit) is not int or self.limit < 0):
             raise PropertyError(f"property 'limit' of 'sort' must be an int >= 0, got {self.limit!r}", "limit")
+
+    def record_flow(self) -> RecordFlow:
+        """Copies the records (which ones and where they go depends on the others): reads the key, or the whole
+        record when there is none."""
+        return RecordFlow.copy(reads=(self.key,)) if self.key is not None else RecordFlow.copy(whole=(0,))
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Reduce:
         order = group_order(self.key, is_descending(self.order))
