@@ -6,12 +6,14 @@ runs) and each ``import`` / ``from ... import`` anywhere in it (lazy imports ins
 - ``pact_backend`` imports no ``sopremo``, ``meteor`` or package module (it sees opaque UDFs and records);
 - ``sopremo`` imports no ``meteor`` or package module;
 - ``meteor`` imports ``sopremo`` and never ``pact_backend`` or a package module (meteor -> sopremo only);
-- a package module (under ``packages/``) imports of ``sopremo`` only ``sopremo.api``, and nothing of
+- a package module (under ``packages/``, and the installable example package under
+  ``examples/custom_package/src``) imports of ``sopremo`` only ``sopremo.api``, and nothing of
   ``pact_backend`` or ``meteor`` - exactly what a third-party package can do (docs/packages.md);
 - no module imports a ``_private`` name of another module (``from x import _name``, ``x._name`` on an
   imported module ``x``).
 
-A failure lists every offending import as ``file:line: what (rule)``.
+An import by name at run time (``importlib.import_module("x")``, ``__import__("x")`` with a literal name) counts
+as an import. A failure lists every offending import as ``file:line: what (rule)``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("meteor", "sopremo", "pact_backend", "packages")
-PACKAGES = frozenset(p.name for p in (ROOT / "packages").iterdir() if (p / "__init__.py").is_file())
+PACKAGE_ROOTS = (ROOT / "packages", ROOT / "examples" / "custom_package" / "src")  # what a package is, and where
+PACKAGES = frozenset(p.name for root in PACKAGE_ROOTS for p in root.iterdir() if (p / "__init__.py").is_file())
 OURS = frozenset({"meteor", "sopremo", "pact_backend"}) | PACKAGES
 
 
@@ -36,12 +39,34 @@ class Import:
     names: tuple[str, ...]
 
 
+def package_root(path: Path) -> Path | None:
+    """The package root (``packages/`` or the example's ``src/``) that ``path`` lies in, or None."""
+    return next((root for root in PACKAGE_ROOTS if path.is_relative_to(root)), None)
+
+
+def layer(rel: str) -> str:
+    """The layer of a source file given relative to the repository: its top folder, packages for packages."""
+    return "packages" if package_root(ROOT / rel) is not None else rel.split("/")[0]
+
+
 def module_name(path: Path) -> str:
     """The dotted module name of a source file (``packages/sopremo_base/x.py`` is ``sopremo_base.x``)."""
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[0] == "packages":
-        parts = parts[1:]
+    root = package_root(path)
+    parts = list(path.relative_to(root or ROOT).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+DYNAMIC = {"import_module", "__import__"}  # functions importing the module named by their first argument
+
+
+def dynamic_import(node: ast.Call) -> str | None:
+    """The literal module name of ``importlib.import_module("x")`` / ``import_module("x")`` / ``__import__("x")``."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if name not in DYNAMIC or not node.args:
+        return None
+    first = node.args[0]
+    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
 def imports(path: Path) -> list[Import]:
@@ -56,11 +81,14 @@ def imports(path: Path) -> list[Import]:
             base = package[:len(package) - node.level + 1] if node.level else []
             module = ".".join(base + ([node.module] if node.module else []))
             found.append(Import(rel, node.lineno, module, tuple(alias.name for alias in node.names)))
+        elif isinstance(node, ast.Call) and (dynamic := dynamic_import(node)) is not None:
+            found.append(Import(rel, node.lineno, dynamic, ()))
     return found
 
 
 def sources() -> list[Path]:
-    return [path for layer in LAYERS for path in sorted((ROOT / layer).rglob("*.py"))]
+    layers = [ROOT / name for name in LAYERS] + list(PACKAGE_ROOTS[1:])
+    return [path for folder in layers for path in sorted(folder.rglob("*.py"))]
 
 
 def top(module: str) -> str:
@@ -69,16 +97,16 @@ def top(module: str) -> str:
 
 def layer_violation(imp: Import) -> str | None:
     """Why ``imp`` breaks a layer rule, or None."""
-    layer, target = imp.file.split("/")[0], top(imp.module)
-    if layer == "pact_backend" and target in OURS - {"pact_backend"}:
+    layer_, target = layer(imp.file), top(imp.module)
+    if layer_ == "pact_backend" and target in OURS - {"pact_backend"}:
         return "pact_backend imports no sopremo, meteor or package module"
-    if layer == "sopremo" and target in OURS - {"sopremo", "pact_backend"}:
+    if layer_ == "sopremo" and target in OURS - {"sopremo", "pact_backend"}:
         return "sopremo imports no meteor or package module"
-    if layer == "meteor" and target in PACKAGES:
+    if layer_ == "meteor" and target in PACKAGES:
         return "meteor imports no package module (meteor -> sopremo only)"
-    if layer == "meteor" and target == "pact_backend":
+    if layer_ == "meteor" and target == "pact_backend":
         return "meteor imports no pact_backend module (meteor -> sopremo only)"
-    if layer == "packages":
+    if layer_ == "packages":
         if target in ("pact_backend", "meteor"):
             return f"a package imports no {target} module (sopremo.api re-exports what packages need)"
         if target == "sopremo" and not (imp.module == "sopremo.api" or (imp.module == "sopremo" and imp.names == ("api",))):
@@ -117,14 +145,17 @@ def is_module(module: str) -> bool:
     parts = module.split(".")
     if not module or parts[0] not in OURS:
         return False
-    path = ROOT.joinpath(*(["packages"] if parts[0] in PACKAGES else []), *parts)
+    roots = [root for root in PACKAGE_ROOTS if (root / parts[0]).is_dir()] if parts[0] in PACKAGES else [ROOT]
+    path = roots[0].joinpath(*parts) if roots else ROOT.joinpath(*parts)
     return path.is_dir() or path.with_suffix(".py").is_file()
 
 
 def test_the_lint_sees_every_layer() -> None:
-    files = {path.relative_to(ROOT).parts[0] for path in sources()}
+    files = {layer(path.relative_to(ROOT).as_posix()) for path in sources()}
     assert files == set(LAYERS)
-    assert {"sopremo_base", "sopremo_ie", "sopremo_cleansing"} <= PACKAGES
+    assert {"sopremo_base", "sopremo_ie", "sopremo_cleansing", "meteor_example"} <= PACKAGES
+    example = ROOT / "examples" / "custom_package" / "src" / "meteor_example" / "__init__.py"
+    assert example in sources() and module_name(example) == "meteor_example"
 
 
 def test_the_lint_resolves_relative_imports() -> None:
@@ -133,6 +164,17 @@ def test_the_lint_resolves_relative_imports() -> None:
     assert layer_violation(Import("packages/x/y.py", 1, "sopremo.operator", ("Operator",))) is not None
     assert layer_violation(Import("packages/x/y.py", 1, "sopremo", ("api",))) is None
     assert layer_violation(Import("meteor/binder.py", 1, "pact_backend.contracts", ("Map",))) is not None
+    example = "examples/custom_package/src/meteor_example/__init__.py"
+    assert layer_violation(Import(example, 1, "sopremo.flow", ("RecordFlow",))) is not None
+
+
+def test_the_lint_sees_imports_by_literal_name(tmp_path) -> None:
+    source = tmp_path / "lazy.py"
+    source.write_text("import importlib\n\ndef f(name):\n    importlib.import_module('pact_backend.io')\n"
+                      "    __import__('sopremo_base.join')\n    importlib.import_module(name)\n")
+    calls = [node for node in ast.walk(ast.parse(source.read_text())) if isinstance(node, ast.Call)]
+    assert [dynamic_import(c) for c in calls] == ["pact_backend.io", "sopremo_base.join", None]
+    assert layer_violation(Import("meteor/x.py", 4, "pact_backend.io", ())) is not None
 
 
 def test_layers_point_one_way() -> None:
