@@ -25,16 +25,15 @@ rejects every record once the subquery holds a null.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from types import SimpleNamespace
 from typing import Callable
 
 from sopremo.correlation import is_base
 from sopremo.decompose import PlanError
 from sopremo.expressions.nodes import DataSetRef
-from sopremo.nested import map_streams, nested_in, outer_levels
+from sopremo.nested import nested_in, outer_levels
 from sopremo.operator import JsonStream, Operator, SopremoPlan
+from sopremo.plan_pass import rewrite_pass
 from sopremo.side_channel import data_set_to_attached_value, uncorrelated_to_data_set
 from sopremo.subqueries import correlated_to_broadcast, exists_to_semi_join, in_to_exists, scalar_to_grouped_join
 from sopremo.unnesting import holder_kind
@@ -100,30 +99,9 @@ def decorrelate(plan: SopremoPlan, rules=RULES) -> SopremoPlan:
 
 
 def _pass(plan: SopremoPlan, rules) -> tuple[SopremoPlan, bool]:
-    """One pass in dependency order: operators are rewired to the replacements of what they read, and each
-    operator holding a nested value is offered to the rules once."""
-    replaced: dict[int, Operator] = {}
-    streams: dict[int, JsonStream] = {}
+    """One pass (``sopremo.plan_pass``): each operator holding a nested value is offered to the rules once."""
 
-    def rewire(s: JsonStream) -> JsonStream:
-        if s.index == 0 and id(s.operator) in streams:
-            return streams[id(s.operator)]
-        return JsonStream(replaced[id(s.operator)], s.index) if id(s.operator) in replaced else s
+    def offer(op: Operator) -> JsonStream | None:
+        return next((s for rule in rules if (s := rule(op)) is not None), None) if nested_in(op) else None
 
-    for op in plan.operators():
-        current = map_streams(op, rewire)
-        inputs = [rewire(s) for s in current.inputs]
-        if any(a is not b for a, b in zip(inputs, current.inputs)):
-            current = copy.copy(current)
-            current.inputs = inputs
-        if nested_in(current):
-            for rule in rules:
-                stream = rule(current)
-                if stream is not None:
-                    streams[id(op)] = stream
-                    break
-        if current is not op:
-            replaced[id(op)] = current
-    if not replaced and not streams:
-        return plan, False
-    return dataclasses.replace(plan, sinks=[replaced.get(id(s), s) for s in plan.sinks]), True
+    return rewrite_pass(plan, offer)

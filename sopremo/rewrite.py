@@ -13,14 +13,13 @@ read and write everything), and a producer read by several consumers is never to
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from typing import Callable
 
 from sopremo.expressions.nodes import (And, ArrayIndex, Comparison, Constant, Expression, FieldAccess,
                                        FieldAssignment, InputRef, input_refs, replace_inputs)
 from sopremo.flow import COMBINE, GROUP, MAP, PASS, SELECT, RecordFlow, flow_of, rebuilt
 from sopremo.operator import JsonStream, Operator, SopremoPlan
+from sopremo.plan_pass import rewrite_pass
 from sopremo.readwrite import (compares_only, equi_join_keys, group_key, last_assignment, origin, reads,
                                substitute, through_join_into, through_output)
 
@@ -233,37 +232,10 @@ def _consumers(plan: SopremoPlan) -> dict[int, int]:
 
 
 def _pass(plan: SopremoPlan, rules) -> tuple[SopremoPlan, bool]:
-    """One bottom-up pass: each operator is offered to the rules once; consumers are rewired to replacements."""
+    """One pass (``sopremo.plan_pass``): each operator is offered to the rules once, the first that applies wins."""
     consumers = _consumers(plan)
-    replaced: dict[int, Operator] = {}
-    streams: dict[int, JsonStream] = {}
-    for op in plan.operators():
-        current = _rewired(op, replaced, streams)
-        for rule in rules:
-            stream = rule(current, consumers)
-            if stream is not None:
-                streams[id(op)] = stream
-                break
-        if current is not op:
-            replaced[id(op)] = current
-    if not replaced and not streams:
-        return plan, False
-    sinks = [replaced.get(id(s), s) for s in plan.sinks]
-    return dataclasses.replace(plan, sinks=sinks), True
 
+    def offer(op: Operator) -> JsonStream | None:
+        return next((s for rule in rules if (s := rule(op, consumers)) is not None), None)
 
-def _rewired(op: Operator, replaced: dict[int, Operator], streams: dict[int, JsonStream]) -> Operator:
-    """``op``, or a copy of it reading the replacements of its producers."""
-    inputs = []
-    for s in op.inputs:
-        if s.index == 0 and id(s.operator) in streams:
-            inputs.append(streams[id(s.operator)])
-        elif id(s.operator) in replaced:
-            inputs.append(JsonStream(replaced[id(s.operator)], s.index))
-        else:
-            inputs.append(s)
-    if all(a is b for a, b in zip(inputs, op.inputs)):
-        return op
-    new = copy.copy(op)
-    new.inputs = inputs
-    return new
+    return rewrite_pass(plan, offer)

@@ -15,7 +15,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import replace
 from time import perf_counter
 from typing import Any
 
@@ -26,24 +26,14 @@ from pact_backend.executors.modules import task_modules
 from pact_backend.io.parts import part_format
 from pact_backend.runtime.blocks import Segment, decode_block
 from pact_backend.runtime.ranges import SAMPLE_BLOCKS, SAMPLE_KEYS, sample_keys
-from pact_backend.runtime.stages import TaskInput, run_task
+from pact_backend.runtime.stages import TaskInput, TaskResult, run_task
 
-# One piece of a task's input: (a StageOutput, output index, bucket) or (a list of blocks, None, None).
+# One piece of a task's input: (a TaskResult of blocks, output index, bucket) or (a list of blocks, None, None).
 Piece = tuple[Any, int | None, int | None]
 
 
-@dataclass
-class StageOutput:
-    """What one task returns: ``outputs[o][b]`` the blocks (bytes) of bucket ``b`` of output ``o``; ``stats``
-    contract id -> (records out, own seconds); ``spill_files`` / ``spill_bytes`` the task spilled (removed);
-    ``ran`` contract id -> the local strategy its driver ran; ``fused``: it ran as a fused source."""
-
-    outputs: list[list[list[bytes]]]
-    stats: dict[int, tuple[int, float]]
-    spill_files: int = 0
-    spill_bytes: int = 0
-    ran: dict[int, str] | None = None
-    fused: bool = False
+# What a task returns is the stage's own TaskResult, its outputs read back from the task's files: ``outputs[o][b]``
+# holds the blocks (bytes) of bucket ``b`` of output ``o``, not their Segments.
 
 
 def blocks_of(piece: Piece) -> list[bytes]:
@@ -52,12 +42,12 @@ def blocks_of(piece: Piece) -> list[bytes]:
     return value.outputs[output][bucket] if output is not None else value
 
 
-def pick(result: StageOutput, output: int, bucket: int) -> list[bytes]:
+def pick(result: TaskResult, output: int, bucket: int) -> list[bytes]:
     """Bucket ``bucket`` of output ``output`` of a task's result (runs where the result is, before a shuffle)."""
     return result.outputs[output][bucket]
 
 
-def stats_of(result: StageOutput) -> tuple[dict[int, tuple[int, float]], int, int, dict[int, str], bool]:
+def stats_of(result: TaskResult) -> tuple[dict[int, tuple[int, float]], int, int, dict[int, str], bool]:
     """The small part of a task's result the client gathers: (stats, spill files, spill bytes, strategies
     ran, fused)."""
     return result.stats, result.spill_files, result.spill_bytes, result.ran or {}, result.fused
@@ -125,7 +115,7 @@ def _read_back(outputs: list[list[list[Segment]]]) -> list[list[list[bytes]]]:
 
 
 def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, splits: list[Any] | None,
-              inputs: list[list[Piece]], where: str) -> StageOutput:
+              inputs: list[list[Piece]], where: str) -> TaskResult:
     """Run partition ``part`` of the stage pickled in ``blob`` on the blocks of ``inputs`` (one list of pieces
     per head input) or on the source ``splits``; returns its outputs as blocks. ``template`` holds the TaskInput
     settings of the job (budget in bytes, the client's module search path). Raises the stage's own exception,
@@ -137,8 +127,7 @@ def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, s
         task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
         with task_modules(task.sys_path):  # unpickling the spec may import the client's modules
             result = run_task(cached_spec(blob, digest, task.sys_path), task)
-        return StageOutput(_read_back(result.outputs), result.stats, result.spill_files, result.spill_bytes,
-                           result.ran, result.fused)
+        return replace(result, outputs=_read_back(result.outputs))
     except Exception as exc:  # noqa: BLE001 - re-raised with its location, as itself when it pickles
         raise located(exc, where, splits) from None
     finally:
