@@ -7,9 +7,10 @@ global Reduce at DOP 1: connected components and a greedy 1:1 assignment need to
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from sopremo.api import EXPRESSION, MISSING, ElementaryOperator, OperatorError, PropertySpec, Reduce, sort_key
+from sopremo.api import (EXPRESSION, MISSING, Comparison, Constant, ElementaryOperator, OperatorError, Var,
+                         PropertySpec, Reduce, compile_expression, sort_key, truthy)
 
 from . import package
 from .detect_internal import contract_args
@@ -69,31 +70,91 @@ def _or_null(value: Any) -> Any:
     return None if value is MISSING else value
 
 
+def split_threshold(expr: Any) -> tuple[Any, Any]:
+    """``(score, keep)`` of a ``with`` expression: ``score > 0.7`` (any comparison of the score with a
+    constant) is the score and a test of its value, as in the original; anything else the score alone (keep
+    None)."""
+    if isinstance(expr, Comparison) and isinstance(expr.right, Constant):
+        op, bound = expr.op, expr.right.value
+        test = compile_expression(Comparison(op, Var("s"), Constant(bound)), 0, ("s",))
+        return expr.left, lambda value: truthy(test(value))
+    return expr, None
+
+
+def greedy_matches(pairs: Iterable[Any], score: Any, keep: Any = None, tiebreak: Any = None) -> Iterator[list]:
+    """The original's GlobalMatching over ``pairs`` ``[a, b, ...]`` (a on the left, b on the right side):
+    the records of both sides form connected components (left and right kept apart even when equal); in
+    each component every left record is scored against every right record (``score([l, r])``, kept when
+    ``keep(score)``), and the candidates, best score first, are taken when neither record is taken yet.
+    Ties: ``tiebreak([l, r])`` descending when given, then canonical text. Yields ``[l, r]``: components in
+    the canonical order of their first record, best match first."""
+    parent: dict[tuple, tuple] = {}
+    records: dict[tuple, Any] = {}
+
+    def find(x: tuple) -> tuple:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for value in pairs:
+        a, b = as_pair(value)
+        ka, kb = (canonical(a), 0), (canonical(b), 1)
+        for k, r in ((ka, a), (kb, b)):
+            if k not in parent:
+                parent[k], records[k] = k, r
+        ra, rb = find(ka), find(kb)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[tuple, list[tuple]] = {}
+    for k in parent:
+        groups.setdefault(find(k), []).append(k)
+    for _, keys in sorted(groups.items()):
+        lefts = sorted(k for k in keys if k[1] == 0)
+        rights = sorted(k for k in keys if k[1] == 1)
+        ranked = []
+        for kl in lefts:
+            for kr in rights:
+                pair = [records[kl], records[kr]]
+                value = _or_null(score(pair))
+                if keep is not None and not keep(value):
+                    continue
+                tie = sort_key(_or_null(tiebreak(pair))) if tiebreak is not None else 0
+                ranked.append((sort_key(value), tie, kl[0], kr[0], pair))
+        ranked.sort(key=lambda t: (t[2], t[3]))
+        ranked.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        left_taken, right_taken = set(), set()
+        for _, _, kl, kr, pair in ranked:
+            if kl not in left_taken and kr not in right_taken:
+                left_taken.add(kl)
+                right_taken.add(kr)
+                yield pair
+
+
 @package.operator
 class GlobalMatch(ElementaryOperator):
-    """A 1:1 assignment over scored pairs, greedy by score: pairs by descending ``with`` score (ties: canonical
-    order), a pair kept when neither its left nor its right record is taken yet. In: pairs ``[a, b]``; out: the
-    kept pairs, best first. A missing or null score ranks last."""
+    """A 1:1 assignment over candidate pairs, the original's GlobalMatching (``greedy_matches``): per connected
+    component of the pairs, every left record against every right record, scored by ``with`` (``with <score>
+    > 0.7`` also drops candidates below the threshold), greedy by descending score. In: pairs ``[a, b, ...]``;
+    out: ``[l, r]``. A missing or null score ranks last; ``tiebreak with <expr>`` orders equal scores
+    (descending), then canonical text. Raises OperatorError for an input record that is not a pair."""
 
     verb = "global match"
-    doc = "global match $pair in $pairs with <score>: greedy 1:1 assignment by descending score"
+    doc = ("global match $pair in $pairs with <score> [> threshold] [tiebreak with <expr>]: greedy 1:1 "
+           "assignment by descending score within connected components")
     properties = (
-        PropertySpec("with", "score", EXPRESSION, required=True, doc="score of a pair (higher = better)"),
+        PropertySpec("with", "score", EXPRESSION, required=True,
+                     doc="score of a candidate [l, r] (higher = better); '<score> > t' also drops those below t"),
+        PropertySpec("tiebreak with", "tiebreak", EXPRESSION,
+                     doc="orders candidates of equal score, higher first (default: canonical order)"),
     )
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Reduce:
-        score = compile_one(self.score)
+        expr, keep = split_threshold(self.score)
+        score = compile_one(expr)
+        tiebreak = compile_one(self.tiebreak) if self.tiebreak is not None else None
 
         def assign(_key: Any, group: list[Any]) -> Iterable[Any]:
-            ranked = sorted(((sort_key(_or_null(score(p))), canonical(p), p) for p in group),
-                            key=lambda t: t[1])
-            ranked.sort(key=lambda t: t[0], reverse=True)
-            left_taken, right_taken = set(), set()
-            for _, _, pair in ranked:
-                a, b = (canonical(r) for r in as_pair(pair))
-                if a not in left_taken and b not in right_taken:
-                    left_taken.add(a)
-                    right_taken.add(b)
-                    yield pair
+            yield from greedy_matches(group, score, keep, tiebreak)
 
         return Reduce(key=None, udf=assign, **contract_args(self, inputs, 1))

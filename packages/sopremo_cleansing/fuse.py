@@ -7,7 +7,10 @@ as one array, arrays flattened), ``chooseRandom`` (one value, seeded by the clus
 ``defaultResolution(v)`` (``v`` when values still conflict), ``longest`` / ``shortest`` (by text length), ``min`` /
 ``max``. Values still in conflict afterwards, and fields without resolutions, take the value of the highest
 total weight, then the first in cluster order. A record's weight is ``with weights`` of its ``_source`` (1 when
-unlisted). ``retain longest($p.name)`` (also shortest, min, max) keeps the whole record with that choice.
+unlisted); a weight may carry per-field evidences, ``cia: 0.7*{addresses: 0.8*{street: 0.7}, name: 0.3}`` (the
+original's CompositeEvidence): as in the original only the base weight (0.7) weighs a record. ``_source`` itself
+is metadata and not part of the fused record (as in the original). ``retain longest($p.name)`` (also shortest,
+min, max) keeps the whole record with that choice.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import hashlib
 import random
 from typing import Any, Callable, Iterable, Iterator
 
-from sopremo.api import (CONSTANT, EXPRESSION, MISSING, ElementaryOperator, FunctionCall, Map, OperatorError,
-                         PropertyError, PropertySpec, hashable, sort_key, string_form)
+from sopremo.api import (CONSTANT, EXPRESSION, MISSING, ElementaryOperator, FieldAssignment, FunctionCall, Map,
+                         ObjectConstruction, OperatorError, PropertyError, PropertySpec, evaluate_constant,
+                         expressions, hashable, sort_key, string_form)
 
 from . import package
 from .detect_internal import contract_args
@@ -25,6 +29,7 @@ from .pairs import canonical, compile_one
 from .vocabulary import is_descriptor
 
 RETAIN_CHOICES = ("longest", "shortest", "min", "max")
+SOURCE_FIELD = "_source"
 
 
 def _length(value: Any) -> int:
@@ -66,10 +71,10 @@ def resolve(resolution: dict, values: list, weights: dict, seed: bytes) -> list:
 def fuse_cluster(cluster: list, resolutions: dict, weights: dict) -> dict:
     """The fused record of one cluster (see the module docstring)."""
     records = [r for r in cluster if isinstance(r, dict)]
-    record_weights = [weights.get(r.get("_source"), 1) if weights else 1 for r in records]
+    record_weights = [weights.get(r.get(SOURCE_FIELD), 1) if weights else 1 for r in records]
     seed = canonical(cluster)
     fused: dict = {}
-    for field in dict.fromkeys(k for r in records for k in r):
+    for field in dict.fromkeys(k for r in records for k in r if k != SOURCE_FIELD):
         values, totals = [], {}
         for r, w in zip(records, record_weights):
             v = r.get(field, MISSING)
@@ -126,8 +131,47 @@ def normalise_resolutions(value: Any) -> dict[str, list[dict]]:
     return result
 
 
+_WEIGHTS_USAGE = ("'with weights' needs an object of numbers such as {dblp: 0.9}, a number optionally times an "
+                  "object of field evidences: {cia: 0.7*{name: 0.3}}")
+
+
+def evidence(expr: Any) -> dict:
+    """One weight of ``with weights`` as ``{"base": number, "fields": {field: evidence}}``: a constant number, or
+    ``number * {field: weight, ...}`` (either order; the original's CompositeEvidence). Raises PropertyError."""
+    if isinstance(expr, expressions.Arithmetic) and expr.op == "*" and (
+            isinstance(expr.left, ObjectConstruction) or isinstance(expr.right, ObjectConstruction)):
+        nested, base = (expr.left, expr.right) if isinstance(expr.left, ObjectConstruction) else (expr.right, expr.left)
+        return {"base": _number(base), "fields": evidences(nested)}
+    return {"base": _number(expr), "fields": {}}
+
+
+def _number(expr: Any) -> float:
+    try:
+        value = evaluate_constant(expr)
+    except Exception:  # noqa: BLE001 - reads a field or fails: not a weight either way
+        value = None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise PropertyError(_WEIGHTS_USAGE, "with weights")
+    return value
+
+
+def evidences(expr: Any) -> dict[str, dict]:
+    """``with weights {...}`` as ``{source: evidence}`` (see ``evidence``); None -> {}. Raises PropertyError."""
+    if expr is None:
+        return {}
+    if not isinstance(expr, ObjectConstruction) or not all(isinstance(e, FieldAssignment) for e in expr.entries):
+        raise PropertyError(_WEIGHTS_USAGE, "with weights")
+    return {e.name: evidence(e.value) for e in expr.entries}
+
+
+def base_weights(expr: Any) -> dict[str, float]:
+    """``{source: base weight}`` of a ``with weights`` expression (what weighs a record)."""
+    return {source: ev["base"] for source, ev in evidences(expr).items()}
+
+
 FUSE_PROPERTIES = (
-    PropertySpec("with weights", "weights", CONSTANT, doc="{source: weight}: trust of the records' _source"),
+    PropertySpec("with weights", "weights", EXPRESSION,
+                 doc="{source: weight | weight*{field: evidence}}: trust of the records' _source"),
     PropertySpec("with resolutions", "resolutions", CONSTANT, doc="{field: resolution | [resolutions]}"),
     PropertySpec("retain", "retain", EXPRESSION, doc="longest(<path>) etc.: keep the whole chosen record"),
 )
@@ -150,7 +194,7 @@ class Fuse(ElementaryOperator):
         validate_fusion(self)
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
-        resolutions, weights = normalise_resolutions(self.resolutions), dict(self.weights or {})
+        resolutions, weights = normalise_resolutions(self.resolutions), base_weights(self.weights)
         choose = retain_function(self.retain) if self.retain is not None else None
 
         def fuse(clusters: Iterator[Any]) -> Iterable[Any]:
@@ -166,9 +210,7 @@ class Fuse(ElementaryOperator):
 def validate_fusion(op: Any) -> None:
     """Checks shared by fuse and remove duplicates (weights, resolutions, retain)."""
     normalise_resolutions(op.resolutions)
-    if op.weights is not None and not (isinstance(op.weights, dict) and all(
-            isinstance(w, (int, float)) and not isinstance(w, bool) for w in op.weights.values())):
-        raise PropertyError("'with weights' needs an object of numbers such as {dblp: 0.9}", "with weights")
+    evidences(op.weights)
     if op.retain is not None:
         if op.resolutions is not None:
             raise PropertyError("give either 'retain' or 'with resolutions', not both", "retain")
