@@ -69,16 +69,23 @@ def test_ranges_give_the_pairs_of_one_window(tmp_path, monkeypatch, records_per_
     assert stats.get("$d/pairs/across").records_out > 0  # pairs crossed range borders
 
 
-def test_linkage_windows_over_ranges(tmp_path, monkeypatch):
-    monkeypatch.setattr(neighbourhood, "PARTITION_RECORDS", 10)
+@pytest.mark.parametrize("records_per_range", [10, 2])
+def test_linkage_windows_over_ranges(tmp_path, monkeypatch, records_per_range):
+    monkeypatch.setattr(neighbourhood, "PARTITION_RECORDS", records_per_range)
     persons = _persons(120, seed=4)
     left, right = persons[:60], [dict(r, id=r["id"] + 1000) for r in persons[60:]]
-    pairs, _ = _run(tmp_path, "$a = read from 'a.json';\n$b = read from 'b.json';\n$d = link records $x in $a, "
+    pairs, stats = _run(tmp_path, "$a = read from 'a.json';\n$b = read from 'b.json';\n$d = link records $x in $a, "
                     "$y in $b where levenshtein($x.lastName, $y.lastName) >= 0.7 sort on {$x.zip : $y.zip} "
                     "with window 5;", a=left, b=right)
-    ordered = sorted(left + right, key=lambda r: (r["zip"], _canon(r)))
-    expected = _window_pairs(ordered, 5, lambda a, b: (a["id"] < 1000) != (b["id"] < 1000))
-    assert {tuple(sorted((a["id"], b["id"]))) for a, b in pairs} == expected
+    # the original's dual-source window: each left record against the 4 right records before it and the 4 at or
+    # after it in zip order (right records of an equal zip count as after)
+    ordered = sorted(right, key=lambda r: (r["zip"], _canon(r)))
+    expected = set()
+    for a in left:
+        j = sum(1 for b in ordered if b["zip"] < a["zip"])
+        expected |= {(a["id"], b["id"]) for b in ordered[max(0, j - 4):j + 4] if _similar(a, b)}
+    assert {(a["id"], b["id"]) for a, b in pairs} == expected and len(pairs) == len(expected)
+    assert stats.get("$d/window0/across").records_out > 0  # windows reached into other ranges
     assert all(a["id"] < 1000 <= b["id"] for a, b in pairs)  # the first input's record on the left
 
 

@@ -28,7 +28,7 @@ from .neighbourhood import range_windows
 from .pairs import key_list, link_keys
 from .similarity import PAIRWISE
 
-DEFAULT_WINDOW = 10
+DEFAULT_WINDOW = 2  # the original's SortedNeighborhood.DEFAULT_WINDOW_SIZE
 
 
 def pairwise_ids() -> frozenset[int]:
@@ -60,7 +60,8 @@ class _PairDetection(CompositeOperator):
         if len(passes) == 1:
             return [passes[0].output()]
         union = internal(UnionPairs, [p.output() for p in passes], self, "passes")
-        return [internal(DistinctPairs, [union.output()], self, "distinct").output()]
+        return [internal(DistinctPairs, [union.output()], self, "distinct",
+                         link=isinstance(self, LinkRecords)).output()]
 
 
 @package.operator

@@ -14,7 +14,15 @@ Stolfo 1995; the issue's plan for VLDB J. 2014, Table 1 bottom). Instead of one 
    N - 1 records against the next N - 1 records after it (heads of the following ranges; a range smaller than
    N - 1 is its whole head, so windows reach across several ranges).
 Every pair of records at most N - 1 positions apart in the global order is produced exactly once (by the range
-of its left record): the same pairs as one global window, see tests/test_cleansing_scale.py.
+of its left record): the same pairs as one global window, see tests/test_cleansing_scale.py. Pairs are oriented
+in sort order (the original's SingleSourceSlidingWindow).
+
+Record linkage (``link``) windows are the original's DualSourceSlidingWindow: both inputs sorted together (equal
+sort values: the first input's records first), each record of the first input is compared with the N - 1
+records of the second input just before it and the N - 1 at or after it. Step 4 then compares within the
+range, a range's border is its prefix up to its (N - 1)-th record of the second input and its suffix from the
+(N - 1)-th last one, and step 5 compares the first input's records of a prefix (suffix) with the second input's
+records of the earlier (later) ranges they lack. Each pair comes from exactly one step.
 """
 
 from __future__ import annotations
@@ -34,9 +42,62 @@ SAMPLE_EVERY = 8          # about one record in SAMPLE_EVERY contributes its key
 
 
 def order_of(item: tuple) -> tuple:
-    """The total order of wrapped records in a window: sort value (cross-type order), then canonical text."""
+    """The total order of wrapped records in a window: sort value (cross-type order), side (a linkage's
+    first input first), then canonical text."""
     value = item[3]
-    return sort_key(None if value is MISSING else value), item[0]
+    return sort_key(None if value is MISSING else value), item[2], item[0]
+
+
+def _second(items: list[tuple]) -> list[int]:
+    """Indexes of the second input's records (side 1) among ``items``."""
+    return [i for i, item in enumerate(items) if item[2] == 1]
+
+
+def link_inside(items: list[tuple], window: int) -> Iterator[tuple[tuple, list[tuple]]]:
+    """Per first-input record of the sorted ``items``: the second-input records of its window inside them
+    (the ``window - 1`` before it and the ``window - 1`` after it)."""
+    seconds = _second(items)
+    for i, item in enumerate(items):
+        if item[2] == 0:
+            j = bisect.bisect_left(seconds, i)
+            yield item, [items[k] for k in seconds[max(0, j - window + 1):j + window - 1]]
+
+
+def link_border(items: list[tuple], window: int) -> tuple[list[tuple], list[tuple]]:
+    """A linkage range's border: the prefix up to its (window - 1)-th second-input record and the suffix
+    from its (window - 1)-th last one (the whole range when it has fewer)."""
+    seconds = _second(items)
+    if len(seconds) < window - 1:
+        return items, items
+    return items[:seconds[window - 2] + 1], items[seconds[-(window - 1)]:]
+
+
+def link_across(ranges: list[tuple], window: int) -> Iterator[tuple[tuple, list[tuple]]]:
+    """Per first-input record of a border: the second-input records of its window in other ranges (``ranges``:
+    ``(range, prefix, suffix)`` sorted by range)."""
+    for k, (_, head, tail) in enumerate(ranges):
+        before: list[tuple] = []  # second-input records of earlier ranges, nearest first
+        for _, _, earlier in reversed(ranges[:k]):
+            if len(before) >= window - 1:
+                break
+            before.extend(item for item in reversed(earlier) if item[2] == 1)
+        seen = 0
+        for item in head:
+            if item[2] == 1:
+                seen += 1
+            elif seen < window - 1:
+                yield item, before[:window - 1 - seen]
+        after: list[tuple] = []
+        for _, later, _ in ranges[k + 1:]:
+            if len(after) >= window - 1:
+                break
+            after.extend(item for item in later if item[2] == 1)
+        seen = 0
+        for item in reversed(tail):
+            if item[2] == 1:
+                seen += 1
+            elif seen < window - 1:
+                yield item, after[:window - 1 - seen]
 
 
 class SampleKeys(Internal):
@@ -94,8 +155,14 @@ class RangeWindows(Internal):
 
         def windows(part: Any, group: list[tuple]) -> Iterable[tuple]:
             items = [item for _, _, item in sorted(group, key=lambda g: g[1])]
+            if link:
+                for a, others in link_inside(items, window):
+                    for pair in matches(a, others, True, test, out):
+                        yield "pair", pair
+                yield ("border", part, *link_border(items, window))
+                return
             for i, a in enumerate(items):
-                for pair in matches(a, items[i + 1:i + window], link, test, out):
+                for pair in matches(a, items[i + 1:i + window], link, test, out, ordered=True):
                     yield "pair", pair
             yield "border", part, items[:window - 1], items[-(window - 1):]
 
@@ -125,6 +192,10 @@ class BorderWindows(Internal):
 
         def borders(_key: Any, group: list[tuple]) -> Iterable[Any]:
             ranges = sorted(group, key=lambda b: b[0])
+            if link:
+                for a, others in link_across(ranges, window):
+                    yield from matches(a, others, True, test, out)
+                return
             for k, (_, _, tail) in enumerate(ranges):
                 following: list[tuple] = []
                 for _, head, _ in ranges[k + 1:]:
@@ -132,7 +203,7 @@ class BorderWindows(Internal):
                         break
                     following.extend(head)
                 for i, a in enumerate(tail):
-                    yield from matches(a, following[:window - len(tail) + i], link, test, out)
+                    yield from matches(a, following[:window - len(tail) + i], link, test, out, ordered=True)
 
         return Reduce(key=None, udf=borders, **contract_args(self, inputs, 1))
 
