@@ -1,7 +1,7 @@
 """The ``cleansing`` Sopremo package (``using cleansing;``): scrub, detect/remove duplicates, link, cluster, fuse.
 
 The paper's third domain (VLDB J. 2014, Table 1 bottom, Fig. 3). Importing this module registers the operators
-(scrub, detect duplicates, link records, cluster transitively, fuse, remove duplicates, global match,
+(scrub, detect duplicates, link records, cluster transitively, cluster, fuse, remove duplicates, global match,
 transform records / map entities with its entity values) and the
 functions: similarities (levenshtein, jaro, jaroWinkler, hamming, jaccard, dice, mongeElkan, soundex, dateSim,
 numericSim), combinators (average, min, max), scrub rules and fixes, fuse resolutions, and the original's
@@ -29,13 +29,13 @@ def _register_functions() -> None:
 
 _register_functions()
 
-from .cluster import ClusterTransitively, GlobalMatch  # noqa: E402
+from .cluster import Cluster, ClusterTransitively, GlobalMatch  # noqa: E402
 from .detect import DetectDuplicates, LinkRecords  # noqa: E402
 from .fuse import Fuse  # noqa: E402
 from .remove import RemoveDuplicates  # noqa: E402
 from .scrub import Scrub  # noqa: E402
 from .transform import Entity, MapEntities, TransformRecords  # noqa: E402
 
-__all__ = ["package", "ClusterTransitively", "DetectDuplicates", "Fuse", "GlobalMatch", "LinkRecords",
+__all__ = ["package", "Cluster", "ClusterTransitively", "DetectDuplicates", "Fuse", "GlobalMatch", "LinkRecords",
            "RemoveDuplicates", "Scrub",
            "Entity", "MapEntities", "TransformRecords"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from sopremo.api import (EXPRESSION, MISSING, Comparison, Constant, ElementaryOperator, OperatorError, Var,
+from sopremo.api import (CONSTANT, EXPRESSION, MISSING, Comparison, Constant, ElementaryOperator, OperatorError, Var,
                          PropertySpec, Reduce, compile_expression, sort_key, truthy)
 
 from . import package
@@ -64,6 +64,23 @@ class ClusterTransitively(ElementaryOperator):
             yield from components(group)
 
         return Reduce(key=None, udf=cluster, **contract_args(self, inputs, 1))
+
+
+CLUSTER_ALGORITHMS = ("transitive_closure",)  # the original's Clustering.Algorithm
+
+
+@package.operator
+class Cluster(ClusterTransitively):
+    """``cluster $pairs [using | with transitive_closure]``: the original's Clustering, an operator whose
+    algorithm is a property; its one algorithm is the transitive closure (``cluster transitively``). In:
+    pairs; out: one array of records per connected component."""
+
+    verb = "cluster"
+    doc = "cluster $pairs [using transitive_closure]: clusters of the pairs (the only algorithm: transitive closure)"
+    properties = (
+        PropertySpec("using", "algorithm", CONSTANT, choices=CLUSTER_ALGORITHMS, aliases=("with",),
+                     doc="the clustering algorithm: transitive_closure (the default and only one)"),
+    )
 
 
 def _or_null(value: Any) -> Any:

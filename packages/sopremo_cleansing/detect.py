@@ -36,6 +36,9 @@ def pairwise_ids() -> frozenset[int]:
     return frozenset(id(package.functions[name]) for name in PAIRWISE)
 
 
+IMPLEMENTATIONS = ("naive", "blocking", "snm")  # the original's DuplicateDetectionImplementation
+
+
 def detection_properties(partition_doc: str, sort_doc: str) -> tuple[PropertySpec, ...]:
     return (
         PropertySpec("where", "condition", EXPRESSION, required=True,
@@ -43,13 +46,44 @@ def detection_properties(partition_doc: str, sort_doc: str) -> tuple[PropertySpe
         PropertySpec("partition on", "partition", EXPRESSION, doc=partition_doc),
         PropertySpec("sort on", "sort", EXPRESSION, doc=sort_doc),
         PropertySpec("with window", "window", CONSTANT, doc=f"sorted-neighbourhood window (default {DEFAULT_WINDOW})"),
+        PropertySpec("on", "key", EXPRESSION, doc="candidate key of 'with blocking' or 'with snm' (alone: snm)"),
+        PropertySpec("with", "implementation", CONSTANT, choices=IMPLEMENTATIONS,
+                     doc="naive | blocking | snm: the plan, with the key of 'on' (or partition on / sort on)"),
     )
 
 
 class _PairDetection(CompositeOperator):
     """What detect duplicates and link records share: property checks and the final union of passes."""
+
+    def resolve_implementation(self) -> None:
+        """The original's ``on <key>`` and ``with naive | blocking | snm`` turned into ``partition on`` /
+        ``sort on`` (``on`` alone is snm, as the original's DuplicateDetectionFactory chose). Raises
+        PropertyError when ``with`` contradicts the keys given."""
+        implementation = (self.implementation or "").lower() or None
+        key = self.key
+        if implementation == "naive":
+            if key is not None or self.partition is not None or self.sort is not None:
+                raise PropertyError("'with naive' compares every pair: drop 'on', 'partition on' and 'sort on'",
+                                    "with")
+            return
+        if key is not None:
+            if self.partition is not None or self.sort is not None:
+                raise PropertyError("give the key once: 'on', 'partition on' or 'sort on'", "on")
+            if implementation == "blocking":
+                self.partition = key
+            else:
+                self.sort = key
+            self.key = None
+        if implementation == "blocking" and self.partition is None:
+            raise PropertyError("'with blocking' needs a key: 'on <key>' or 'partition on <key>'", "with")
+        if implementation == "blocking" and self.sort is not None:
+            raise PropertyError("'with blocking' compares whole blocks: drop 'sort on' (or use 'with snm')", "with")
+        if implementation == "snm" and self.sort is None:
+            raise PropertyError("'with snm' needs a key: 'on <key>' or 'sort on <key>'", "with")
+
     def validate(self) -> None:
         super().validate()
+        self.resolve_implementation()
         if self.window is not None and (not isinstance(self.window, int) or isinstance(self.window, bool)
                                         or self.window < 2):
             raise PropertyError(f"'with window' needs an int of at least 2, got {self.window!r}", "with window")
@@ -84,6 +118,7 @@ class DetectDuplicates(_PairDetection):
             raise PropertyError("detect duplicates: with 'partition on', 'sort on' takes one key", "sort on")
 
     def expand(self) -> list[JsonStream]:
+        self.resolve_implementation()
         functions = pairwise_ids()
         test = {"condition": self.condition, "functions": functions, "link": False}
         if self.partition is None and self.sort is None:
@@ -130,6 +165,7 @@ class LinkRecords(_PairDetection):
                 link_keys(value, words)
 
     def expand(self) -> list[JsonStream]:
+        self.resolve_implementation()
         functions = pairwise_ids()
         if self.sort is not None:
             return self._windows(functions)

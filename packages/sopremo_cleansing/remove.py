@@ -64,7 +64,8 @@ class RemoveDuplicates(CompositeOperator):
 
     def _detect(self) -> DetectDuplicates:
         return internal(DetectDuplicates, self.inputs, self, "detect", condition=self.condition,
-                        partition=self.partition, sort=self.sort, window=self.window)
+                        partition=self.partition, sort=self.sort, window=self.window, key=self.key,
+                        implementation=self.implementation)
 
     def validate(self) -> None:
         super().validate()

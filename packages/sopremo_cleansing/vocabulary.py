@@ -122,4 +122,6 @@ def vocabulary_constants() -> dict[str, Any]:
     constants.update({name: descriptor("rule", name) for name in BARE_RULES})
     constants.update({name: descriptor("fix", name) for name in BARE_FIXES})
     constants.update({name: descriptor("resolution", name) for name in BARE_RESOLUTIONS})
+    # plans of detect duplicates / link records (``with snm``) and algorithms of cluster (``using ...``)
+    constants.update({name: name for name in ("naive", "blocking", "snm", "transitive_closure")})
     return constants
