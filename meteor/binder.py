@@ -20,6 +20,7 @@ from meteor import ast
 from meteor.bind_expressions import Context, ExpressionBinder
 from meteor.bind_operators import OperatorBinder
 from meteor.errors import MeteorBindError, did_you_mean, source_line, using_hint
+from meteor.udf_path import make_importable
 from sopremo.errors import MeteorError, MeteorWarning
 from sopremo.function import SopremoFunction
 from sopremo.operator import JsonStream, Operator, PropertyError, SopremoPlan
@@ -146,7 +147,8 @@ class Binder:
         if len(call.args) != 1 or not isinstance(call.args[0], ast.Literal) or \
                 not isinstance(call.args[0].value, str):
             raise self.error("pyudf takes one string: pyudf('package.module:function')", call)
-        function = import_function(call.args[0].value, name, lambda msg: self.error(msg, call))
+        where = call.span.path if call.span is not None else None
+        function = import_function(call.args[0].value, name, lambda msg: self.error(msg, call), where)
         self.scope.functions.define(name, function)
         self.fn_defs.pop(name, None)
 
@@ -255,14 +257,16 @@ class Binder:
         return resolved + "/" if raw.endswith("/") and resolved != "/" else resolved
 
 
-def import_function(target: str, name: str, fail) -> SopremoFunction:
-    """The callable at ``'package.module:function'`` wrapped as a SopremoFunction named ``name``.
+def import_function(target: str, name: str, fail, script_path: str | None = None) -> SopremoFunction:
+    """The callable at ``'package.module:function'`` wrapped as a SopremoFunction named ``name``; the module
+    is looked for next to ``script_path`` (None: in the working directory) first (meteor/udf_path.py).
 
     ``fail(message)`` builds the exception raised when the target is malformed or cannot be imported.
     """
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise fail(f"pyudf needs 'package.module:function', got {target!r}")
+    make_importable(module_name, script_path)
     try:
         obj = importlib.import_module(module_name)
     except ImportError as exc:
