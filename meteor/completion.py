@@ -2,7 +2,8 @@
 
 ``Vocabulary`` collects the names in scope of a session (operator verbs and their PropertySpec words, format
 option words, functions, constants, packages, ``$variables``); ``MeteorCompleter`` completes multi-word
-operator names and property words, functions, constants, ``$variables``, REPL commands and file paths inside
+operator names and property words, functions, constants, ``$variables``, the fields of a data set after
+``$name.`` (``$name[0].address.``; found in a sample of its records), REPL commands and file paths inside
 quotes.
 """
 
@@ -22,7 +23,27 @@ STATEMENT_WORDS = ("read", "write", "from", "to", "using", "include", "fn", "pyu
                    "or", "not", "if", "as", "true", "false", "null", "iterate", "times", "until", "unchanged", "empty")
 COMMANDS = {":help": "syntax and properties of an operator", ":explain": "Sopremo plan and PACT program",
             ":packages": "installed packages", ":load": "run a script file", ":limit": "records shown",
-            ":quit": "leave the REPL"}
+            ":format": "records as a table or JSON lines", ":quit": "leave the REPL"}
+FIELD_PATH = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*|\[[^\]\[]*\])*)\.([A-Za-z_][A-Za-z0-9_]*)?$")
+STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[[^\]\[]*\]")
+
+
+def field_names(records: Iterable, path: str) -> list[str]:
+    """The fields of the objects reached from ``records`` by ``path`` (``.name`` steps into a field, ``[...]``
+    into the elements of an array), most frequent first (ties by first appearance)."""
+    values = list(records)
+    for step in STEP.finditer(path):
+        name = step.group(1)
+        if name is not None:
+            values = [v[name] for v in values if isinstance(v, dict) and name in v]
+        else:
+            values = [e for v in values if isinstance(v, list) for e in v]
+    counts: dict[str, int] = {}
+    for value in values:
+        if isinstance(value, dict):
+            for key in value:
+                counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda k: -counts[k])
 
 
 @dataclass
@@ -95,9 +116,11 @@ class MeteorCompleter(Completer):
     """Completes REPL input from ``vocabulary()`` (called per completion, so it follows the session);
     ``workdir()`` anchors relative file paths."""
 
-    def __init__(self, vocabulary: Callable[[], Vocabulary], workdir: Callable[[], str]):
+    def __init__(self, vocabulary: Callable[[], Vocabulary], workdir: Callable[[], str],
+                 sample: Callable[[str], list] | None = None):
         self.vocabulary = vocabulary
         self.workdir = workdir
+        self.sample = sample  # sample(name): some records of $name, for the field names after `$name.`
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
         text = document.text_before_cursor
@@ -113,6 +136,10 @@ class MeteorCompleter(Completer):
         if state is not None:
             return
         vocab = self.vocabulary()
+        field = FIELD_PATH.search(statement)
+        if field is not None:
+            yield from self._fields(field.group(1), field.group(2), field.group(3) or "")
+            return
         m = re.search(r"(\$?)([A-Za-z_][A-Za-z0-9_]*)?$", statement)
         prefix = m.group(2) or ""
         if m.group(1):
@@ -144,6 +171,19 @@ class MeteorCompleter(Completer):
         yield from ((c, "constant") for c in vocab.constants)
         yield from ((w, "keyword") for w in STATEMENT_WORDS)
 
+    def _fields(self, name: str, path: str, prefix: str) -> Iterator[Completion]:
+        """Field names after ``$name<path>.`` from a sample of the data set ``$name`` (none when it cannot be
+        evaluated, e.g. an alias of an operator's input)."""
+        if self.sample is None:
+            return
+        try:
+            records = self.sample(name)
+        except Exception:  # noqa: BLE001 - completion never fails the prompt; evaluating shows the error
+            return
+        for field in field_names(records, path):
+            if field.startswith(prefix):
+                yield Completion(field, -len(prefix), display_meta=f"field of ${name}")
+
     def _paths(self, partial: str, event: CompleteEvent) -> Iterator[Completion]:
         completer = PathCompleter(expanduser=True, get_paths=lambda: [self.workdir()])
         yield from completer.get_completions(Document(partial, len(partial)), event)
@@ -157,6 +197,10 @@ class MeteorCompleter(Completer):
             return
         if command == ":load":
             yield from self._paths(arg.lstrip(), event)
+        elif command == ":format":
+            for name in ("table", "json"):
+                if name.startswith(arg.strip()):
+                    yield Completion(name, -len(arg.strip()), display_meta="format")
         elif command == ":explain":
             name = arg.strip().lstrip("$")
             for var in self.vocabulary().variables:

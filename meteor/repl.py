@@ -13,6 +13,8 @@ import sys
 import traceback
 from typing import Any, Callable, Iterable, TextIO
 
+import orjson
+
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings
@@ -21,14 +23,18 @@ from meteor import help as metadata_help
 from meteor.completion import COMMANDS, MeteorCompleter, Vocabulary
 from meteor.deep_stack import TOO_DEEP
 from meteor.errors import did_you_mean
-from meteor.highlight import STYLE, MeteorLexer, is_complete, show_target, split_statements
+from meteor.highlight import STYLE, MeteorLexer, is_complete, scan, show_target, split_statements
+from meteor.errors import MeteorSyntaxError
 from meteor.repl_session import ReplSession
+from meteor.tables import table_text
 from sopremo.errors import MeteorError
+from sopremo.io import encode_json
 from sopremo.package import PackageError
 from sopremo.registry import suggest
 
 PROMPT, CONTINUATION = "meteor> ", "...> "
 HISTORY_FILE = ".meteor_history"
+FORMATS = {"table": "a table", "json": "JSON, one line per record"}  # ``:format`` choices
 
 
 class Repl:
@@ -79,15 +85,37 @@ class Repl:
         """Show ``$x``, or execute any other statement (printing what ``write`` statements wrote)."""
         name = show_target(statement)
         if name is None:
-            for path, count in self.session.execute(statement, self.source):
+            try:
+                written = self.session.execute(statement, self.source)
+            except MeteorSyntaxError as error:  # maybe an expression: `1 + 2;`, `x;`
+                self.say(self._value(statement, error))
+                return True
+            for path, count in written:
                 self.say(f"wrote {count} record(s) to {path}")
             return True
-        shown = self.session.show(name, lambda data: self.say(data.decode("utf-8")))
+        if self.session.format == "table":
+            rows: list = []
+            shown = self.session.show(name, lambda data: rows.append(orjson.loads(data)))
+            if rows:
+                self.say(table_text(rows, len(rows)))
+        else:
+            shown = self.session.show(name, lambda data: self.say(data.decode("utf-8")))
         if shown.more:
             self.say("… (more)")
         elif not shown.count:
             self.say("(no records)")
         return True
+
+    def _value(self, statement: str, error: MeteorSyntaxError) -> str:
+        """The value of the expression ``statement`` as JSON; raises ``error`` (the statement's own syntax
+        error) when ``statement`` is not an expression either."""
+        try:
+            value = self.session.evaluate(statement, self.source)
+        except MeteorSyntaxError as as_expression:
+            if (error.line, error.column) == start_of(statement):  # no statement starts so: an expression's
+                raise as_expression from None
+            raise error from None
+        return encode_json(value).decode("utf-8")
 
     def _command(self, command: str, arg: str) -> bool:
         """Run a ``:command``; False for ``:quit``. Raises MeteorError for unknown commands or bad arguments."""
@@ -104,6 +132,12 @@ class Repl:
             for path, count in session.load(os.path.expanduser(arg.strip("'\""))):
                 self.say(f"wrote {count} record(s) to {path}")
             self.say(f"loaded {arg}")
+        elif command == ":format":
+            if arg:
+                if arg not in FORMATS:
+                    raise MeteorError(f":format takes {' or '.join(FORMATS)}, got {arg!r}")
+                session.format = arg
+            self.say(f"records shown as {FORMATS[session.format]}")
         elif command == ":limit":
             if arg:
                 if not arg.isdigit() or int(arg) < 1:
@@ -114,6 +148,12 @@ class Repl:
             close = suggest(command, list(COMMANDS))
             raise MeteorError(f"unknown command {command}{did_you_mean(close)} (:help lists them)")
         return True
+
+
+def start_of(statement: str) -> tuple[int, int]:
+    """The 1-based line and column of the first code in ``statement`` (comments and blanks skipped)."""
+    offset = next((lo for kind, lo, _ in scan(statement) if kind not in ("space", "comment")), 0)
+    return statement.count("\n", 0, offset) + 1, offset - (statement.rfind("\n", 0, offset) + 1) + 1
 
 
 def help_text(session: ReplSession, topic: str = "") -> str:
@@ -128,10 +168,13 @@ def help_text(session: ReplSession, topic: str = "") -> str:
                 "  $big = filter $d where $d.a > 2;   apply an operator\n"
                 "  $big;                              show its first records\n"
                 "  write $big to 'big.json';          write it now\n"
+                "  1 + 2;                             evaluate an expression (constants, functions)\n"
                 f"Commands:\n{commands}\n"
                 f"Operators: {', '.join(sorted(vocab.operators))}\n"
                 f"Functions: {', '.join(sorted(vocab.functions, key=str.lower))}\n"
-                "Tab completes names, Ctrl-C cancels, Ctrl-D leaves. ':help <operator>' shows its syntax.")
+                "Tab completes names (and the fields of a data set after '$x.'), Ctrl-C cancels, Ctrl-D leaves.\n"
+                f"History: {history_file() or 'not kept (METEOR_HISTORY is empty)'} (set METEOR_HISTORY to "
+                "move it; empty keeps none). ':help <operator>' shows its syntax.")
     if topic in session.binder.fn_defs:
         return f"{topic}: a function defined in this session with fn(...)"
     try:
@@ -158,8 +201,12 @@ def packages_text(session: ReplSession) -> str:
     return "\n".join(lines) + "\n(* = in scope; 'using name;' brings a package into scope)"
 
 
-def history_file() -> str:
-    """``~/.meteor_history`` (``~`` from HOME)."""
+def history_file() -> str | None:
+    """Where the REPL keeps the inputs of earlier sessions (Up and Ctrl-R recall them): ``$METEOR_HISTORY``
+    when set (set but empty: None, no history is kept), else ``~/.meteor_history`` (``~`` from HOME)."""
+    path = os.environ.get("METEOR_HISTORY")
+    if path is not None:
+        return os.path.expanduser(path) or None
     return os.path.join(os.path.expanduser("~"), HISTORY_FILE)
 
 
@@ -182,12 +229,14 @@ def prompt_session(repl: Repl, input: Any = None, output: Any = None) -> PromptS
             buffer.insert_text("\n")
 
     path = history_file()
-    try:
-        with open(path, "ab"):
-            pass
-        history: History = FileHistory(path)
-    except OSError:
-        history = InMemoryHistory()
+    history: History = InMemoryHistory()
+    if path is not None:
+        try:
+            with open(path, "ab"):
+                pass
+            history = FileHistory(path)
+        except OSError:
+            pass  # an unwritable history file: this session's inputs are kept in memory only
     session, cache = repl.session, {}
 
     def vocabulary() -> Vocabulary:
@@ -196,6 +245,15 @@ def prompt_session(repl: Repl, input: Any = None, output: Any = None) -> PromptS
             vocab = Vocabulary.of(session)
             cache.update(binder=session.binder, vocabulary=vocab, keywords=vocab.keywords())
         return cache["vocabulary"]
+
+    def sample(name: str) -> list:
+        """Some records of ``$name`` (read once per data set until an input changes the session)."""
+        if cache.get("sampled") is not session.binder:
+            cache.update(sampled=session.binder, samples={})
+        samples = cache["samples"]
+        if name not in samples:
+            samples[name] = session.sample(name)
+        return samples[name]
 
     def keywords() -> set[str]:
         """The keywords of the current vocabulary (for the highlighter)."""
@@ -206,7 +264,7 @@ def prompt_session(repl: Repl, input: Any = None, output: Any = None) -> PromptS
         PROMPT, multiline=True, key_bindings=bindings, history=history, input=input, output=output,
         prompt_continuation=lambda width, line, soft: CONTINUATION.rjust(width),
         lexer=MeteorLexer(keywords), style=STYLE,
-        include_default_pygments_style=False, completer=MeteorCompleter(vocabulary, session.workdir),
+        include_default_pygments_style=False, completer=MeteorCompleter(vocabulary, session.workdir, sample),
         complete_while_typing=False)
 
 
@@ -217,6 +275,8 @@ def run_repl(input: Any = None, output: Any = None, out: TextIO | None = None,
     ``input``/``output``: prompt-toolkit Input/Output (default: the terminal); ``out``: where results go.
     """
     repl = Repl(session, out)
+    if session is None:
+        repl.session.format = "table"  # at the terminal records show as a table (`:format json` for lines)
     prompt = prompt_session(repl, input, output)
     repl.say("Meteor REPL: statements end with ';'. :help for help, Ctrl-D to leave.")
     while True:

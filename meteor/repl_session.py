@@ -15,7 +15,8 @@ from typing import Any, Callable
 from meteor import ast
 from meteor.api import compile_plan, make_executor, read_script, run_plan
 from meteor.binder import Binder
-from meteor.errors import MeteorBindError, did_you_mean
+from meteor.bind_expressions import Context
+from meteor.errors import MeteorBindError, MeteorFrontendError, MeteorSyntaxError, did_you_mean
 from meteor.frontend import parse_script
 from meteor.highlight import SHOW
 from sopremo import engine
@@ -27,6 +28,8 @@ from sopremo.scope import Scope
 from sopremo.registry import suggest
 
 DISPLAY_PATH = "<terminal>"
+VALUE_NAME = "__value__"  # the constant an expression statement is bound to by ``evaluate``
+SAMPLE_SIZE = 50  # records ``sample`` reads to find field names
 
 
 class _Enough(Exception):
@@ -96,6 +99,7 @@ class ReplSession:
     def __init__(self, manager: PackageManager | None = None, limit: int = 20):
         self.manager = manager or PACKAGES
         self.limit = limit
+        self.format = "json"  # how the REPL prints records: 'json' (one line each) or 'table' (see FORMATS)
         self.statements: list[ast.Node] = []
         self.sources: dict = {}
         self.binder = Binder(Scope(self.manager))
@@ -138,6 +142,42 @@ class ReplSession:
         self.statements.extend(s for s in new if not isinstance(s, ast.Write))
         self.sources, self.binder = sources, binder
         return written
+
+    def evaluate(self, text: str, path: str | None = None) -> Any:
+        """The value of the expression statement ``text`` (``1 + 2;``, ``x;``, ``upper_case('a');``) computed
+        with the constants and functions defined so far; the session is not changed. Raises MeteorSyntaxError
+        when ``text`` is no expression, MeteorBindError when it names what is not defined or is not constant (a
+        ``$variable`` is a data set: ``$x;`` shows it)."""
+        try:  # `name =` on a line of its own before the text keeps the text's columns; lines are moved back
+            return self._evaluate(f"{VALUE_NAME} =\n{text}", path)
+        except MeteorFrontendError as exc:
+            if exc.path != path or exc.line is None or exc.line < 2:
+                raise
+            raise type(exc)(exc.message, path=exc.path, line=exc.line - 1, column=exc.column,
+                            expected=exc.expected, suggestions=exc.suggestions,
+                            source_line=exc.source_line) from None
+
+    def _evaluate(self, text: str, path: str | None) -> Any:
+        sources = dict(self.sources)
+        new = parse_script(text, path, self.manager, sources, packages=self.packages())
+        if len(new) != 1 or not isinstance(new[0], ast.ConstDef):
+            raise MeteorSyntaxError("not an expression")
+        binder = Binder(Scope(self.manager), sources=sources)
+        binder.bind_script(list(self.statements))
+        node = new[0].value
+        return binder.constant(binder.expressions.bind(node, Context()), node, "the expression")
+
+    def sample(self, name: str, size: int = SAMPLE_SIZE) -> list[Any]:
+        """Up to ``size`` records of ``$name`` (the first ones: a plain ``read`` stops reading after them, other
+        plans run up to their last stage); raises MeteorError as ``show``."""
+        records: list[Any] = []
+        fmt = DisplayFormat(records.append, size)
+        runner = self.display_executor()
+        try:
+            engine.run(compile_plan(self.display_plan(name, fmt), runner), runner)
+        except _Enough:
+            pass
+        return records
 
     def load(self, path: str) -> list[tuple[str, int]]:
         """Run the script file ``path`` into the session as one input (all of it or nothing); see ``execute``."""
