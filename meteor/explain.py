@@ -18,12 +18,24 @@ from sopremo.operator import Operator, SopremoPlan
 FORMATS = ("text", "json", "dot")
 
 
+VALUE_WIDTH = 200  # characters of a property value shown (the records of an ad-hoc source can be many)
+
+
 def _value_text(value: Any, inputs: tuple[str, ...]) -> str:
     if isinstance(value, Expression):
         return render(value, inputs)
     if isinstance(value, tuple):
         return "(" + ", ".join(_value_text(v, inputs) for v in value) + ")"
-    return repr(value)
+    if isinstance(value, list):  # repr of the first elements only: the list may hold a whole data frame
+        shown, width = [], 0
+        for item in value:
+            shown.append(repr(item))
+            width += len(shown[-1]) + 2
+            if width > VALUE_WIDTH:
+                return "[" + ", ".join(shown)[:VALUE_WIDTH] + f"… ({len(value)} values)"
+        return "[" + ", ".join(shown) + "]"
+    text = repr(value)
+    return text if len(text) <= VALUE_WIDTH else f"{text[:VALUE_WIDTH]}… ({len(text)} characters)"
 
 
 def _describe(op: Operator) -> str:
