@@ -3,7 +3,7 @@
 The expected set is computed from the parser's actual stack (not the merged LALR look-aheads), then phrased
 for people: ``';'``, ``'where'``, ``a $variable``, ``an expression``. Hints cover misspelled keywords and
 operators (did-you-mean over the operators and property words in scope), chained comparisons and malformed
-object entries (meteor-language.md, "Errors").
+object entries (docs/language.md, "Errors").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A ``SopremoFunction`` is called by compiled expressions with already-evaluated JSON argument values. An
 aggregation function additionally carries an ``Aggregation`` (an incremental fold) so that ``group ... into``
-can compute ``sum($g[*].x)`` in one pass and, when algebraic, pre-aggregate in a combiner (meteor-language.md,
+can compute ``sum($g[*].x)`` in one pass and, when algebraic, pre-aggregate in a combiner (docs/language.md,
 "Aggregations"; VLDB J. 2014, sec. 7.3).
 """
 

@@ -29,8 +29,8 @@ class PropertyError(ValueError):
         self.prop = prop
 
 
-# Kinds of property value, i.e. how the binder coerces what the script wrote (meteor-language.md,
-# "Property values are coerced to the setter's type").
+# Kinds of property value, i.e. how the binder coerces what the script wrote (docs/packages.md,
+# property kinds).
 EXPRESSION = "expression"  # an expression tree over the operator's inputs (where, into, by, on, ...)
 CONSTANT = "constant"      # evaluated once at bind time to a JSON value (window sizes, 'ASCENDING', columns)
 INPUTS = "inputs"          # one input reference or an array of them -> tuple of input indexes (preserve)

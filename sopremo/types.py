@@ -2,8 +2,8 @@
 
 The original's TypeCoercer converted between JSON node types; we keep its names (``int``, ``decimal``, ``string``,
 ``boolean``, ``array``, ``object``, ``null``) plus the usual aliases, and raise ``OperatorError`` when a value
-cannot be converted (meteor-language.md, "Casts"). ``MISSING`` and ``null`` pass through every cast unchanged
-(``(int) $x.absent`` stays missing), except that ``string`` renders null as ``'null'``.
+cannot be converted (docs/language.md, "Comparisons, casts and sets"). ``MISSING`` and ``null`` pass through
+every cast unchanged (``(int) $x.absent`` stays missing), except that ``string`` renders null as ``'null'``.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 ``MISSING`` is the value of a path that does not exist (``$x.nosuchfield``). It is falsy, never equal to
 ``None``, and never written to JSON: inside objects its fields are dropped, inside arrays it becomes ``null``
-(meteor-language.md, "JSON has no missing").
+(docs/language.md, "Data").
 
 Values of different types compare in one fixed order, null < boolean < number < string < array < object, so
-sorting and grouping never fail on mixed data (meteor-language.md, "Comparisons").
+sorting and grouping never fail on mixed data (docs/language.md, "Comparisons, casts and sets").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ same relative path) or ``expected_error.txt`` (one message fragment per non-empt
 raised by the run must contain all of them). ``case.json`` may set ``ordered`` (true, or a list of output names
 compared in order), ``tolerance`` (float comparison, default 1e-9) and ``formats`` (output name -> 'json',
 'jsonl' or 'csv' when the extension does not tell). See tests/cases/README.md; the suite is the oracle of the
-language reference (meteor-language.md), so its expectations were computed by hand, never by meteor itself.
+language (docs/language.md, docs/operators.md), so its expectations were computed by hand, never by meteor itself.
 """
 
 from __future__ import annotations

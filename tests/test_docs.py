@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "examples" / "README.md"]
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.S | re.M)
 
 SETUP_INSTALL = "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && "
@@ -95,7 +95,7 @@ def same_output(shown: Block, actual: str) -> bool:
     return norm(shown.text) == norm(actual)
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[p.name for p in DOCS])
+@pytest.mark.parametrize("doc", DOCS, ids=[str(p.relative_to(ROOT)) for p in DOCS])
 def test_every_command_of_the_document_runs(doc: Path, tmp_path: Path) -> None:
     cwd, last_output = sandbox(tmp_path), None
     for block in blocks(doc):

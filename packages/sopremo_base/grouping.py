@@ -1,7 +1,7 @@
 """``group $in [by <key>] into <expr>`` and the co-group of two inputs (VLDB J. 2014, Table 1; PACT Reduce/CoGroup).
 
-Inside ``into`` the input variable is the *array of the group's records*, in input order (meteor-language.md,
-"Semantics pinned by the tests"). Without ``by`` all records form one global group; like the original (a PACT
+Inside ``into`` the input variable is the *array of the group's records*, in input order (docs/language.md,
+"Aggregations"). Without ``by`` all records form one global group; like the original (a PACT
 Reduce calls its function only for groups that exist) an empty input yields no output record at all.
 Algebraic aggregations in ``into`` get a combiner (sopremo_base.combine). In ``into`` the key expression (or a
 part of a key array) read on the group array is the group's key: in a co-group (``dept: $ds.did`` for ``$ds in

@@ -70,7 +70,7 @@ def replace_first(expr: Expression, first: Expression) -> Expression | None:
 
 
 def whole_value_key(record: Any) -> Any:
-    """The key of set operators: the whole JSON value (meteor-language.md, "Set operators ... whole values")."""
+    """The key of set operators: the whole JSON value (docs/language.md, "Comparisons, casts and sets")."""
     return hashable(record)
 
 

@@ -1,7 +1,7 @@
 """Set operators over whole JSON values: ``union``, ``union all``, ``intersect``, ``subtract``, ``unique``.
 
 Values are compared whole (objects, arrays, primitives; ``1`` equals ``1.0``) through sopremo.values.hashable
-(meteor-language.md, "Set operators ... compare whole JSON values"). The set operators yield each distinct value
+(docs/language.md, "Comparisons, casts and sets"). The set operators yield each distinct value
 once; ``union all`` is the bag union (VLDB J. 2014, Table 1; PACT Union, Reduce and CoGroup).
 """
 

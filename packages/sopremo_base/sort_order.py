@@ -2,8 +2,8 @@
 
 A sort key is one expression, or an array whose elements are compared in turn; an element (or the key) may carry
 its own direction (``[$x.a desc, $x.b]``, a ``Directed`` node), the others take the ``order`` property's.
-Values of different types compare by the fixed cross-type order of ``sort_key`` (meteor-language.md). When all
-parts go one way the key is ``sort_key`` of the value (the whole key array), sorted in reverse for a
+Values of different types compare by the fixed cross-type order of ``sort_key`` (docs/language.md,
+"Comparisons, casts and sets"). When all parts go one way the key is ``sort_key`` of the value (the whole key array), sorted in reverse for a
 descending order; with mixed directions the order goes the last part's way and every part going the other way
 is wrapped in ``Descending``, whose comparisons are reversed, so one sort serves every part. Either way the
 sort stays stable.

@@ -1,6 +1,6 @@
 """ie operators over entities: annotate/extract entities and relations (PACT Maps), merge (a PACT Reduce).
 
-Meteor syntax (meteor-language.md, "Package ie"): ``annotate entities $in [use algorithm 'rules'|'regex'|
+Meteor syntax (docs/ie.md): ``annotate entities $in [use algorithm 'rules'|'regex'|
 'dictionary'] [and type '<type>'] [with pattern '<regex or file>'] [with dictionary '<file>' | [names]]``; the
 docs' form ``annotate entities in $articles using type.person and regex 'names.txt'`` names the same
 properties. ``extract entities ...`` emits one record per entity. ``annotate relations $in [use algorithm

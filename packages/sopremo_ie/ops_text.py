@@ -1,6 +1,6 @@
 """ie operators over the structure of a text: sentences, tokens, POS tags, chunks, stopwords, n-grams (PACT Maps).
 
-Meteor syntax (VLDB J. 2014, Table 1 middle; meteor-language.md, "Package ie"):
+Meteor syntax (VLDB J. 2014, Table 1 middle; docs/ie.md):
 ``annotate sentences $in [on <text>] [use algorithm 'punkt'|'morphAdorner'|'regex'] [with pattern '<re>']``,
 ``split sentences ...``, ``annotate tokens $in``, ``annotate pos $in [use algorithm 'perceptron'|'brill']``,
 ``annotate parse $in [with grammar '<rules>']``, ``remove stopwords $in [replace with '<s>']``,

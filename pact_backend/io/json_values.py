@@ -8,7 +8,8 @@ reads them exactly too, refuses the same numbers, and leaves the depth rule to o
 tuples and sets as arrays); a value the encoder does not know goes through the ``normalize`` hook of the caller
 (Sopremo turns its MISSING into JSON this way) and is refused with an OutputError otherwise. JSON has no NaN or
 Infinity: the encoders write them as ``null``, so every encoded value that holds a ``null`` is checked for them
-and refused with an OutputError (meteor-language.md: JSON values only; DESIGN.md, "nothing is silently dropped").
+and refused with an OutputError (docs/language.md, "Numbers": JSON values only; DESIGN.md, "nothing is
+silently dropped").
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Aggregation calls over projections: ``sum($g[*].a * (1 - $g[*].b))`` folds one element at a time.
 
 Inside the argument of an aggregation function, every projection ``base[*]<element>`` stands for one element of
-``base`` (meteor-language.md, "Aggregations"; the paper's Listing 1 and the TPC-H scripts rely on it). The
+``base`` (docs/language.md, "Aggregations"; the paper's Listing 1 and the TPC-H scripts rely on it). The
 compiler asks ``split_aggregation`` for the projected base and a per-element expression (the projections
 replaced by a placeholder parameter), then folds that expression over the base with the function's
 ``Aggregation`` (``make_fold``). Several projections over the same base refer to the same element.

@@ -3,7 +3,7 @@
 Every node becomes a Python expression string. Intermediate values are bound with ``:=`` to fresh names so that
 they are evaluated once; projections and lambdas become Python ``lambda``s (closures over the inputs work for
 free); subtrees nested deeper than ``SPLIT_DEPTH`` go into helper functions to stay below Python's parser limits.
-Semantics follow meteor-language.md ("Expressions") and ``sopremo.expressions.runtime``.
+Semantics follow docs/language.md ("A script", "Numbers") and ``sopremo.expressions.runtime``.
 """
 
 from __future__ import annotations

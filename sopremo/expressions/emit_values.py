@@ -1,8 +1,8 @@
 """Source generation for the value operators (arithmetic, comparison, logic, membership, conditionals, casts).
 
 A mixin of ``sopremo.expressions.codegen.Generator``: numeric arithmetic and comparisons against a constant are
-inlined with type guards, everything else calls ``sopremo.expressions.runtime`` (meteor-language.md,
-"Expressions"; the runtime module documents the missing/null/string rules).
+inlined with type guards, everything else calls ``sopremo.expressions.runtime`` (docs/language.md,
+"A script"; the runtime module documents the missing/null/string rules).
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ class ArrayProjection(Expression):
     """``base[*]<element>``: ``element`` evaluated with ``ElementRef()`` bound to each array element.
 
     ``$g[*].x`` is ``ArrayProjection(InputRef(0), FieldAccess(ElementRef(), 'x'))``. As the argument of an
-    aggregation function it stands for one element at a time (meteor-language.md, "Aggregations").
+    aggregation function it stands for one element at a time (docs/language.md, "Aggregations").
     """
 
     base: Expression

@@ -1,8 +1,8 @@
 """Run-time semantics of Meteor operators on values: arithmetic, comparison, membership, path steps.
 
 Compiled expressions inline the common cases (two numbers, a field of a dict) and call these functions for
-everything else, so this module is the one place that defines the behaviour (meteor-language.md, "Data model",
-"Expressions"). Arithmetic rules:
+everything else, so this module is the one place that defines the behaviour (docs/language.md, "Data",
+"Numbers"). Arithmetic rules:
 
 - int op int stays int for ``+ - *``; ``/`` always yields a float; ``int op float`` yields a float;
 - missing on either side yields missing (a path that does not exist stays absent);

@@ -3,7 +3,7 @@ plus date functions on 'YYYY-MM-DD' strings).
 
 ``BUILTIN_FUNCTIONS`` maps every Meteor name (aliases such as ``strpos`` and ``reduce`` included) to its
 ``SopremoFunction``; ``BUILTIN_CONSTANTS`` holds ``PI`` and ``E``. The base package registers both
-(meteor-language.md, "Built-in functions"). ``setWorkingDirectory`` is a statement handled by the binder.
+(docs/operators.md, the functions of package base). ``setWorkingDirectory`` is a statement handled by the binder.
 """
 
 from __future__ import annotations

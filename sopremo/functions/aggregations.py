@@ -3,7 +3,7 @@ count_distinct and distinct (not in the original; SQL's COUNT(DISTINCT x) and SE
 
 Each is an ``Aggregation`` (initial/add/result, plus ``merge`` for the algebraic ones sum count min max mean
 first) so that ``group ... into`` folds ``sum($g[*].x)`` in one pass and a combiner may pre-aggregate
-(meteor-language.md, "Aggregations"; VLDB J. 2014, sec. 7.3). Called on a whole array (``sum([1, 2])``) they fold
+(docs/language.md, "Aggregations"; VLDB J. 2014, sec. 7.3). Called on a whole array (``sum([1, 2])``) they fold
 its elements. Missing elements are skipped by all but ``count``; ``sum``, ``mean``, ``min`` and ``max`` skip
 null too (as SQL aggregates do), so ``sum`` of nothing is 0, ``min``/``max`` of nothing null, ``mean`` missing.
 ``count_distinct`` counts distinct non-null values and ``distinct`` keeps first occurrences in order, both under

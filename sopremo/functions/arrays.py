@@ -1,7 +1,7 @@
 """Array functions of CoreFunctions and MathFunctions: add subtract contains unionAll, sqrt sqr, PI and E.
 
-Arrays are never modified in place: every function returns a new array (meteor-language.md, "Built-in
-functions"). Missing and null arrays pass through ``add`` unchanged and count as empty elsewhere.
+Arrays are never modified in place: every function returns a new array (docs/language.md, "Functions
+of arrays and text"). Missing and null arrays pass through ``add`` unchanged and count as empty elsewhere.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """SecondOrderFunctions: map filter fold (alias reduce) find, taking function values as arguments.
 
 Function arguments arrive as Python callables: a compiled ``fn(x) { ... }`` lambda (closures over the
-operator's inputs work), a ``&name`` reference, or a ``SopremoFunction`` (meteor-language.md, "Built-in
-functions"). A missing or null array maps/filters to itself; ``fold`` of nothing is ``init``.
+operator's inputs work), a ``&name`` reference, or a ``SopremoFunction`` (docs/language.md, "Functions
+of arrays and text"). A missing or null array maps/filters to itself; ``fold`` of nothing is ``init``.
 """
 
 from __future__ import annotations

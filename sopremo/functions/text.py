@@ -3,7 +3,7 @@
 Regular expressions use Python's ``re`` syntax (the original used java.util.regex; the common subset is the
 same); replacement strings accept Java's ``$1`` group references as well as Python's ``\\1``. Text functions pass
 missing and null through unchanged and raise OperatorError on other non-text arguments
-(meteor-language.md, "Built-in functions").
+(docs/operators.md, the functions of package base).
 """
 
 from __future__ import annotations

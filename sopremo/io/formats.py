@@ -1,7 +1,7 @@
 """The built-in data formats of Sopremo: json, jsonl, csv, tsv, text, and the format of a path by its extension.
 
 Each format holds its Meteor options and builds the pact_backend.io format that does the work. A path's format
-follows its extension (meteor-language.md: "Format auto-detection by extension (.csv -> csv, default json)"),
+follows its extension (docs/language.md, "Reading and writing files"),
 looking through a compression suffix (``lineitem.jsonl.gz`` is jsonl). A directory, or a pattern without a
 known extension, read without a named format is read file by file, each in the format of its own extension
 (``ByExtensionFormat``), so a directory of ``part-00000.csv`` files written by meteor reads back.
