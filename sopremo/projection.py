@@ -11,7 +11,9 @@ its verb or package:
 - an operator that copies records (PASS, SELECT, COPY: ``union all``, ``filter``, ``sort``) passes on what its
   consumers read, plus what its own expressions read of each record (a predicate, a sort key);
 - an operator that writes new values (MAP, COMBINE, GROUP: ``transform``, ``join``, ``group``): only what its
-  expressions read counts. In a GROUP's output an input is the array of the group's records: ``$g[*].x``,
+  expressions read counts, except that an output which is one input's record as it is (``into $a``, as in the
+  semi and anti joins decorrelation makes) passes that input's records on, so what its consumers read counts
+  too. In a GROUP's output an input is the array of the group's records: ``$g[*].x``,
   ``$g[0].x`` read ``x``, ``count($g)`` reads no field, anything else (``$g``, ``$g[*]``) reads whole records;
 - an operator that declares nothing (or has several outputs, or an expression calling a Python UDF or holding a
   nested operator), and every sink, reads whole records.
@@ -69,7 +71,11 @@ def input_fields(op: Operator, index: int, out: Fields) -> Fields:
         return union(out, read)
     if flow.output is None:
         return WHOLE
-    return union(read, group_fields(flow.output, index) if flow.kind == GROUP else _fields(flow.output, index))
+    if flow.kind == GROUP:
+        return union(read, group_fields(flow.output, index))
+    if flow.output == InputRef(index):  # the output is input index's record as it is (``join ... into $a``)
+        return union(read, out)
+    return union(read, _fields(flow.output, index))
 
 
 def _fields(expr: Any, index: int) -> Fields:

@@ -40,6 +40,17 @@ def _fields_by_path(script: str, tmp_path) -> dict[str, frozenset | None]:
     ("$r = read from 'r.jsonl'; $s = read from 's.jsonl';"
      "$j = join $r, $s where $r.k == $s.k into {$r.*, y: $s.y}; write $j to 'o.json';",
      {"r.jsonl": None, "s.jsonl": frozenset({"k", "y"})}),
+    ("$r = read from 'r.jsonl'; $s = read from 's.jsonl';"  # a semi join passes $r's records through
+     "$j = join $r, $s where $r.k in $s.k into $r; $t = transform $j into {x: $j.x}; write $t to 'o.json';",
+     {"r.jsonl": frozenset({"k", "x"}), "s.jsonl": frozenset({"k"})}),
+    ("$r = read from 'r.jsonl'; $s = read from 's.jsonl';"
+     "$j = join $r, $s where $r.k not in $s.k into $r; write $j to 'o.json';",
+     {"r.jsonl": None, "s.jsonl": frozenset({"k"})}),
+    ("$r = read from 'r.jsonl'; $s = read from 's.jsonl';"  # an inner join into one input's record
+     "$j = join $r, $s where $r.k == $s.k into $s; $t = transform $j into {y: $j.y}; write $t to 'o.json';",
+     {"r.jsonl": frozenset({"k"}), "s.jsonl": frozenset({"k", "y"})}),
+    ("$r = read from 'r.jsonl'; $t = transform $r into $r; $u = transform $t into {a: $t.a}; write $u to 'o.json';",
+     {"r.jsonl": frozenset({"a"})}),
 ])
 def test_source_fields_follow_every_reader(tmp_path, script, expected):
     assert _fields_by_path(script, tmp_path) == expected
