@@ -15,7 +15,10 @@ from __future__ import annotations
 import difflib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+
+if TYPE_CHECKING:
+    from sopremo.flow import RecordFlow
 
 
 class PropertyError(ValueError):
@@ -153,7 +156,7 @@ class Operator:
 
         return [*self.inputs, *expression_streams(self)]
 
-    def record_flow(self) -> Any:
+    def record_flow(self) -> "RecordFlow | None":
         """What this operator does with its records: a ``sopremo.flow.RecordFlow`` (which fields of which input
         it reads, whether it copies records or writes new values and from what), or None: opaque. The logical
         rewrites and projection pushdown rely on this declaration alone; an opaque operator stops them (nothing
