@@ -27,7 +27,7 @@ class Terminated(BaseException):
     REPL statement with."""
 
 
-_MAIN = {"pid": 0}  # the process that installed the SIGTERM handler
+_MAIN = {"pid": 0, "sigint": False}  # the process that installed the handlers; whether Ctrl-C arrived
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -38,13 +38,38 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _on_sigint(signum: int, frame: object) -> None:
+    """Ctrl-C: remembered, then raised as KeyboardInterrupt. CPython swallows an exception raised while the
+    import system runs a callback ("Exception ignored in ... _get_module_lock"), so a Ctrl-C during start-up's
+    imports could be lost; ``main`` checks the remembered one once the imports are done."""
+    _MAIN["sigint"] = True
+    raise KeyboardInterrupt
+
+
+def _quiet_interrupts(hook):
+    """``hook`` without its report of a swallowed KeyboardInterrupt ("Exception ignored in ..."): that Ctrl-C
+    is not lost (see ``_on_sigint``) and ends the run with its one line like any other."""
+
+    def unraisable(info) -> None:
+        if not isinstance(info.exc_value, KeyboardInterrupt):
+            hook(info)
+
+    return unraisable
+
+
 def main() -> None:
     """Run ``meteor`` with the arguments in ``sys.argv``; never returns (exits with the command's status)."""
     _MAIN["pid"] = os.getpid()
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the shell ignores Ctrl-C
+        signal.signal(signal.SIGINT, _on_sigint)
+        sys.unraisablehook = _quiet_interrupts(sys.unraisablehook)
     try:
         from meteor.cli import main as commands
         from meteor.deep_stack import call_deep
+
+        if _MAIN["sigint"]:  # a Ctrl-C the import system swallowed
+            raise KeyboardInterrupt
 
         interactive = len(sys.argv) <= 1 and sys.stdin is not None and sys.stdin.isatty()
         status = invoke(commands, sys.argv[1:]) if interactive else call_deep(invoke, commands, sys.argv[1:])

@@ -89,3 +89,30 @@ def test_ctrl_c_while_starting_up_is_one_line(tmp_path):
     time.sleep(0.3)  # importing modules, reading the script
     os.killpg(process.pid, signal.SIGINT)
     assert_interrupted(tmp_path, process)
+
+
+def test_a_ctrl_c_the_import_system_swallowed_still_ends_the_run(tmp_path):
+    """CPython reports an exception raised in a callback of the import system as "Exception ignored in ..." and
+    goes on: a Ctrl-C landing there must neither be lost nor print that report. Simulated by delivering SIGINT
+    from a weakref callback (where the interpreter swallows it) while main() imports the command line."""
+    code = """if True:
+        import os, signal, sys, types, weakref
+        import meteor.entry as entry
+        class Anchor: pass
+        held = [Anchor()]
+        keep = weakref.ref(held[0], lambda ref: os.kill(os.getpid(), signal.SIGINT))
+        def attribute(name):  # `from meteor.cli import main` asks for `main` here
+            held.clear()  # the callback's KeyboardInterrupt is swallowed: "Exception ignored in ..."
+            return lambda *args: None
+        cli = types.ModuleType("meteor.cli")
+        cli.__getattr__ = attribute
+        sys.modules["meteor.cli"] = cli
+        def invoke(commands, args):
+            raise AssertionError("the run went on after Ctrl-C")
+        entry.invoke = invoke
+        sys.argv = ["meteor", "run", "s.meteor"]
+        entry.main()
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "meteor: interrupted\n"
