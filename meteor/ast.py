@@ -53,11 +53,13 @@ class Name(Node):
 
 @dataclass(frozen=True)
 class Binary(Node):
-    """``left op right`` for op in ``+ - * /`` (kind 'arith') or ``< <= > >= == !=`` (kind 'compare')."""
+    """``left op right`` for op in ``+ - * /`` (kind 'arith') or ``< <= > >= == !=`` (kind 'compare');
+    ``op_span`` locates the operator itself (run-time errors point at it)."""
     kind: str
     op: str
     left: Node
     right: Node
+    op_span: SourceSpan | None = field(default=None, compare=False, kw_only=True, repr=False)
 
 
 @dataclass(frozen=True)

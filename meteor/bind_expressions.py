@@ -17,6 +17,9 @@ from sopremo.registry import suggest
 
 MAX_INLINE_DEPTH = 64
 _PATH_STEPS = (ast.Field, ast.Index, ast.Slice, ast.Projection, ast.MethodCall)
+_LOCATED = (ex.Arithmetic, ex.Comparison, ex.UnaryOp, ex.ElementIn, ex.Cast, ex.FunctionCall, ex.CopyFields,
+            ex.FieldAccess, ex.ArrayIndex, ex.ArraySlice)
+"""The nodes that carry their ``Origin``: those that can fail at run time or read a field."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,8 @@ class Context:
     """What names mean where an expression is bound: operator inputs, bound variables, lambda parameters,
     ``fn`` parameters being inlined (``locals``), the inlining depth, ``fields_of``: the input whose fields
     unknown bare names read (operators with ``bare_names_are_fields``; None elsewhere) and ``outer``: inside a
-    nested operator, the input aliases of the enclosing operators, innermost first (``OuterRef`` levels)."""
+    nested operator, the input aliases of the enclosing operators, innermost first (``OuterRef`` levels);
+    ``operator``: the Meteor verb of the operator whose property is bound (named by run-time errors)."""
 
     inputs: dict[str, int] = field(default_factory=dict)
     variables: frozenset[str] = frozenset()
@@ -33,6 +37,7 @@ class Context:
     depth: int = 0
     fields_of: int | None = None
     outer: tuple[dict[str, int], ...] = ()
+    operator: str | None = None
 
 
 class ExpressionBinder:
@@ -49,6 +54,12 @@ class ExpressionBinder:
         if method is None:
             raise self.b.error(f"{type(node).__name__} cannot be used as a value here", node)
         return method(node, ctx)
+
+    def located(self, expr: ex.Expression, span: Any, ctx: Context) -> ex.Expression:
+        """``expr`` with its ``origin`` at ``span`` (a SourceSpan) when it is a node that carries one."""
+        if span is None or expr.origin is not None or not isinstance(expr, _LOCATED):
+            return expr
+        return replace(expr, origin=self.b.origin(span, ctx.operator))
 
     # ---- leaves -------------------------------------------------------------------------------------------------
 
@@ -93,7 +104,8 @@ class ExpressionBinder:
 
     def _binary(self, node: ast.Binary, ctx: Context) -> ex.Expression:
         kind = ex.Arithmetic if node.kind == "arith" else ex.Comparison
-        return kind(node.op, self.bind(node.left, ctx), self.bind(node.right, ctx))
+        expr = kind(node.op, self.bind(node.left, ctx), self.bind(node.right, ctx))
+        return self.located(expr, node.op_span or node.span, ctx)
 
     def _logical(self, node: ast.Logical, ctx: Context) -> ex.Expression:
         items = tuple(self.bind(i, ctx) for i in node.items)
@@ -103,10 +115,11 @@ class ExpressionBinder:
         operand = self.bind(node.operand, ctx)
         if node.op in ("!", "not"):
             return ex.Not(operand)
-        return ex.UnaryOp(node.op, operand)
+        return self.located(ex.UnaryOp(node.op, operand), node.span, ctx)
 
     def _in(self, node: ast.In, ctx: Context) -> ex.Expression:
-        return ex.ElementIn(self.bind(node.element, ctx), self.bind(node.collection, ctx), node.negate)
+        expr = ex.ElementIn(self.bind(node.element, ctx), self.bind(node.collection, ctx), node.negate)
+        return self.located(expr, node.span, ctx)
 
     def _conditional(self, node: ast.Conditional, ctx: Context) -> ex.Expression:
         then = None if node.then is None else self.bind(node.then, ctx)
@@ -121,7 +134,7 @@ class ExpressionBinder:
         if node.type_name.lower() not in {t.lower() for t in TYPE_NAMES}:
             close = suggest(node.type_name, list(TYPE_NAMES))
             raise self.b.error(f"unknown type '{node.type_name}'{did_you_mean(close)}", node, close)
-        return ex.Cast(self.bind(node.operand, ctx), node.type_name.lower())
+        return self.located(ex.Cast(self.bind(node.operand, ctx), node.type_name.lower()), node.span, ctx)
 
     # ---- paths --------------------------------------------------------------------------------------------------
 
@@ -151,13 +164,13 @@ class ExpressionBinder:
 
     def _step(self, current: ex.Expression, step: ast.Node, ctx: Context) -> ex.Expression:
         if isinstance(step, ast.Field):
-            return ex.FieldAccess(current, step.name, step.safe)
+            return self.located(ex.FieldAccess(current, step.name, step.safe), step.span, ctx)
         if isinstance(step, ast.Index):
-            return ex.ArrayIndex(current, self.bind(step.index, ctx))
+            return self.located(ex.ArrayIndex(current, self.bind(step.index, ctx)), step.span, ctx)
         if isinstance(step, ast.Slice):
             start = None if step.start is None else self.bind(step.start, ctx)
             end = None if step.end is None else self.bind(step.end, ctx)
-            return ex.ArraySlice(current, start, end)
+            return self.located(ex.ArraySlice(current, start, end), step.span, ctx)
         call = self.call(step.name, None, step.args, ctx, step, first=current)
         if step.safe:  # $x?.f(): a null or missing base stays as it is (only they sort <= null)
             return ex.Ternary(ex.Comparison("<=", current, ex.Constant(None)), current, call)
@@ -180,7 +193,7 @@ class ExpressionBinder:
         if isinstance(entry, ast.NamedEntry):
             return ex.FieldAssignment(entry.name, self.bind(entry.value, ctx))
         if isinstance(entry, ast.CopyEntry):
-            return ex.CopyFields(self.bind(entry.source, ctx))
+            return self.located(ex.CopyFields(self.bind(entry.source, ctx)), entry.span, ctx)
         if isinstance(entry, ast.TagEntry):
             return ex.TagMapping(self.bind(entry.target, ctx), self.bind(entry.value, ctx))
         last = entry.path
@@ -239,7 +252,7 @@ class ExpressionBinder:
             span = str(function.min_args) if function.min_args == function.max_args else \
                 f"{function.min_args} to {most}"
             raise self.b.error(f"function '{name}' takes {span} argument(s), got {len(args)}", node)
-        return ex.FunctionCall(name, function, tuple(args))
+        return self.located(ex.FunctionCall(name, function, tuple(args)), node.span, ctx)
 
     def _lookup(self, name: str, package: str | None, node: ast.Node):
         known = self.b.scope.functions.names() + list(self.b.fn_defs)
@@ -252,5 +265,5 @@ class ExpressionBinder:
                                node)
         if ctx.depth >= MAX_INLINE_DEPTH:
             raise self.b.error(f"function '{name}' calls itself too deeply (recursion is not supported)", node)
-        inner = Context(locals=dict(zip(definition.params, args)), depth=ctx.depth + 1)
+        inner = Context(locals=dict(zip(definition.params, args)), depth=ctx.depth + 1, operator=ctx.operator)
         return self.bind(definition.body, inner)

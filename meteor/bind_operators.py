@@ -39,7 +39,8 @@ class OperatorBinder:
         if cls.declares_variable:
             return self._declaring(cls, call, outer)
         inputs, aliases = self._inputs(call, outer)
-        ctx = Context(inputs=aliases, fields_of=0 if cls.bare_names_are_fields and len(aliases) == 1 else None)
+        ctx = Context(inputs=aliases, fields_of=0 if cls.bare_names_are_fields and len(aliases) == 1 else None,
+                      operator=call.verb)
         values = self._properties(cls, call, ctx, inputs)
         return self._create(cls, call, [s for s in inputs if s is not None], values, validate=outer is None)
 
@@ -54,7 +55,7 @@ class OperatorBinder:
             return self._declaring(cls, call, enclosing)
         inputs, aliases = self._inputs(call, None)
         outer = (enclosing.inputs, *enclosing.outer) if enclosing.inputs else enclosing.outer
-        values = self._properties(cls, call, Context(inputs=aliases, outer=outer), inputs)
+        values = self._properties(cls, call, Context(inputs=aliases, outer=outer, operator=call.verb), inputs)
         op = self._create(cls, call, inputs, values, validate=True)
         if op.output_count() != 1:
             raise self.b.error(f"operator '{call.verb}' has {op.output_count()} outputs; a nested operator "

@@ -22,6 +22,7 @@ from meteor.bind_operators import OperatorBinder
 from meteor.errors import MeteorBindError, did_you_mean, source_line, using_hint
 from meteor.udf_path import make_importable
 from sopremo.errors import MeteorError, MeteorWarning
+from sopremo.expressions.nodes import Origin
 from sopremo.function import SopremoFunction
 from sopremo.operator import JsonStream, Operator, PropertyError, SopremoPlan
 from sopremo.package import PackageError
@@ -58,6 +59,11 @@ class Binder:
         text = self.sources.get(span.path)
         return MeteorBindError(message, path=span.path, line=span.line, column=span.column,
                                suggestions=suggestions, source_line=source_line(text, span.line) if text else None)
+
+    def origin(self, span: ast.SourceSpan, statement: str | None) -> Origin:
+        """The Sopremo ``Origin`` of an expression node at ``span`` inside the operator ``statement`` (its verb)."""
+        text = self.sources.get(span.path)
+        return Origin(span.path, span.line, span.column, statement, source_line(text, span.line) if text else None)
 
     def lookup(self, kind: str, name: str, package: str | None, node: ast.Node, known: list[str] | None = None):
         """The ``kind`` ('operator', 'function' or 'format') named ``name`` (``package:name`` when qualified: the

@@ -7,7 +7,7 @@ Both carry ``path``, ``line``, ``column`` (sopremo.errors.MeteorError), the ``ex
 
 from __future__ import annotations
 
-from sopremo.errors import MeteorError
+from sopremo.errors import MeteorError, excerpt_around
 from sopremo.package import PackageError
 
 
@@ -28,22 +28,6 @@ class MeteorFrontendError(MeteorError):
             excerpt, caret = excerpt_around(self.source_line.rstrip("\n").expandtabs(1), self.column - 1)
             text += f"\n    {excerpt}\n    {' ' * caret}^"
         return text
-
-
-EXCERPT_WIDTH = 100
-_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}  # NUL shows as U+2400 and so on
-
-
-def excerpt_around(line: str, index: int) -> tuple[str, int]:
-    """At most ``EXCERPT_WIDTH`` characters of ``line`` around ``index`` ('...' where cut) with control
-    characters made visible, and the caret's index in that excerpt."""
-    line = line.translate(_CONTROL_PICTURES)
-    if len(line) <= EXCERPT_WIDTH:
-        return line, index
-    start = max(0, min(index - EXCERPT_WIDTH // 2, len(line) - EXCERPT_WIDTH))
-    head = "..." if start > 0 else ""
-    tail = "..." if start + EXCERPT_WIDTH < len(line) else ""
-    return head + line[start:start + EXCERPT_WIDTH] + tail, index - start + len(head)
 
 
 class MeteorSyntaxError(MeteorFrontendError):

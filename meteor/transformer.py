@@ -48,6 +48,14 @@ class MeteorTransformer(Transformer):
             return ast.SourceSpan(*self.source_map.locate(meta.start_pos))
         return ast.SourceSpan(self.path, meta.line, meta.column)
 
+    def _token_span(self, token: Any) -> ast.SourceSpan | None:
+        """The span of a Lark token (an operator symbol), or None when it carries no position."""
+        if getattr(token, "line", None) is None:
+            return None
+        if self.source_map is not None:
+            return ast.SourceSpan(*self.source_map.locate(token.start_pos))
+        return ast.SourceSpan(self.path, token.line, token.column)
+
     # ---- statements ---------------------------------------------------------------------------------------------
 
     def start(self, meta, *statements):
@@ -186,10 +194,10 @@ class MeteorTransformer(Transformer):
         return ast.In(element, collection, True, span=self._span(meta))
 
     def comparison(self, meta, left, op, right):
-        return ast.Binary("compare", str(op), left, right, span=self._span(meta))
+        return ast.Binary("compare", str(op), left, right, span=self._span(meta), op_span=self._token_span(op))
 
     def arithmetic(self, meta, left, op, right):
-        return ast.Binary("arith", str(op), left, right, span=self._span(meta))
+        return ast.Binary("arith", str(op), left, right, span=self._span(meta), op_span=self._token_span(op))
 
     def prefix(self, meta, op, operand):
         return ast.Unary(str(op), operand, span=self._span(meta))

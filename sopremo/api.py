@@ -51,6 +51,7 @@ from sopremo.expressions.aggregates import is_aggregation_call, split_aggregatio
 from sopremo.expressions.batch_kernel import BatchKernel, NotFusable, compile_batch_kernel
 from sopremo.expressions.compiler import compile_expression, compile_predicate, evaluate_constant
 from sopremo.expressions.fused import compile_fold, compile_key
+from sopremo.expressions.located import error_at
 from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, Comparison, Constant, Directed, ElementIn,
                                        Expression, FieldAccess, FieldAssignment, FunctionCall, InputRef, LambdaParam,
                                        NestedOperator, ObjectConstruction, TagMapping, Ternary, Var, input_refs,
@@ -105,7 +106,7 @@ __all__ = [
     "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "Hints", "Key", "Combiner", "FusedSource", "PactContext",
     "contract_args", "operator_class",
     # expressions
-    "compile_expression", "compile_predicate", "evaluate_constant", "render", "expressions",
+    "compile_expression", "compile_predicate", "evaluate_constant", "render", "expressions", "error_at",
     "Expression", "InputRef", "FieldAccess", "ArrayIndex", "Constant", "ObjectConstruction", "FieldAssignment",
     "ArrayConstruction", "FunctionCall", "Comparison", "And", "Directed", "ElementIn", "LambdaParam", "NestedOperator",
     "TagMapping", "Ternary", "Var", "input_refs", "replace_inputs", "map_children",

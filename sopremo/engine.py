@@ -18,6 +18,7 @@ from pact_backend.executors import registry
 from pact_backend.executors.scheduler import WorkerLost
 from pact_backend.iterations import has_iterations, run_program
 from pact_backend.physical import PhysicalPlan
+from pact_backend.runtime import record_origin
 from pact_backend.plan_text import contract_details, physical_dict, physical_dot, physical_text, plan_text
 from pact_backend.planner import UnsupportedPlan, plan_physical
 from pact_backend.runtime.stats import RunStats
@@ -79,6 +80,10 @@ def run(compilation: Compilation, executor: Any) -> RunStats:
         return executor.run(program, plan(compilation, executor))
     except (UnsupportedPlan, WorkerLost) as exc:
         raise MeteorError(str(exc)) from None
+    except MeteorError as exc:  # a record an error names but its task could not place: look in every input
+        formats = [c.input_format for c in program.contracts() if getattr(c, "input_format", None) is not None]
+        record_origin.locate_in_sources(exc, formats)
+        raise
 
 
 def explain_program(target: str, executor: Any, fmt: str = "text", optimize: bool = True) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from sopremo.api import (ArrayIndex, Combiner, Constant, Expression, InputRef, LambdaParam, Var, compile_fold, input_refs,
-                         is_aggregation_call, map_children, split_aggregation)
+from sopremo.api import (ArrayIndex, Combiner, Constant, Expression, InputRef, LambdaParam, MeteorError, Var,
+                         compile_fold, error_at, input_refs, is_aggregation_call, map_children, split_aggregation)
 
 from .keys import compile_expr
 
@@ -36,6 +36,7 @@ class _Slot:
     aggregation: Any
     element: Callable[[Any], Any] | None
     source: Expression | None = None  # the element expression over Var(ELEMENT), for the fused fold
+    call: Expression | None = None  # the aggregation call as bound (its origin names it in errors)
 
 
 def _as_variable(expr: Expression) -> Expression:
@@ -102,7 +103,7 @@ class GroupCombiner(Combiner):
                 raise _NotCombinable()
             source = _as_variable(split.element)
             element = compile_expr(source, 0, (ELEMENT,))
-        self.slots.append(_Slot(aggregation, element, source if argument != InputRef(0) else None))
+        self.slots.append(_Slot(aggregation, element, source if argument != InputRef(0) else None, call))
         return Var(f"__aggregate{len(self.slots) - 1}")
 
     def _fold(self, group: list[Any]) -> tuple[Any, list[Any]]:
@@ -125,9 +126,12 @@ class GroupCombiner(Combiner):
                                                                              item.accumulators)]
                 continue
             first = item if index == 0 else first
-            for i, slot in enumerate(self.slots):
-                value = item if slot.element is None else slot.element(item)
-                accumulators[i] = slot.aggregation.add(accumulators[i], value)
+            try:
+                for i, slot in enumerate(self.slots):
+                    value = item if slot.element is None else slot.element(item)
+                    accumulators[i] = slot.aggregation.add(accumulators[i], value)
+            except MeteorError as error:  # the aggregation's own error: its call, the record
+                raise error_at(error, self.slots[i].call, (item,)) from None
         return first, accumulators
 
     def combine(self, _key: Any, group: list[Any]) -> list[Partial]:

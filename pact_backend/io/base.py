@@ -74,6 +74,16 @@ class FileFormat:
             parts.extend((file, lo, hi) for lo, hi in zip(bounds, bounds[1:]))
         return parts
 
+    def numbered_records(self, part: Split | None) -> Iterator[tuple[str, int, Any]] | None:
+        """(file, line, record) of every record of split ``part`` (None: every file of the path), read slowly:
+        only used to find where a record that an error names was read (``pact_backend.runtime.record_origin``).
+        None for a format that cannot tell lines (a record may span several)."""
+        return None
+
+    def _parts(self, part: Split | None) -> list[Split]:
+        """``[part]``, or every file of the path whole when ``part`` is None."""
+        return [(f, 0, WHOLE) for f in input_files(self.path)] if part is None else [part]
+
     def read_split(self, part: Split) -> Iterator[Any]:
         """The records of one split (see the module docstring)."""
         file, lo, hi = part

@@ -115,6 +115,21 @@ class Csv(FileFormat):
                 raise DataError(f"CSV row has {len(row)} fields, expected {expected}{detail}", path=file, line=line)
             yield record
 
+    def numbered_records(self, part: Any) -> Iterator[tuple[str, int, Any]]:
+        """(file, line, record) of the rows of ``part`` (see FileFormat.numbered_records); rows that do not
+        convert are left out."""
+        for file, lo, hi in self._parts(part):
+            start, end = (0, None) if hi < 0 else (line_start(file, lo), line_start(file, hi))
+            make = None
+            for line, row, names in self.rows(file, start, end):
+                make = make or self._maker(names, file)
+                try:
+                    record = make(row)
+                except (ValueError, TypeError):
+                    continue
+                if record is not None:
+                    yield file, line, record
+
     def _maker(self, names: list[str] | None, file: str) -> Callable[[list[str]], Any]:
         """The function of a row's fields to its record (None when the row has the wrong number of fields)."""
         try:

@@ -111,6 +111,29 @@ class JsonLines(FileFormat):
                     yield _slow_chunk(decoder, data, file, pos)  # lazily: records before an error stream out
                 pos += len(data)
 
+    def numbered_records(self, part: Split | None) -> Iterator[tuple[str, int, Any]]:
+        """(file, line, record) of the lines of ``part`` (see FileFormat.numbered_records), projected as
+        ``read`` projects them."""
+        project = ChunkDecoder(self.fields).slow_value
+        for file, lo, hi in self._parts(part):
+            with open_utf8(file, self.encoding) as stream:
+                pos = 0
+                if lo > 0 and hi != WHOLE:
+                    stream.seek(lo - 1)
+                    pos = lo - 1 + len(stream.readline())
+                lineno = 1 + newlines_before(file, pos)
+                for line in stream:
+                    if hi != WHOLE and pos >= hi:
+                        break
+                    pos += len(line)
+                    try:
+                        found, value = _value(line, lineno == 1)
+                    except Malformed:
+                        found = False
+                    if found:
+                        yield file, lineno, project(value)
+                    lineno += 1
+
     def open(self) -> "JsonLinesWriter":
         return JsonLinesWriter(self)
 

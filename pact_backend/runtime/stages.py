@@ -15,7 +15,9 @@ from operator import itemgetter
 from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
+from pact_backend.errors import UserError
 from pact_backend.physical import NONE
+from pact_backend.runtime import record_origin
 from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
 from pact_backend.runtime.drivers import DriverContext, hash_join, run_head
 from pact_backend.runtime.fused_source import FusedRun, fused_plan
@@ -137,6 +139,9 @@ def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
             ctx.ran.update({contract_id: NONE for contract_id in meters})  # source and selections: no strategy
         else:
             outputs, combining = _write_outputs(spec, task, _stream(spec, task, ctx, meters))
+    except UserError as error:  # once per failed task: where its record was read
+        record_origin.locate(error, spec.kind, spec.head, task.splits)
+        raise
     finally:
         ctx.spill.cleanup()
     return _result(spec, ctx, meters, outputs, combining, fused)
@@ -152,6 +157,9 @@ def stream_task(spec: StageSpec, task: TaskInput, report: Callable[[TaskResult],
     meters = {spec.head_id: Meter()}
     try:
         yield from _stream(spec, task, ctx, meters)
+    except UserError as error:
+        record_origin.locate(error, spec.kind, spec.head, task.splits)
+        raise
     finally:
         ctx.spill.cleanup()
         report(_result(spec, ctx, meters, [[[]]], [], False))

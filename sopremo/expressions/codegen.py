@@ -9,10 +9,12 @@ Semantics follow docs/language.md ("A script", "Numbers") and ``sopremo.expressi
 from __future__ import annotations
 
 import itertools
+import re
 import math
 from typing import Any, Callable
 
 from sopremo.errors import MeteorError
+from sopremo.expressions import located
 from sopremo.expressions import nodes as n
 from sopremo.expressions import runtime as rt
 from sopremo.expressions.emit_values import Code, ValueEmitters
@@ -47,6 +49,9 @@ class Generator(ValueEmitters):
         self.records: dict[str, str] = {}
         self._ids = itertools.count()
         self._depth = 0
+        self.sites: list[located.Site] = []  # the nodes with an Origin, by mark index
+        self.spans: dict[str, list] = {}  # defined function -> where its marked nodes lie (located.strip_marks)
+        self.namespace.update(_SITES=self.sites, _SPANS=self.spans)
 
     # ---- helpers ----------------------------------------------------------------------------------------------
 
@@ -75,9 +80,16 @@ class Generator(ValueEmitters):
         return code.text if code.is_bool else f"_truthy({code.text})"
 
     def define(self, source: str, name: str) -> Callable[..., Any]:
-        """Compile ``source`` (defining ``name``) in the namespace and return the function."""
-        exec(compile(source, f"<meteor expression {name}>", "exec"), self.namespace)
-        return self.namespace[name]
+        """Compile ``source`` (defining ``name``; it may hold the marks of located nodes) in the namespace and
+        return the function; ``function.source`` is the source as compiled."""
+        clean, table = located.strip_marks(source)
+        if table:
+            for defined in re.findall(r"^def (\w+)\(", clean, re.MULTILINE):
+                self.spans[defined] = table
+        exec(compile(clean, f"<meteor expression {name}>", "exec"), self.namespace)
+        function = self.namespace[name]
+        function.source = clean
+        return function
 
     def visible(self) -> list[str]:
         """All Python names an expression at this point may read (inputs, variables, elements, lambda params)."""
@@ -94,12 +106,19 @@ class Generator(ValueEmitters):
         if method is None:
             raise MeteorError(f"cannot evaluate a {type(expr).__name__} as an expression")
         if self._depth >= SPLIT_DEPTH and not isinstance(expr, _LEAVES):
-            return self._emit_split(method, expr)
-        self._depth += 1
-        try:
-            return method(self, expr)
-        finally:
-            self._depth -= 1
+            code = self._emit_split(method, expr)
+        else:
+            self._depth += 1
+            try:
+                code = method(self, expr)
+            finally:
+                self._depth -= 1
+        return code if expr.origin is None else self._marked(expr, code)
+
+    def _marked(self, expr: n.Expression, code: Code) -> Code:
+        """``code`` wrapped in the marks of a new site for ``expr`` (``located``: errors find the node)."""
+        self.sites.append(located.Site(expr.origin, located.label(expr)))
+        return Code(located.mark(code.text, len(self.sites) - 1), code.is_bool, code.maybe_missing)
 
     def _emit_split(self, method: Callable, expr: n.Expression) -> Code:
         """Compile a deep subtree into its own helper function taking every visible name."""

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from sopremo.errors import MeteorError, OperatorError
 from sopremo.expressions.codegen import Generator
+from sopremo.expressions.located import annotate, failing_site
 from sopremo.expressions.nodes import Expression
 
 _LOCALS = ("*", "type=type", "MISSING=MISSING", "_NUM=_NUM", "_MAXD=_MAXD")
@@ -20,16 +21,23 @@ _TRANSLATED = (TypeError, ValueError, ArithmeticError, AttributeError, LookupErr
 _NO_FIELDS: dict = {}
 
 
-def _wrap_error(error: Exception, expr: Expression) -> OperatorError:
-    """A Python error raised inside an expression (usually a built-in function), as a user-facing error."""
-    try:
-        from sopremo.expressions.render import render
-        text = render(expr)
-    except Exception:  # rendering is best effort: the error itself matters more
-        text = repr(expr)
+def _wrap_error(error: Exception, expr: Expression, spans: dict, sites: list) -> OperatorError:
+    """A Python error raised inside an expression (a function, a UDF), as a user-facing error naming the failing
+    node as the script writes it (``sum()``, ``'/'``), or the whole expression when no node is known."""
+    site = failing_site(error.__traceback__, spans, sites)
+    if site is not None:
+        text = site.label
+    else:
+        try:
+            from sopremo.expressions.render import render
+            text = render(expr)[:200]
+        except Exception:  # rendering is best effort: the error itself matters more
+            text = repr(expr)[:200]
     if isinstance(error, OverflowError):  # an int beyond the double range met a float
-        return OperatorError(f"numeric overflow in {text[:200]}: a value beyond the double range (±1.8e308)")
-    return OperatorError(f"cannot evaluate {text[:200]}: {type(error).__name__}: {error}")
+        return OperatorError(f"numeric overflow in {text}: a value beyond the double range (±1.8e308)")
+    if site is not None and text.endswith("()"):  # a function or UDF failed
+        return OperatorError(f"{text} failed: {type(error).__name__}: {error}")
+    return OperatorError(f"cannot evaluate {text}: {type(error).__name__}: {error}")
 
 
 def compile_expression(expr: Expression, arity: int = 1, variables: tuple[str, ...] = ()) -> Callable[..., Any]:
@@ -58,18 +66,19 @@ def _compile(expr: Expression, arity: int, variables: tuple[str, ...], predicate
     params = ", ".join(generator.inputs + tuple(generator.variables.values()) + _LOCALS)
     preamble = "".join(f"    {name} = {source} if type({source}) is dict else _NO_FIELDS\n"
                        for source, name in generator.records.items())
+    inputs = "(" + "".join(f"{name}, " for name in generator.inputs) + ")"
     source = (f"def _meteor_expression({params}):\n{preamble}"
               f"    try:\n"
               f"        return {body}\n"
-              f"    except _MeteorError:\n"
-              f"        raise\n"
+              f"    except _MeteorError as error:\n"
+              f"        raise _annotate(error, _SPANS, _SITES, {inputs})\n"
               f"    except _TRANSLATED as error:\n"
-              f"        raise _wrap_error(error, _expression) from error\n")
+              f"        raise _annotate(_wrap_error(error, _expression, _SPANS, _SITES), _SPANS, _SITES, {inputs},\n"
+              f"                        error.__traceback__) from error\n")
     generator.namespace.update(_expression=expr, _NO_FIELDS=_NO_FIELDS, _MeteorError=MeteorError,
-                               _TRANSLATED=_TRANSLATED, _wrap_error=_wrap_error)
+                               _TRANSLATED=_TRANSLATED, _wrap_error=_wrap_error, _annotate=annotate)
     function = generator.define(source, "_meteor_expression")
     function.__doc__ = f"Compiled Meteor expression {expr!r}"[:500]
-    function.source = source
     return function
 
 

@@ -96,7 +96,9 @@ class ValueEmitters:
         """A builder of ``left op right`` on two numbers whose result passes only within the double range (a fast
         chained comparison; beyond it, or NaN, ``runtime.finite_result`` raises an error naming ``expr``, and
         passes big ints)."""
-        result, text = self.fresh("_r"), self.constant(render(expr))
+        # the script's operator when the node is located (the error then points at it), never an internal $0
+        result = self.fresh("_r")
+        text = self.constant(f"'{expr.op}'" if expr.origin is not None else render(expr))
 
         def build(left: str, op: str, right: str) -> str:
             return (f"({result} if -_MAXD <= ({result} := {left} {op} {right}) <= _MAXD "

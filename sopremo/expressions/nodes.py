@@ -17,8 +17,30 @@ from typing import Any, Callable, Iterator
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a node was written: the script ``path`` (None for text), 1-based ``line`` and ``column`` of its
+    operator (the ``/`` of ``a / b``, a function's name), ``statement``: the Meteor verb of the operator whose
+    property holds it (``transform``; None outside operators) and ``source_line``: that line of the script.
+    Run-time errors name it (``sopremo.expressions.located``)."""
+
+    path: str | None
+    line: int
+    column: int
+    statement: str | None = None
+    source_line: str | None = None
+
+    def __str__(self) -> str:
+        return ":".join(str(p) for p in (self.path, self.line, self.column) if p is not None)
+
+
+@dataclass(frozen=True)
 class Expression:
-    """Base of all expression nodes; ``children()`` yields the direct sub-expressions in field order."""
+    """Base of all expression nodes; ``children()`` yields the direct sub-expressions in field order.
+
+    ``origin`` (an ``Origin`` or None, keyword only, ignored by ``==`` and ``hash``) locates the node in the
+    script; the binder sets it on the nodes that can fail or read fields at run time."""
+
+    origin: Origin | None = field(default=None, compare=False, kw_only=True, repr=False)
 
     def children(self) -> Iterator["Expression"]:
         for f in fields(self):
