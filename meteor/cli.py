@@ -141,30 +141,37 @@ def sink_summary(plan: Any, result: Any) -> list[str]:
 @click.option("--stats", is_flag=True, help="Print records in/out and time per operator to stderr, then the "
               "wall-clock seconds of the run and of the whole command.")
 @click.option("--dry-run", is_flag=True, help="Parse, bind and plan the script without running it.")
+@click.option("--strict", is_flag=True, help="Fail before running when the script reads a field that never holds "
+              "a value (a field no record of an input has, a field of a group array); without it, a warning.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary line per output and no progress lines (shown only "
               "on a terminal) on stderr.")
 @_package_path_option
 @_no_optimize_option
 @_executor_options
 @_debug_option
-def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug: bool,
+def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug: bool, strict: bool = False,
         no_optimize: bool = False, executor: str | None = None, parallelism: int | None = None,
         memory: str | None = None, address: str | None = None, quiet: bool = False) -> None:
     """Run a Meteor SCRIPT on the embedded engine."""
     from meteor import api
     from meteor.explain import explain_plan
 
+    typos: list[Any] = []
     try:
         started = time.perf_counter()
         plan = api.compile_file(script, _parse_params(params))
         runner = api.make_executor(executor, parallelism, memory, address, quiet=quiet or dry_run)
+        from sopremo import engine
+
+        compilation = api.compile_plan(plan, runner, not no_optimize)
+        typos = engine.find_typos(compilation)
+        if strict:
+            engine.raise_typos(typos)
         if dry_run:
             explain_plan(plan, not no_optimize, runner)
             click.echo(f"{script}: ok ({len(plan.sinks)} output(s))", err=True)
             return
-        from sopremo import engine
-
-        result = engine.run(api.compile_plan(plan, runner, not no_optimize), runner)
+        result = engine.run(compilation, runner)
         if not quiet:
             for line in sink_summary(plan, result):
                 click.echo(line, err=True)
@@ -174,7 +181,15 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
             click.echo(result.table(), err=True)
             click.echo(f"{COMMAND_TOTAL} {time.perf_counter() - started:.3f} s", err=True)
     except (MeteorError, PackageError, RecursionError) as exc:
+        _warn_typos([] if strict else typos)
         _fail(exc, debug)
+    _warn_typos(typos)
+
+
+def _warn_typos(typos: list[Any]) -> None:
+    """Each typo (sopremo.typos) as a ``warning:`` after the run, where the user looks last."""
+    for typo in typos:
+        warnings.warn(typo.format(), MeteorWarning)
 
 
 @main.command()

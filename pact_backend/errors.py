@@ -50,7 +50,7 @@ class UserError(Exception):
         for line in self.context:
             text += "\n" + line
         if self.record_file is not None:
-            text += f"\n  on the {self.record_noun} at {_shown(self.record_file)}:{self.record_line}"
+            text += f"\n  on the {self.record_noun} at {shown_path(self.record_file)}:{self.record_line}"
             text += f": {self.record_text}" if self.record_text else ""
         elif self.record_text is not None:
             text += f"\n  on the {self.record_noun} {self.record_text}"
@@ -61,8 +61,8 @@ class UserError(Exception):
         return _rebuild, (type(self), self.message, self.path, self.line, self.column, self.__dict__)
 
 
-def _shown(path: str) -> str:
-    """``path`` relative to the working directory when it lies below it, else as it is."""
+def shown_path(path: str) -> str:
+    """How messages show a file: ``path`` relative to the working directory when it lies below it, else as it is."""
     try:
         relative = os.path.relpath(path)
     except (ValueError, OSError):  # another drive, or no working directory any more

@@ -24,12 +24,14 @@ from pact_backend.planner import UnsupportedPlan, plan_physical
 from pact_backend.runtime.stats import RunStats
 from sopremo.compilation import Compilation, compile_plan
 from sopremo.errors import MeteorError
+from sopremo.typos import Typo, TypoError, find_typos, raise_typos
 
 DEFAULT_EXECUTOR = registry.DEFAULT_EXECUTOR
 
 __all__ = ["Compilation", "DEFAULT_EXECUTOR", "PhysicalPlan", "ProgramNotFound", "RunStats", "compile_plan",
            "contract_details", "executor_names", "explain_program", "make_executor", "physical_dict",
-           "physical_dot", "physical_text", "plan", "plan_text", "run", "step_sections"]
+           "physical_dot", "physical_text", "plan", "plan_text", "run", "step_sections", "Typo", "TypoError",
+           "find_typos", "raise_typos"]
 
 
 def executor_names() -> list[str]:

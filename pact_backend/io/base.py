@@ -11,10 +11,13 @@ its first byte lies in, so the ranges of a file cover each record once.
 from __future__ import annotations
 
 import copy
+import itertools
+import json
+import mmap
 import os
 from typing import Any, Callable, Iterator
 
-from pact_backend.io.paths import input_files, total_size
+from pact_backend.io.paths import input_files, is_utf8, splittable, total_size
 
 Split = tuple[str, int, int]
 WHOLE = -1
@@ -79,6 +82,39 @@ class FileFormat:
         only used to find where a record that an error names was read (``pact_backend.runtime.record_origin``).
         None for a format that cannot tell lines (a record may span several)."""
         return None
+
+    def field_presence(self, names: frozenset[str], sample: int = 256) -> tuple[frozenset[str], list[str]] | None:
+        """(those of ``names`` that no record of the input has as a top-level field, the fields the first
+        ``sample`` records have) for object records, or None when the format cannot tell cheaply. A name is
+        only called absent when that is sure: it is missing from the sample and its JSON-encoded key occurs
+        nowhere in the input's bytes (local uncompressed UTF-8 files; elsewhere it counts as present). Reads a
+        sample and, only for names the sample lacks, scans the bytes (``mmap.find``, no decoding). Used to warn
+        of typos before a run (issue 16 item 3)."""
+        seen: dict[str, None] = {}
+        try:
+            for record in itertools.islice(self.read(), sample):
+                if type(record) is dict:
+                    seen.update(dict.fromkeys(record))
+        except Exception:  # noqa: BLE001 - bad data is reported by the run itself
+            return None
+        suspects = names - seen.keys()
+        return frozenset(n for n in suspects if not self._bytes_hold(json.dumps(n))), list(seen)
+
+    def _bytes_hold(self, text: str) -> bool:
+        """Whether ``text`` may occur in the input: False only when every file is a local, uncompressed UTF-8
+        file whose bytes do not hold it (text that a writer may escape otherwise counts as present)."""
+        if not text.isascii() or "\\" in text or not is_utf8(self.encoding):
+            return True
+        needle = text.encode()
+        for file in input_files(self.path):
+            if not splittable(file, self.encoding):
+                return True
+            if os.path.getsize(file) == 0:
+                continue
+            with open(file, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                if data.find(needle) >= 0:
+                    return True
+        return False
 
     def _parts(self, part: Split | None) -> list[Split]:
         """``[part]``, or every file of the path whole when ``part`` is None."""

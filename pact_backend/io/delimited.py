@@ -25,7 +25,7 @@ from pact_backend.io.atomic import RecordWriter
 from pact_backend.io.base import FileFormat
 from pact_backend.io.csv_rows import CsvSyntax, csv_rows, render_row
 from pact_backend.io.csv_values import INFER, cell_text, infer_numeric, typed
-from pact_backend.io.paths import LineNumbers, line_start, open_text, splittable
+from pact_backend.io.paths import LineNumbers, input_files, line_start, open_text, splittable
 
 
 class Csv(FileFormat):
@@ -114,6 +114,21 @@ class Csv(FileFormat):
                 detail = f" ({', '.join(names)})" if names is not None else ""
                 raise DataError(f"CSV row has {len(row)} fields, expected {expected}{detail}", path=file, line=line)
             yield record
+
+    def field_presence(self, names: frozenset[str], sample: int = 256) -> tuple[frozenset[str], list[str]] | None:
+        """With named columns (a header or ``names``): the names no column has, and the column names (every row
+        has every column); None for rows without names (see FileFormat.field_presence)."""
+        if self.names is not None:
+            columns = list(self.names)
+        elif self.header:
+            try:
+                files = input_files(self.path)
+                columns = list(self._header_of(files[0]) or []) if files else []
+            except Exception:  # noqa: BLE001 - bad data is reported by the run itself
+                return None
+        else:
+            return None
+        return frozenset(names - set(columns)), columns
 
     def numbered_records(self, part: Any) -> Iterator[tuple[str, int, Any]]:
         """(file, line, record) of the rows of ``part`` (see FileFormat.numbered_records); rows that do not

@@ -23,6 +23,15 @@ class MemoryInput:
     def read(self) -> Iterator[Any]:
         return map(copy.deepcopy, self.records) if self.copies else iter(self.records)
 
+    def field_presence(self, names: frozenset[str], sample: int = 0) -> tuple[frozenset[str], list[str]]:
+        """(those of ``names`` no record has as a top-level field, the fields the records have): exact, every
+        record is at hand (see pact_backend.io.base.FileFormat.field_presence)."""
+        seen: dict[str, None] = {}
+        for record in self.records:
+            if type(record) is dict:
+                seen.update(dict.fromkeys(record))
+        return frozenset(names - seen.keys()), list(seen)
+
     def splits(self, n: int) -> list[tuple[int, int]]:
         """Up to ``n`` index ranges (start, end) covering the records."""
         size = len(self.records)
