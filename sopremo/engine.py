@@ -24,14 +24,27 @@ from pact_backend.planner import UnsupportedPlan, plan_physical
 from pact_backend.runtime.stats import RunStats
 from sopremo.compilation import Compilation, compile_plan
 from sopremo.errors import MeteorError
-from sopremo.typos import Typo, TypoError, find_typos, raise_typos
 
 DEFAULT_EXECUTOR = registry.DEFAULT_EXECUTOR
 
 __all__ = ["Compilation", "DEFAULT_EXECUTOR", "PhysicalPlan", "ProgramNotFound", "RunStats", "compile_plan",
            "contract_details", "executor_names", "explain_program", "make_executor", "physical_dict",
-           "physical_dot", "physical_text", "plan", "plan_text", "run", "step_sections", "Typo", "TypoError",
-           "find_typos", "raise_typos"]
+           "physical_dot", "physical_text", "plan", "plan_text", "run", "step_sections", "find_typos",
+           "raise_typos"]
+
+
+def find_typos(compilation: Compilation) -> list[Any]:
+    """The field reads of ``compilation`` that never find a value (``sopremo.typos.Typo``s, script order)."""
+    from sopremo.typos import find_typos as find  # imported when a script runs, not when meteor starts
+
+    return find(compilation)
+
+
+def raise_typos(typos: list[Any]) -> None:
+    """``--strict``: a ``sopremo.typos.TypoError`` listing ``typos``, when there are any."""
+    from sopremo.typos import raise_typos as fail
+
+    fail(typos)
 
 
 def executor_names() -> list[str]:

@@ -123,7 +123,16 @@ def shorten(value: Any, limit: int = RECORD_CHARS) -> str:
     from sopremo.types import string_form
 
     try:
-        text = string_form(value)
+        if type(value) is list:  # a group may hold millions of records: render no more than needed
+            parts, size = [], 1
+            for item in value:
+                parts.append(string_form(item))
+                size += len(parts[-1]) + 1
+                if size > limit:
+                    break
+            text = "[" + ",".join(parts) + ("]" if len(parts) == len(value) else ",")
+        else:
+            text = string_form(value)
     except Exception:  # noqa: BLE001 - a message must not fail on an odd value
         text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
@@ -159,6 +168,9 @@ def annotate_site(error: MeteorError, site: Site | None, inputs: tuple[Any, ...]
     error.site = site
     if site is not None:
         _locate(error, site)
+    if not inputs:  # a constant expression: no record to show
+        error.refresh()
+        return error
     value = inputs[0] if len(inputs) == 1 else list(inputs)
     error.record_text = shorten(value)
     if len(inputs) > 1:
