@@ -138,7 +138,11 @@ class MeteorCompleter(Completer):
         vocab = self.vocabulary()
         field = FIELD_PATH.search(statement)
         if field is not None:
-            yield from self._fields(field.group(1), field.group(2), field.group(3) or "")
+            name = field.group(1)
+            if name not in vocab.variables:  # an alias: `join $o in $orders, ...` samples $orders
+                alias = re.search(rf"\${name}\s+in\s+\$([A-Za-z_][A-Za-z0-9_]*)", statement)
+                name = alias.group(1) if alias else name
+            yield from self._fields(name, field.group(2), field.group(3) or "")
             return
         m = re.search(r"(\$?)([A-Za-z_][A-Za-z0-9_]*)?$", statement)
         prefix = m.group(2) or ""

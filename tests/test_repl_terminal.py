@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,7 +85,7 @@ def test_expressions_tables_field_completion_and_history_at_a_terminal(home, mon
 
 
 def test_expressions_keep_their_lines_and_columns_in_errors():
-    repl = Repl(ReplSession(), out=__import__("io").StringIO(), source="<stdin>")
+    repl = Repl(ReplSession(), out=io.StringIO(), source="<stdin>")
     repl.handle("\n\n  1 + ;")
     repl.handle("\n\n\n  nosuch(2);")
     out = repl.out.getvalue()
@@ -93,7 +95,7 @@ def test_expressions_keep_their_lines_and_columns_in_errors():
 
 
 def test_a_statement_with_a_typo_reports_its_own_error_not_an_expression_one():
-    repl = Repl(ReplSession(), out=__import__("io").StringIO())
+    repl = Repl(ReplSession(), out=io.StringIO())
     repl.handle("$d = [1];")
     repl.handle("$e = fitler $d;")
     assert "unknown operator 'fitler'; did you mean 'filter'?" in repl.out.getvalue()
@@ -101,12 +103,14 @@ def test_a_statement_with_a_typo_reports_its_own_error_not_an_expression_one():
 
 def test_format_command_and_limit_in_tables():
     session = ReplSession(limit=2)
-    repl = Repl(session, out=__import__("io").StringIO())
+    repl = Repl(session, out=io.StringIO())
     repl.handle(":format table")
     repl.handle("$d = [{k: 1, v: 'a'}, {k: 2}, {k: 3}];")
     repl.handle("$d;")
     repl.handle(":format csv")
+    repl.handle(":help")
     out = repl.out.getvalue()
+    assert f"History: {Path.home() / '.meteor_history'} (set METEOR_HISTORY to move it" in out
     assert "k | v\n--+--\n1 | a\n2 |\n… (more)\n" in out
     assert "error: :format takes table or json, got 'csv'" in out
 
@@ -126,3 +130,29 @@ def test_history_file_setting(monkeypatch, home):
     assert history_file() == str(home / "h.txt")
     monkeypatch.setenv("METEOR_HISTORY", "")
     assert history_file() is None
+
+
+def test_fields_complete_after_a_variable_and_after_an_alias_of_it():
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from meteor.completion import MeteorCompleter, Vocabulary
+
+    session = ReplSession()
+    session.execute(f"$e = {json.dumps(EMPLOYEES)};")
+    sampled = []
+
+    def sample(name):
+        sampled.append(name)
+        return session.sample(name)
+
+    completer = MeteorCompleter(lambda: Vocabulary.of(session), session.workdir, sample)
+
+    def complete(text):
+        return [c.text for c in completer.get_completions(Document(text), CompleteEvent(completion_requested=True))]
+
+    assert complete("$f = filter $e where $e.") == ["name", "salary", "address", "tags"]
+    assert complete("$j = join $x in $e, $y in $e where $x.address.") == ["city", "zip"]
+    assert complete("$t = transform $e into $e.tags[0].la") == ["label"]
+    assert complete("$t = transform $nosuch into $nosuch.") == []  # no such data set: nothing, no error
+    assert sampled == ["e", "e", "e", "nosuch"]
