@@ -126,6 +126,7 @@ def prepare(script: str, params: dict | None = None, inputs: dict[str, Any] | No
                                 source_line=source_line(script, line))
     collect = CollectFormat()
     sink = Sink(inputs=[stream], path=PYTHON_PATH, data_format=collect)
+    sink.name = f"${name} returned to Python"  # how explain names the sink
     return SopremoPlan(sinks=[*binder.sinks, sink]), name, collect
 
 

@@ -123,7 +123,7 @@ def test_explain_shows_the_plan_that_ran():
     result = meteor.query(BY_CUSTOMER, orders=ORDERS)
     text = result.explain()
     assert "== Sopremo plan ==" in text and "ad-hoc source (200 values) -> $orders" in text
-    assert "inline executor" in text and "== PACT program ==" in text
+    assert "inline executor" in text and "== PACT program ==" in text and "Sink $per returned to Python" in text
     assert result.explain("dot").startswith("digraph")
 
 
