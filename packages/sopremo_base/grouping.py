@@ -6,7 +6,8 @@ Reduce calls its function only for groups that exist) an empty input yields no o
 Algebraic aggregations in ``into`` get a combiner (sopremo_base.combine). In ``into`` the key expression (or a
 part of a key array) read on the group array is the group's key: in a co-group (``dept: $ds.did`` for ``$ds in
 $depts by $ds.did``, as the original's GroupingTest writes it) taken from whichever input has records, in a
-one-input group the first record's (``$e.dept`` is ``$e[0].dept``).
+one-input group the first record's (``$e.dept`` is ``$e[0].dept``); a key that is the whole record (``group $w
+by $w``) is not replaced: ``$w`` in ``into`` stays the group array (``count($w)``), ``$w[0]`` is the key.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def first_record_keys(projection: Expression | None, key: Expression | None) -> 
         return projection
     first = ArrayIndex(InputRef(0), Constant(0))
     parts = key.items if isinstance(key, ArrayConstruction) else (key,)
-    return replace_all(projection, {part: replace_inputs(part, {0: first}) for part in parts})
+    # a key that is the whole record (``group $w by $w``) reads as the group array itself: never replaced
+    return replace_all(projection, {part: replace_inputs(part, {0: first}) for part in parts if part != InputRef(0)})
 
 
 def key_parts(keys: tuple) -> list[tuple[Expression, Expression]]:
