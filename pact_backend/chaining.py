@@ -9,7 +9,7 @@ sec. 7.3: source -> map -> combine -> partition in one task).
 - ``combined``: a Reduce with a combiner and no group order has the combiner run in its producers' tasks,
   whatever the ship strategy (also at DOP 1, where the input is forwarded); a Reduce with a limit (top-k)
   keeps each producer partition's first records there (``runtime.topk.FirstRecords``);
-- ``fused``: a Source whose stage is ``Source -> selections -> combined Reduce`` runs as one loop over
+- ``fused``: a Source whose stage is ``Source -> Maps -> combined Reduce`` runs as one loop over
   batches when the Reduce's combiner offers a fused source for it (``pact_backend.runtime.fused_source``).
 """
 
@@ -86,4 +86,4 @@ def fused_source(source: pact.Source, physical: ph.PhysicalPlan, readers: dict[i
     if any(not isinstance(c, pact.Map) for c in chain):
         return None
     combiner = consumer.combiner
-    return None if combiner is None else combiner.fuse_source(source.input_format, [c.selection for c in chain])
+    return None if combiner is None else combiner.fuse_source(source.input_format, [c.fusion_fact for c in chain])

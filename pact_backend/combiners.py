@@ -16,7 +16,9 @@ class FusedSource(Protocol):
     """What a combiner's fusion hook returns (``pact_backend.runtime.fused_source`` runs it): ``batches(split)``
     reads one split (None: the whole input) as opaque batches; ``fold(batch, table)`` folds a batch into
     ``table`` ({key: combined record}) and returns [records read, records out of each chained Map], or None to
-    refuse the batch; ``records(batch)`` is the batch's records as the unfused source yields them."""
+    refuse the batch; ``records(batch)`` is the batch's records as the unfused source yields them. It may also
+    define ``settle(table)``, which turns values it kept in a cheaper form into combined records; the runtime
+    calls it before reading the table."""
 
     def batches(self, split: Any) -> Iterable[Any]: ...
 
@@ -32,9 +34,9 @@ class Combiner(ABC):
 
     ``fuse_source(input_format, selections)`` is the optional fusion hook: for a stage ``Source -> Map* ->
     this combiner`` it returns a ``FusedSource`` that reads ``input_format`` in batches and folds them straight
-    into the combiner's table, or None (the default: no fusion). ``selections`` holds the ``Map.selection`` of
-    every chained Map, in order (None for a Map that declares none); the hook must give exactly the results
-    of running the Maps and ``combine`` record by record.
+    into the combiner's table, or None (the default: no fusion). ``selections`` holds the ``Map.fusion_fact``
+    of every chained Map, in order (its declared ``selection`` or ``expansion``; None for a Map that declares
+    neither); the hook must give exactly the results of running the Maps and ``combine`` record by record.
     """
 
     @abstractmethod

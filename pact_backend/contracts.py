@@ -8,7 +8,7 @@ reads). Nothing here knows Meteor, Sopremo or JSON paths.
 What the optimizer and the runtime know of a UDF is declared here, as fields of the IR, never as attributes
 stuck onto functions: ``Key`` (equal keys for interesting properties), ``Reduce.sorts_only``,
 ``Hints.kept_keys``, ``Hints.preserves_records`` / ``constant_fields`` / ``read_fields``, the ``Combiner`` with
-its optional fusion hook and the ``Map.selection`` that hook reads, and ``Contract.derive_estimate``.
+its optional fusion hook and the ``Map.selection`` / ``Map.expansion`` that hook reads, and ``Contract.derive_estimate``.
 
 UDF shapes (every UDF may emit 0..n records by returning or yielding an iterable):
 - ``Map.udf(records: Iterator[R]) -> Iterable[R]`` over a stream of records (a chained, per-partition map);
@@ -154,12 +154,22 @@ class Map(Contract):
 
     ``selection``: set (opaque to this layer) by the layer above on a Map that emits exactly the records of its
     input that satisfy a condition, unchanged: that condition in the above layer's own terms (Sopremo: the
-    expression). Only a combiner's fusion hook reads it (``Combiner.fuse_source``); None for any other Map.
+    expression). ``expansion``: set (opaque too) on a Map that emits, per input record, one record per element
+    of a container computed from it (a flat map such as Sopremo's ``split array``): what it computes, in the
+    above layer's terms. Only a combiner's fusion hook reads them (``Combiner.fuse_source``, through
+    ``fusion_fact``); None for any other Map.
     """
 
     udf: Callable[[Iterator[Any]], Iterable[Any]] | None = None
     selection: Any = None
+    expansion: Any = None
     kind = "Map"
+
+    @property
+    def fusion_fact(self) -> Any:
+        """What this Map declares for a combiner's fusion hook: its ``selection``, else its ``expansion``, else
+        None."""
+        return self.selection if self.selection is not None else self.expansion
 
 
 @dataclass(eq=False, repr=False)

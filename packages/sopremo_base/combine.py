@@ -76,11 +76,18 @@ class GroupCombiner(Combiner):
         """The fusion hook of the PACT combiner (``Combiner.fuse_source``): a ``FusedSource`` that reads
         ``input_format`` in batches and filters, groups and folds them in generated code, when every chained
         Map is a selection (``selections``: their conditions, None for another Map) and every expression reads
-        decoded fields; else None. Built once per input format and chain in the process that runs it."""
+        decoded fields (``batch_combine``), or when selections end in a ``split array`` (its ``Expansion``:
+        ``batch_explode``); else None. Built once per input format and chain in the process that runs it."""
         from .batch_combine import fuse_source
+        from .batch_explode import fuse_expansion
+        from .split import Expansion
         cache_key = (id(input_format), tuple(id(s) for s in selections))
         if cache_key not in self._sources:
-            self._sources[cache_key] = (fuse_source(self, input_format, selections), input_format, selections)
+            if any(type(fact) is Expansion for fact in selections):
+                fused = fuse_expansion(self, input_format, selections)
+            else:
+                fused = fuse_source(self, input_format, selections)
+            self._sources[cache_key] = (fused, input_format, selections)
         return self._sources[cache_key][0]
 
     def _rewrite(self, expr: Expression) -> Expression:

@@ -6,15 +6,27 @@ Table 1 "split" operator. All are PACT Maps.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from sopremo.api import (EXPRESSION, MISSING, ArrayIndex, Constant, ElementaryOperator, InputRef, Map, OperatorError,
-                         PropertySpec)
+from sopremo.api import (EXPRESSION, MISSING, ArrayIndex, Constant, ElementaryOperator, Expression, InputRef, Map,
+                         OperatorError, PropertySpec)
 
 from . import package
 from .keys import compile_expr, contract_args, describe
 
 FIRST = ArrayIndex(InputRef(0), Constant(0))  # the element (value) of [element, index, array, record]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What a ``split array`` Map declares as its ``Map.expansion`` (read by ``GroupCombiner``'s fusion hook,
+    ``sopremo_base.batch_explode``): per record, the elements of the array ``path`` (over ``InputRef(0)``, the
+    record) computes, each turned into ``projection`` (over ``InputRef(0)`` = ``[element, index, array,
+    record]``; None: the element itself, the default ``into``)."""
+
+    path: Expression
+    projection: Expression | None
 
 
 class _ContainerSplit(ElementaryOperator):
@@ -46,7 +58,11 @@ class _ContainerSplit(ElementaryOperator):
                 for item, position in items(value):
                     yield projection([item, position, value, record])
 
-        return Map(udf=split, **contract_args(self, inputs))
+        expansion = None
+        if self.container is list:  # the batch kernel of a following combiner may run it (batch_explode)
+            expansion = Expansion(self.path if self.path is not None else InputRef(0),
+                                  None if self.projection in (None, FIRST) else self.projection)
+        return Map(udf=split, expansion=expansion, **contract_args(self, inputs))
 
 
 @package.operator

@@ -110,7 +110,7 @@ class StageGraph:
             elif node.chained and isinstance(c, pact.Map):
                 stage = self.stage_of[c.inputs[0].id]
                 stage.spec.chain.append((c.id, c.udf))
-                stage.spec.selections.append(c.selection)
+                stage.spec.selections.append(c.fusion_fact)
                 stage.label += f" -> {c.name}"
                 self.stage_of[c.id] = stage
             elif node.chained and isinstance(c, pact.Match):

@@ -9,7 +9,10 @@ the combiner's table. A combiner may offer a faster way, its declared fusion hoo
 - ``fold(batch, table) -> [records read, records out of Map 1, Map 2, ...] | None``: folds a batch into
   ``table`` ({key: combined record}), changing ``table`` only once the whole batch is folded; None when this
   batch cannot be folded this way;
-- ``records(batch)``: the batch's records as the source would have produced them.
+- ``records(batch)``: the batch's records as the source would have produced them;
+- optionally ``settle(table)``: a plan may keep its table's values in a cheaper form while folding (plain
+  counts); ``settle`` turns them into combined records, and is called before the table is read (flushed or
+  handed over).
 
 ``run_fused`` drives it: batches are folded while ``fold`` accepts them; the first batch it refuses or that
 raises, and every batch after it, go record by record through the Map UDFs into the ordinary combining table
@@ -87,6 +90,7 @@ class FusedRun:
     def _stop(self) -> None:
         """Hand the folded groups to the combining table and continue record by record."""
         self.fused = False
+        self._settle()
         for key, combined in self.table.items():
             self.combining.table[key] = [combined]
         self.table = {}
@@ -99,8 +103,14 @@ class FusedRun:
             stream = metered(udf(stream), meter)
         self.combining.write_all(stream)
 
+    def _settle(self) -> None:
+        settle = getattr(self.plan, "settle", None)
+        if settle is not None:
+            settle(self.table)
+
     def flush(self) -> None:
         """Write the folded groups (key, combined record) to the output and empty the table."""
+        self._settle()
         for pair in self.table.items():
             self.write(pair)
         self.table = {}

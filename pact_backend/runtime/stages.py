@@ -58,7 +58,8 @@ class StageSpec:
     key(s), combiner, group_order, input_format, inner, sorts_only, keyed) and its ``local`` strategy, the
     key of its driver in ``pact_backend.runtime.drivers.DRIVERS``; ``head_id`` and ``chain`` (contract id, map
     udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``selections``: the
-    declared ``Map.selection`` of each chain entry (None for a ChainedMatch), for a combiner's fusion hook;
+    declared ``Map.fusion_fact`` of each chain entry (its selection or expansion; None for a ChainedMatch), for
+    a combiner's fusion hook;
     ``outputs``: one OutputSpec per distinct output; ``fused``: the planner fused this source stage into its
     combiner.
     """
