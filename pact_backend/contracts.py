@@ -157,12 +157,15 @@ class Map(Contract):
     expression). ``expansion``: set (opaque too) on a Map that emits, per input record, one record per element
     of a container computed from it (a flat map such as Sopremo's ``split array``): what it computes, in the
     above layer's terms. Only a combiner's fusion hook reads them (``Combiner.fuse_source``, through
-    ``fusion_fact``); None for any other Map.
+    ``fusion_fact``); None for any other Map. ``batch_selection``: optional hook of a selection Map (opaque):
+    ``plan(input_format, selections)`` gives a source stage whose leading Maps are selections a way to filter
+    row batches before records are built (``pact_backend.runtime.filtered_source``).
     """
 
     udf: Callable[[Iterator[Any]], Iterable[Any]] | None = None
     selection: Any = None
     expansion: Any = None
+    batch_selection: Any = None
     kind = "Map"
 
     @property

@@ -56,6 +56,9 @@ def _join_key(functions: list[Callable], missing_key: Any) -> Callable[[Any], An
 
         def single(record: Any) -> Any:
             value = f(record)
+            kind = type(value)
+            if kind is str or kind is int:  # their own keys (hashable), the usual join keys
+                return value
             return missing_key if value is MISSING else hashable(value)
         return single
 
@@ -97,11 +100,20 @@ class TwoSourceJoin(ElementaryOperator):
             joined = joined[:right_slot] + (right,) + joined[right_slot + 1:]
             return joined if condition is None or truthy(condition(joined)) else None
 
+        pairs = _pairs(combine)
+        if condition is None and self.arity == 2 and self.left_slot is not None:  # two raw inputs: (a, b)
+            if self.left_slot == 0:
+                def combine(left: Any, right: Any) -> tuple:
+                    return left, right
+            else:
+                def combine(left: Any, right: Any) -> tuple:
+                    return right, left
+            pairs = _single_pairs(combine)
         if self.left_outer or self.right_outer:
             return self._outer(inputs, combine, left_lift)
         if self.left_keys:
-            return Match(keys=self._keys(), udf=_pairs(combine), **contract_args(self, inputs))
-        return Cross(udf=_pairs(combine), **contract_args(self, inputs))
+            return Match(keys=self._keys(), udf=pairs, **contract_args(self, inputs))
+        return Cross(udf=pairs, **contract_args(self, inputs))
 
     def _keys(self) -> tuple[Callable, Callable]:
         left = tuple_functions(self.left_keys, self.left_slot, self.arity)
@@ -112,6 +124,15 @@ class TwoSourceJoin(ElementaryOperator):
     def _outer(self, inputs: list[Any], combine: Callable, left_lift: Callable) -> CoGroup:
         right_lift = lift(self.right_slot, self.arity)
         keep_left, keep_right = self.left_outer, self.right_outer
+        keys = self._keys() if self.left_keys else (constant_key, constant_key)
+        if self.condition is None:  # every pair joins: the groups decide alone
+            def outer_pairs(_key: Any, left: list[Any], right: list[Any]) -> list[tuple]:
+                if left and right:
+                    return [combine(l, r) for l in left for r in right]
+                if left:
+                    return list(map(left_lift, left)) if keep_left else []
+                return list(map(right_lift, right)) if keep_right else []
+            return CoGroup(keys=keys, udf=outer_pairs, **contract_args(self, inputs))
 
         def outer(_key: Any, left: list[Any], right: list[Any]) -> Iterator[tuple]:
             matched = [False] * len(right)
@@ -127,8 +148,14 @@ class TwoSourceJoin(ElementaryOperator):
             if keep_right:
                 yield from (right_lift(r) for r, m in zip(right, matched) if not m)
 
-        keys = self._keys() if self.left_keys else (constant_key, constant_key)
         return CoGroup(keys=keys, udf=outer, **contract_args(self, inputs))
+
+
+def _single_pairs(combine: Callable[[Any, Any], tuple]) -> Callable[[Any, Any], Iterable[tuple]]:
+    """The Match / Cross UDF of a ``combine`` that always joins: one join tuple per pair."""
+    def pair(left: Any, right: Any) -> Iterable[tuple]:
+        return (combine(left, right),)
+    return pair
 
 
 def _pairs(combine: Callable) -> Callable[[Any, Any], Iterable[tuple]]:
@@ -229,6 +256,13 @@ class JoinProjection(ElementaryOperator):
                 if condition is None or truthy(condition(*joined)):
                     yield project(joined)
 
+        if condition is None:  # a projection of every record, in C's map
+            if self.slot is None:
+                def finish(records: Iterator[Any]) -> Iterable[Any]:
+                    return map(project, records)
+            else:
+                def finish(records: Iterator[Any]) -> Iterable[Any]:
+                    return map(project, map(to_tuple, records))
         return Map(udf=finish, **contract_args(self, inputs))
 
     def _projection(self) -> Callable[[tuple], Any]:

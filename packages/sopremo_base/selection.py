@@ -13,6 +13,7 @@ from typing import Any, Iterable, Iterator
 from sopremo.api import EXPRESSION, ElementaryOperator, Map, PropertySpec, RecordFlow, compile_predicate, expressions
 
 from . import package
+from .batch_filter import RowFilter
 from .keys import contract_args
 
 
@@ -41,4 +42,5 @@ class Selection(ElementaryOperator):
         def select(records: Iterator[Any]) -> Iterable[Any]:
             return filter(condition, records)
 
-        return Map(udf=select, selection=self.condition, **contract_args(self, inputs))
+        return Map(udf=select, selection=self.condition, batch_selection=RowFilter(),
+                   **contract_args(self, inputs))

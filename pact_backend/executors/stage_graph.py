@@ -111,6 +111,7 @@ class StageGraph:
                 stage = self.stage_of[c.inputs[0].id]
                 stage.spec.chain.append((c.id, c.udf))
                 stage.spec.selections.append(c.fusion_fact)
+                stage.spec.batch_selections.append(c.batch_selection)
                 stage.label += f" -> {c.name}"
                 self.stage_of[c.id] = stage
             elif node.chained and isinstance(c, pact.Match):
@@ -151,6 +152,7 @@ class StageGraph:
         stage.spec.chain.append((c.id, ChainedMatch(_functions(c.keys), c.udf, build, len(stage.inputs) - 1,
                                                     node.local)))
         stage.spec.selections.append(None)
+        stage.spec.batch_selections.append(None)
         stage.label += f" -> {c.name}"
         self.stage_of[c.id] = stage
 

@@ -51,7 +51,30 @@ class SpillingGrouper:
     def add(self, side: int, records: Iterable[Any]) -> None:
         """Put every record of ``records`` into its group on input ``side``; spills past the budget."""
         key = self.keys[side]
-        self.add_keyed(side, ((None, r) for r in records) if key is None else ((key(r), r) for r in records))
+        if key is None or self.combiner is not None:
+            self.add_keyed(side, ((None, r) for r in records) if key is None else ((key(r), r) for r in records))
+            return
+        # no combiner: the loop of add_keyed with the key computed inline and the estimator's charge inlined
+        sides, budget, estimator = len(self.keys), self.budget, self.estimator
+        table, used, get = self.table, self.used, self.table.get
+        sample, size, countdown = estimator.sample, estimator.average, estimator.countdown
+        for record in records:
+            k = key(record)
+            entry = get(k)
+            if entry is None:
+                table[k] = entry = [[] for _ in range(sides)]
+            entry[side].append(record)
+            countdown -= 1
+            if not countdown:
+                countdown = sample
+                size = estimator.measure(record)
+            used += size
+            if used > budget:
+                estimator.countdown = countdown
+                self._spill()
+                table, used = self.table, 0.0
+                get = table.get
+        self.used, estimator.countdown = used, countdown
 
     def add_keyed(self, side: int, pairs: Iterable[tuple[Any, Any]]) -> None:
         """Like ``add`` for (key, record) pairs whose key was computed upstream (combined partial groups)."""

@@ -20,6 +20,7 @@ from pact_backend.physical import NONE
 from pact_backend.runtime import record_origin
 from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
 from pact_backend.runtime.drivers import DriverContext, hash_join, run_head
+from pact_backend.runtime.filtered_source import filtered_plan, filtered_records
 from pact_backend.runtime.fused_source import FusedRun, fused_plan
 from pact_backend.runtime.memory import SizeEstimator
 from pact_backend.runtime.partition import partitioner
@@ -59,7 +60,8 @@ class StageSpec:
     key of its driver in ``pact_backend.runtime.drivers.DRIVERS``; ``head_id`` and ``chain`` (contract id, map
     udf, or a ``ChainedMatch`` probing a broadcast input) name the contracts for statistics; ``selections``: the
     declared ``Map.fusion_fact`` of each chain entry (its selection or expansion; None for a ChainedMatch), for
-    a combiner's fusion hook;
+    a combiner's fusion hook; ``batch_selections``: the declared ``Map.batch_selection`` hook of each chain
+    entry (None where there is none), for a source stage that filters row batches (``filtered_source``);
     ``outputs``: one OutputSpec per distinct output; ``fused``: the planner fused this source stage into its
     combiner.
     """
@@ -70,6 +72,7 @@ class StageSpec:
     head: dict[str, Any]
     chain: list[tuple[int, Callable[[Iterator[Any]], Iterable[Any]] | ChainedMatch]] = field(default_factory=list)
     selections: list[Any] = field(default_factory=list)
+    batch_selections: list[Any] = field(default_factory=list)
     outputs: list[OutputSpec] = field(default_factory=list)
     fused: bool = False
 
@@ -174,9 +177,20 @@ def _context(spec: StageSpec, task: TaskInput) -> DriverContext:
 def _stream(spec: StageSpec, task: TaskInput, ctx: DriverContext, meters: dict[int, Meter]) -> Iterable[Any]:
     """The stage's record stream: its head's driver, then every chained contract, each metered."""
     inputs = [read_records(segments) for segments in task.inputs]
-    stream: Iterable[Any] = metered_call(lambda: run_head(spec.kind, spec.head, spec.head_id, inputs, ctx),
-                                         meters[spec.head_id])
-    for contract_id, udf in spec.chain:
+    plan, filtered = filtered_plan(spec.kind, spec.head, spec.batch_selections, spec.selections)
+    chain = spec.chain
+    if plan is not None:  # the leading selections filter row batches before records are built
+        leading = chain[:filtered]
+        for contract_id, _ in leading:
+            meters[contract_id] = Meter()
+        ctx.ran.update({contract_id: NONE for contract_id, _ in [(spec.head_id, None), *leading]})
+        stream: Iterable[Any] = filtered_records(plan, ctx.splits, [udf for _, udf in leading],
+                                                 meters[spec.head_id], [meters[c] for c, _ in leading])
+        chain = chain[filtered:]
+    else:
+        stream = metered_call(lambda: run_head(spec.kind, spec.head, spec.head_id, inputs, ctx),
+                              meters[spec.head_id])
+    for contract_id, udf in chain:
         meters[contract_id] = Meter()
         if isinstance(udf, ChainedMatch):
             stream = udf.probe(contract_id, stream, inputs[udf.side], ctx)
