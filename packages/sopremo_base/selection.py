@@ -2,8 +2,10 @@
 
 Without ``where`` every record passes, as the original's Selection, whose condition defaulted to true. The
 operator declares itself a selection (``RecordFlow.select``: the rewrites move it, projection pushdown reads
-through it); the Map declares its condition as its ``selection``, so a combiner's fusion hook (``sopremo_base.batch_combine``) can
-filter batches of decoded rows in generated code.
+through it); the Map declares its condition as its ``selection``, so a combiner's fusion hook
+(``sopremo_base.batch_combine``) can filter batches of decoded rows in generated code, and a ``RowFilter`` as its
+``batch_selection``, so a source stage that is not fused filters row batches before building records
+(``sopremo_base.batch_filter``).
 """
 
 from __future__ import annotations
