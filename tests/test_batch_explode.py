@@ -75,6 +75,25 @@ def test_word_count_is_a_counter_of_the_words(tmp_path, monkeypatch, executor):
     assert len(answer) == len(expected)
 
 
+@pytest.mark.parametrize("also", ["", ", n: count($w[*].word)"])
+def test_projected_words_grouped_by_a_field_count_like_python(tmp_path, monkeypatch, also):
+    """The word count written with an object per word (``into {word: $a[0]}``, ``by $w.word``): keys per element,
+    counted per chunk (or, with a count over a path, folded by the combiner), a group's first record its first
+    word object."""
+    monkeypatch.setattr(JsonLines, "CHUNK", 1024)
+    rows = _articles(800, seed=8)
+    _write(tmp_path / "r.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    script = WORD_COUNT.replace("on split(lower_case($a.text));", "on split(lower_case($a.text)) into { word: $a[0] };")
+    script = script.replace("by $w into { word: $w[0], count: count($w) }",
+                            "by $w.word into { word: $w[0].word, count: count($w)" + also + " }")
+    fused = _fused(script, tmp_path)
+    assert isinstance(fused, ExpandingSource) and fused.counts_only == (also == "")
+    expected = Counter(word for row in rows for word in row["text"].lower().split())
+    answer = _run(script, tmp_path)
+    assert {r["word"]: (r["count"], r.get("n", r["count"])) for r in answer} == {w: (n, n) for w, n in expected.items()}
+
+
 MIXED = """
 $r = read from 'r.jsonl';
 $r = filter $r where $r.keep;

@@ -130,9 +130,25 @@ class ExpandingSource:
                 updates.append((k, partial, None, [m(a, n) for m, a in zip(merges, partial.accumulators)]))
         return updates
 
+    def _count_keyed(self, elements: list[Any], table: dict[Any, Partial]) -> list[tuple]:
+        """Count-only slots over any elements: the keys computed per element, counted in C; a group's first
+        element found by a reversed zip (the first occurrence wins)."""
+        keys = list(map(self.key, elements))
+        firsts = dict(zip(reversed(keys), reversed(elements)))
+        merges, get, updates = self.merges, table.get, []
+        for k, n in Counter(keys).items():
+            partial = get(k)
+            if partial is None:
+                updates.append((k, None, firsts[k], [n] * len(merges)))
+            else:
+                updates.append((k, partial, None, [m(a, n) for m, a in zip(merges, partial.accumulators)]))
+        return updates
+
     def _fold_groups(self, elements: list[Any], table: dict[Any, Partial]) -> list[tuple]:
         """Elements grouped by key (input order kept), each group folded by the combiner's fold."""
         key, fold, get = self.key, self.combiner.fused, table.get
+        if self.counts_only and key is not None:
+            return self._count_keyed(elements, table)
         groups: dict[Any, list[Any]] = {}
         if key is None:
             groups[None] = elements
