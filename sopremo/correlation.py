@@ -1,7 +1,8 @@
 """How a nested operator depends on the records of the operator that holds it: the analyses behind the unnesting
 rewrites of ``sopremo.decorrelate``.
 
-A nested ``filter $l in S where c1 and c2 ...`` is *correlated* when a conjunct reads the enclosing operator's
+A nested ``filter $l in S where c1 and c2 ...`` (any operator declaring a one-input SELECT record flow,
+``sopremo.flow``: the conjuncts are its predicate's) is *correlated* when a conjunct reads the enclosing operator's
 record (an ``OuterRef``). ``correlation`` sorts the conjuncts as the classic unnesting does (Kim, "On optimizing
 an SQL-like nested query", TODS 1982; Dayal, VLDB 1987; Neumann and Kemper, "Unnesting arbitrary queries",
 BTW 2015): *equi correlations* ``inner == outer`` become join keys, *local* conjuncts read the nested record only
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from sopremo.expressions.nodes import (And, ArrayProjection, Comparison, Constant, CopyFields, DataSetRef,
                                        ElementRef, Expression, FieldAssignment, FunctionCall, InputRef, Lambda,
                                        LambdaParam, NestedOperator, Not, OuterRef, TagMapping, Var)
+from sopremo.flow import MAP, SELECT, RecordFlow, flow_of
 from sopremo.nested import enclosing_inputs, nested_nodes, outer_levels, substitute_refs
 from sopremo.operator import JsonStream, Operator
 
@@ -34,9 +36,14 @@ def conjunction(items: list[Expression]) -> Expression | None:
     return None if not items else items[0] if len(items) == 1 else And(tuple(items))
 
 
-def is_base(op: Operator, verb: str) -> bool:
-    """Whether ``op`` is the base package's operator ``verb`` (filter, transform, join, group)."""
-    return op.verb == verb and op.package == "base"
+def one_input(op: Operator, *kinds: str) -> RecordFlow | None:
+    """``op``'s record flow declaration (``sopremo.flow``) when it reads one input and is of one of ``kinds``
+    (SELECT: a filter, MAP with a known output: a transform), else None. Decorrelation recognises operators by
+    what they declare, never by verb or package."""
+    flow = flow_of(op) if len(op.inputs) == 1 else None
+    if flow is None or flow.kind not in kinds or (flow.kind == MAP and flow.output is None):
+        return None
+    return flow
 
 
 @dataclass(frozen=True)
@@ -60,12 +67,14 @@ class Correlation:
 
 
 def correlation(node: NestedOperator) -> Correlation | None:
-    """The correlation of a nested base ``filter`` with one input, else None."""
+    """The correlation of a nested selection with one input (a ``filter``, or any operator declaring a SELECT
+    record flow: its predicate is taken apart), else None."""
     op = node.operator
-    if not is_base(op, "filter") or len(op.inputs) != 1:
+    flow = one_input(op, SELECT)
+    if flow is None:
         return None
     inner, outer, local, residual = [], [], [], []
-    for conjunct in conjuncts(op.condition):
+    for conjunct in conjuncts(flow.predicate):
         if not enclosing_inputs(conjunct, 1):
             local.append(conjunct)
             continue

@@ -28,15 +28,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Callable
 
-from sopremo.correlation import is_base
+from sopremo.correlation import one_input
 from sopremo.decompose import PlanError
 from sopremo.expressions.nodes import DataSetRef
+from sopremo.flow import MAP, SELECT
 from sopremo.nested import nested_in, outer_levels
 from sopremo.operator import JsonStream, Operator, SopremoPlan
 from sopremo.plan_pass import rewrite_pass
 from sopremo.side_channel import data_set_to_attached_value, uncorrelated_to_data_set
 from sopremo.subqueries import correlated_to_broadcast, exists_to_semi_join, in_to_exists, scalar_to_grouped_join
-from sopremo.unnesting import holder_kind
+from sopremo.unnesting import holder_flow
 
 MAX_PASSES = 100  # every pass removes one nested value per operator; the bound guards against a loop
 
@@ -52,10 +53,10 @@ def unsupported(op: Operator) -> JsonStream | None:
                      node.span, op)
     inner = node.operator
     what = f"the nested '{inner.verb or type(inner).__name__}'"
-    if holder_kind(op) is None:
+    if holder_flow(op) is None:
         reason = (f"'{verb}' cannot hold a nested operator (filter, transform, join and one-input group can): "
                   f"assign it to a variable first")
-    elif len(inner.inputs) != 1 or not (is_base(inner, "filter") or is_base(inner, "transform")):
+    elif one_input(inner, SELECT, MAP) is None:
         reason = ("it reads the records of the enclosing operator, which only a nested filter or transform of one "
                   "data set may do: compute it as a statement of its own and join it")
     elif outer_levels(inner) - {1}:

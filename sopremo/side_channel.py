@@ -14,13 +14,14 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from pact_backend.contracts import CoGroup, Cross
-from sopremo.correlation import is_base, use_of
+from sopremo.correlation import use_of
 from sopremo.expressions.nodes import DataSetRef, Expression, InputRef, NestedOperator
 from sopremo.expressions.render import render
+from sopremo.flow import COMBINE, RecordFlow
 from sopremo.io.operators import Source
 from sopremo.nested import nested_in, outer_levels
 from sopremo.operator import ElementaryOperator, JsonStream, Operator
-from sopremo.unnesting import (Slot, holder_kind, holding, null_supplied, over_pairs, pairs_ok, replace_node,
+from sopremo.unnesting import (Slot, holder_flow, holding, null_supplied, over_pairs, pairs_ok, replace_node,
                                with_property)
 
 
@@ -114,14 +115,14 @@ def data_set_to_attached_value(op: Operator) -> JsonStream | None:
     """A data set read inside an expression -> the largest part of the expression that depends on it alone
     (``max($d[*].v)``) computed once over the whole data set, attached to every record (a broadcast Cross), and
     the operator evaluated on the ``[record, value]`` pairs."""
-    kind = holder_kind(op)
-    if kind is None or not pairs_ok(op):
+    flow = holder_flow(op)
+    if flow is None or not pairs_ok(flow):
         return None
     for node in nested_in(op):
         if not isinstance(node, DataSetRef):
             continue
         attr, root = holding(op, node)
-        index = _attach_to(op, attr)
+        index = _attach_to(op, flow, attr)
         if index is None:
             continue
         use = use_of(root, node)
@@ -130,10 +131,10 @@ def data_set_to_attached_value(op: Operator) -> JsonStream | None:
     return None
 
 
-def _attach_to(op: Operator, attr: str) -> int | None:
+def _attach_to(op: Operator, flow: RecordFlow, attr: str) -> int | None:
     """The input whose records carry a side value: the only one, or in a join one that is never missing."""
-    if not is_base(op, "join"):
+    if flow.kind != COMBINE:
         return 0
-    if attr == "condition":
+    if attr == flow.attr("condition"):
         return 0
-    return next((i for i in range(len(op.inputs)) if not null_supplied(op, i)), None)
+    return next((i for i in range(len(op.inputs)) if not null_supplied(flow, i)), None)

@@ -9,17 +9,16 @@ operator holding a nested value and returns the stream replacing its output, or 
 
 from __future__ import annotations
 
-import copy
-
 from sopremo.correlation import (Correlation, as_lambda, conjunction, conjuncts, correlation, exists_test,
-                                 is_base, per_record, reads_nested_record, use_of)
+                                 one_input, per_record, reads_nested_record, use_of)
 from sopremo.expressions.nodes import (ArrayProjection, Comparison, Constant, DataSetRef, ElementIn, ElementRef,
                                        Expression, FunctionCall, InputRef, Lambda, LambdaParam, NestedOperator,
                                        OuterRef, Var, map_children)
+from sopremo.flow import COMBINE, MAP, SELECT, RecordFlow, rebuilt
 from sopremo.functions import BUILTIN_FUNCTIONS
 from sopremo.nested import nested_in, nested_nodes, outer_levels
 from sopremo.operator import JsonStream, Operator, PropertyError
-from sopremo.unnesting import (Slot, base_operator, filtered, grouped_join, holder_kind, holders, holding,
+from sopremo.unnesting import (Slot, base_operator, filtered, grouped_join, holder_flow, holders, holding,
                                null_supplied, over_pairs, pairs_ok, replace_node, semi_join, with_property)
 from sopremo.values import MISSING
 
@@ -62,10 +61,11 @@ def _values(collection: Expression):
     if not isinstance(collection, NestedOperator) or len(collection.operator.inputs) != 1:
         return None
     op = collection.operator
-    if is_base(op, "transform") and not outer_levels(op):
-        return op.inputs[0], _element_value(element, op.projection), None, op.source_span
-    if is_base(op, "filter"):
-        return op.inputs[0], _element_value(element, InputRef(0)), op.condition, op.source_span
+    flow = one_input(op, SELECT, MAP)
+    if flow is not None and flow.kind == MAP and not outer_levels(op):
+        return op.inputs[0], _element_value(element, flow.output), None, op.source_span
+    if flow is not None and flow.kind == SELECT:
+        return op.inputs[0], _element_value(element, InputRef(0)), flow.predicate, op.source_span
     return None
 
 
@@ -101,10 +101,11 @@ def exists_to_semi_join(op: Operator) -> JsonStream | None:
     ...`` for N a nested filter over S correlated by one equality and any residual comparisons with the same
     record (``count(N) == 0``: an anti join). In a join's where, the input that N reads is semi joined before
     the join (unless the join preserves it)."""
-    kind = holder_kind(op)
-    if kind not in ("filter", "join"):
+    flow = holder_flow(op)
+    if flow is None or flow.kind not in (SELECT, COMBINE):
         return None
-    items = conjuncts(op.condition)
+    kind = flow.kind
+    items = conjuncts(flow.predicate if kind == SELECT else flow.condition)
     for position, item in enumerate(items):
         test = exists_test(item)
         corr = correlation(test[0]) if test is not None else None
@@ -112,13 +113,13 @@ def exists_to_semi_join(op: Operator) -> JsonStream | None:
             continue
         if any(nested_in_expression(c) for c in corr.residual):
             continue
-        if kind == "join" and corr.index in set(op.preserved()):
+        if kind == COMBINE and corr.index in set(flow.preserved):
             continue
         semi = semi_join(op.inputs[corr.index], corr, test[1], op)
         rest = conjunction(items[:position] + items[position + 1:])
-        if kind == "filter":
-            return semi if rest is None else _filtered(op, semi, rest)
-        joined = _join_without(op, corr.index, semi, rest)
+        if kind == SELECT:
+            return semi if rest is None else rebuilt(op, flow, [semi], predicate=rest).output()
+        joined = _join_without(op, flow, corr.index, semi, rest)
         if joined is not None:
             return joined
     return None
@@ -129,20 +130,13 @@ def nested_in_expression(expr: Expression) -> bool:
     return next(nested_nodes(expr), None) is not None
 
 
-def _filtered(op: Operator, stream: JsonStream, condition: Expression) -> JsonStream:
-    new = copy.copy(op)
-    new.inputs, new.condition = [stream], condition
-    return new.output()
-
-
-def _join_without(op: Operator, index: int, stream: JsonStream, rest: Expression | None) -> JsonStream | None:
+def _join_without(op: Operator, flow: RecordFlow, index: int, stream: JsonStream,
+                  rest: Expression | None) -> JsonStream | None:
     """``op`` reading ``stream`` as input ``index`` with the where ``rest``; None when ``rest`` no longer relates
     every input (the join needs the conjunct)."""
     if rest is None:
         return None
-    new = copy.copy(op)
-    new.inputs = [stream if i == index else s for i, s in enumerate(op.inputs)]
-    new.condition = rest
+    new = rebuilt(op, flow, [stream if i == index else s for i, s in enumerate(op.inputs)], condition=rest)
     try:
         new.validate()
     except PropertyError:
@@ -155,10 +149,11 @@ def scalar_to_grouped_join(op: Operator) -> JsonStream | None:
     enclosing expression needs (``mean($m[*].q)``; with residual correlations the group's records, filtered per
     record), left outer join it to the records on the outer keys, and evaluate the operator on the pairs. Nested
     filters of the operator with the same correlation share the group."""
-    if holder_kind(op) not in ("filter", "transform", "join") or not pairs_ok(op):
+    flow = holder_flow(op)
+    if flow is None or flow.kind not in (SELECT, MAP, COMBINE) or not pairs_ok(flow):
         return None
     for node in nested_in(op):
-        corr = _groupable(op, node)
+        corr = _groupable(op, flow, node)
         if corr is None:
             continue
         if corr.residual:
@@ -166,7 +161,7 @@ def scalar_to_grouped_join(op: Operator) -> JsonStream | None:
                                        (Slot(), as_lambda(corr.residual, PARAM)))
             pairs = grouped_join(op.inputs[corr.index], corr, [InputRef(0)], [Constant([])], op)
             return over_pairs(op, corr.index, pairs, [(node, replacement)])
-        same = [n for n in nested_in(op) if n is node or _groupable(op, n) == corr]
+        same = [n for n in nested_in(op) if n is node or _groupable(op, flow, n) == corr]
         uses = [use_of(holding(op, n)[1], n) for n in same]
         values = [replace_node(use, n, InputRef(0)) for use, n in zip(uses, same)]
         defaults = [_empty_value(use, n) for use, n in zip(uses, same)]
@@ -175,7 +170,7 @@ def scalar_to_grouped_join(op: Operator) -> JsonStream | None:
     return None
 
 
-def _groupable(op: Operator, node: Expression) -> Correlation | None:
+def _groupable(op: Operator, flow: RecordFlow, node: Expression) -> Correlation | None:
     """The correlation of ``node`` when it is a nested filter a grouped join can bring to ``op``'s records."""
     corr = correlation(node) if isinstance(node, NestedOperator) else None
     if corr is None or not corr.inner_keys or corr.index is None:
@@ -183,7 +178,7 @@ def _groupable(op: Operator, node: Expression) -> Correlation | None:
     if any(reads_nested_record(c) for c in corr.residual):
         return None
     attr, _ = holding(op, node)
-    return None if attr == "projection" and null_supplied(op, corr.index) else corr
+    return None if attr == flow.attr("output") and null_supplied(flow, corr.index) else corr
 
 
 def _empty_value(use: Expression, node: Expression) -> Expression:
@@ -202,7 +197,7 @@ def correlated_to_broadcast(op: Operator) -> JsonStream | None:
     """A correlated nested filter or transform with no equality to join on (or held where no join can bring
     the value: a group's into, an outer join's null-supplied side) -> its source read whole as a data set and
     the filter / transform applied to it per record: ``filter($S, fn(m) { ... })``, ``map($S, fn(m) { ... })``."""
-    if holder_kind(op) is None:
+    if holder_flow(op) is None:
         return None
     for node in nested_in(op):
         if not isinstance(node, NestedOperator) or 1 not in outer_levels(node.operator):
@@ -219,10 +214,11 @@ def _per_record(node: NestedOperator, op: Operator) -> Expression | None:
     if len(inner.inputs) != 1 or len(outer_levels(inner) - {1}):
         return None
     data = DataSetRef(inner.inputs[0], inner.source_span)
-    if is_base(inner, "transform"):
-        if reads_nested_record(inner.projection):
+    flow = one_input(inner, MAP)
+    if flow is not None:
+        if reads_nested_record(flow.output):
             return None
-        mapped = Lambda((PARAM,), per_record(inner.projection, PARAM))
+        mapped = Lambda((PARAM,), per_record(flow.output, PARAM))
         return FunctionCall("map", BUILTIN_FUNCTIONS["map"], (data, mapped))
     corr = correlation(node)
     if corr is None:

@@ -8,8 +8,9 @@
   grouped join; records without partners get the value of an empty nested result, so ``count`` gives 0);
 - ``over_pairs``: the operator that held the nested value, rewired to read those pairs.
 
-``holder_kind`` and its kin say where nested values may stand and how to rewrite the operator holding one.
-Base operators are found in the package registry by their Meteor verb, so this layer imports no package.
+``holder_flow`` and its kin say where nested values may stand and how to rewrite the operator holding one: by
+its record flow declaration (``sopremo.flow``), never by verb. The base operators these fragments are built of
+are found in the package registry by their Meteor verb, so this layer imports no package.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from sopremo.correlation import Correlation, conjunction, is_base
+from sopremo.correlation import Correlation, conjunction
 from sopremo.expressions.nodes import (ArrayConstruction, ArrayIndex, Comparison, Constant, ElementIn, Expression,
                                        FieldAccess, FieldAssignment, FunctionCall, InputRef, Lambda, LambdaParam,
                                        ObjectConstruction, OuterRef, Ternary, map_children, replace_inputs)
+from sopremo.flow import COMBINE, GROUP, MAP, ROLES, SELECT, RecordFlow, flow_of, rebuilt
 from sopremo.functions import BUILTIN_FUNCTIONS
 from sopremo.nested import expression_values, expressions_in, substitute_refs
 from sopremo.operator import JsonStream, Operator
@@ -30,12 +32,26 @@ from sopremo.operator import JsonStream, Operator
 # ---- the operators that may hold nested values -------------------------------------------------------------------
 
 
-def holder_kind(op: Operator) -> str | None:
-    """'filter', 'transform', 'join' or 'group' (one input) for the base operators that may hold nested values."""
-    for verb in ("filter", "transform", "join"):
-        if is_base(op, verb):
-            return verb
-    return "group" if is_base(op, "group") and len(op.inputs) == 1 else None
+HOLDER_KINDS = (SELECT, MAP, COMBINE, GROUP)
+
+
+def holder_flow(op: Operator) -> RecordFlow | None:
+    """The record flow declaration (``sopremo.flow``) of an operator that may hold nested values, else None.
+
+    Decorrelation rewires such an operator to read ``[record, value]`` pairs or other inputs by rebuilding it
+    from its declaration, so it must declare a one-input SELECT (a filter), a one-input MAP (a transform), a
+    COMBINE (a join) or a one-input GROUP, name the attribute of every role it has a value for (``attrs``), and
+    hold no expression outside those roles (an undeclared one would still read the old input)."""
+    flow = flow_of(op)
+    if flow is None or flow.kind not in HOLDER_KINDS or (flow.kind != COMBINE and len(op.inputs) != 1):
+        return None
+    roles = [role for role in ROLES if role != "preserved" and getattr(flow, role) not in (None, ())]
+    if flow.kind == GROUP and all(key is None for key in flow.keys):
+        roles.remove("keys")
+    if not flow.can_set(*roles):
+        return None
+    declared = {flow.attr(role) for role in ROLES}
+    return flow if all(attr in declared for attr, _ in holders(op)) else None
 
 
 def holders(op: Operator) -> list[tuple[str, Expression]]:
@@ -48,16 +64,15 @@ def holding(op: Operator, node: Expression) -> tuple[str, Expression]:
     return next((attr, e) for attr, e in holders(op) if any(n is node for n in e.walk()))
 
 
-def null_supplied(op: Operator, index: int) -> bool:
-    """Whether an outer join may leave input ``index`` missing (another input is preserved)."""
-    preserved = set(op.preserved()) if is_base(op, "join") else set()
-    return bool(preserved - {index})
+def null_supplied(flow: RecordFlow, index: int) -> bool:
+    """Whether a COMBINE may leave input ``index`` missing (another input is preserved: an outer join)."""
+    return bool(set(flow.preserved) - {index})
 
 
-def pairs_ok(op: Operator) -> bool:
-    """Whether ``over_pairs`` can rewire ``op`` (a join's default output skips semi-joined inputs: not rebuilt)."""
-    return not (is_base(op, "join") and op.projection is None and
-                any(isinstance(n, ElementIn) for n in op.condition.walk()))
+def pairs_ok(flow: RecordFlow) -> bool:
+    """Whether ``over_pairs`` can rewire the operator: all but a SELECT must declare their output (a join's
+    default output skips semi-joined inputs and is declared unknown)."""
+    return flow.kind == SELECT or flow.output is not None
 
 
 def with_property(op: Operator, attr: str, value: Expression) -> JsonStream:
@@ -153,26 +168,22 @@ def replace_node(expr: Expression, target: Expression, new: Expression) -> Expre
 
 def over_pairs(op: Operator, index: int, pairs: JsonStream,
                replacements: list[tuple[Expression, Expression]]) -> JsonStream:
-    """The output of ``op`` (a base filter, transform, join or one-input group) computed from ``pairs`` (arrays
-    ``[record, value, ...]``) in place of its input ``index``: its expressions read ``$t[0]`` where they read
-    that input's record, and for each (target, replacement) the replacement where they held the target node
+    """The output of ``op`` (a ``holder_flow``: a filter, transform, join or one-input group, rebuilt through its
+    declaration) computed from ``pairs`` (arrays ``[record, value, ...]``) in place of its input ``index``: its
+    expressions read ``$t[0]`` where they read that input's record, and for each (target, replacement) the replacement where they held the target node
     (a replacement reads the pair's values as ``Slot(k)`` and the record as ``InputRef(index)``). A filter keeps
     its records: a transform back to ``$t[0]`` follows it."""
-    new = copy.copy(op)
-    new.inputs = [pairs if i == index else s for i, s in enumerate(op.inputs)]
-    grouped = op.verb == "group"
-    if grouped and op.projection is None:
-        new.projection = InputRef(0)
-    if op.verb == "join" and op.projection is None:
-        new.projection = ArrayConstruction(tuple(InputRef(i) for i in range(len(op.inputs))))
-    for attr in ("condition", "projection", "keys"):
-        value = getattr(new, attr, None)
-        in_group = grouped and attr == "projection"
-        if isinstance(value, tuple):
-            setattr(new, attr, tuple(None if v is None else _rebase(v, index, replacements, False) for v in value))
-        elif isinstance(value, Expression):
-            setattr(new, attr, _rebase(value, index, replacements, in_group))
-    if op.verb != "filter":
+    flow = holder_flow(op)
+    inputs = [pairs if i == index else s for i, s in enumerate(op.inputs)]
+    roles: dict[str, Any] = {}
+    for role in ("predicate", "condition", "output"):
+        value = getattr(flow, role)
+        if value is not None:
+            roles[role] = _rebase(value, index, replacements, flow.kind == GROUP and role == "output")
+    if any(key is not None for key in flow.keys):
+        roles["keys"] = tuple(None if k is None else _rebase(k, index, replacements, False) for k in flow.keys)
+    new = rebuilt(op, flow, inputs, **roles)
+    if flow.kind != SELECT:
         return new.output()
     new.name = _name(pairs)
     back = base_operator("transform", [new.output()], op.display_name(), op,

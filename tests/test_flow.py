@@ -13,8 +13,11 @@ from meteor.api import run_plan
 from meteor.frontend import compile_script
 from sopremo.api import (EXPRESSION, ElementaryOperator, Map, PropertySpec, RecordFlow, SopremoPackage,
                          compile_predicate, contract_args, expressions)
+from sopremo.decorrelate import decorrelate
+from sopremo.expressions.nodes import NestedOperator
 from sopremo.flow import flow_of, rebuilt
 from sopremo.io import Source
+from sopremo.nested import expression_values, expressions_in
 from sopremo.package import PackageManager
 from sopremo.projection import source_fields
 from sopremo.rewrite import rewrite
@@ -192,3 +195,33 @@ def test_declarations_are_checked_and_rebuild_through_the_named_attribute():
     assert other.condition == expressions.Constant(True) and op.condition == cond
     with pytest.raises(ValueError, match="no attribute for its predicate"):
         rebuilt(KeepInPlace([], condition=cond), flow_of(KeepInPlace([], condition=cond)), predicate=cond)
+
+
+def test_a_user_selection_holds_and_is_a_nested_operator_decorrelated_as_a_filter(data):
+    """Decorrelation recognises the operators holding nested ones, and the nested filters it unnests, by their
+    declarations: a user SELECT (``keep``) with a correlated ``keep`` inside becomes the same semi join and grouped
+    join as the base ``filter`` would, with the same answers."""
+    statement = ("$r = {op} $x in $e where count({op} $y in $d where $y.did == $x.dept) > 0 and "
+                 "$x.pay >= max(({op} $z in $e where $z.dept == $x.dept and $z.pay != null)[*].pay);\n"
+                 "write $r to 'out.json';")
+    plans = {op: decorrelate(_compile(statement.format(op=op))) for op in ("keep", "filter")}
+    for plan in plans.values():
+        assert not any(isinstance(n, NestedOperator) for op in plan.operators() for n in _expressions(op))
+    assert [v.replace("keep", "filter") for v in _verbs(plans["keep"])] == _verbs(plans["filter"])
+    assert _verbs(plans["filter"]).count("join") == 2 and "group" in _verbs(plans["filter"])
+    answers = {}
+    for op, plan in plans.items():
+        run_plan(plan, executor="inline", quiet=True)
+        answers[op] = json.loads((data / "out.json").read_text())
+    dids = {d["did"] for d in DEPTS}
+    top = {}
+    for r in EMPS:
+        if r.get("pay") is not None:
+            top[r.get("dept")] = max(top.get(r.get("dept"), r["pay"]), r["pay"])
+    expected = [r for r in EMPS if r.get("dept") in dids and r["pay"] is not None and r["pay"] >= top[r["dept"]]]
+    by_id = {op: sorted(found, key=lambda r: r["id"]) for op, found in answers.items()}
+    assert by_id["keep"] == by_id["filter"] == expected and [r["name"] for r in expected] == ["Bob", "Cy"]
+
+
+def _expressions(op) -> list:
+    return [n for _, value in expression_values(op) for e in expressions_in(value) for n in e.walk()]
