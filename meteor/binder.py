@@ -167,7 +167,10 @@ class Binder:
                 raise self.error(f"operator '{value.verb}' has {count} output(s) but {len(node.targets)} "
                                  f"variable(s) are assigned", node)
             op.name = ", ".join("$" + t for t in node.targets)
-            for i, target in enumerate(node.targets):
+            named = op.output_names()  # outputs named by the script (entity $x): matched to the targets by name
+            order = ([named.index(t) for t in node.targets] if named is not None
+                     and sorted(named) == sorted(node.targets) else range(count))
+            for i, target in zip(order, node.targets):
                 self.streams[target] = op.output(i)
             return
         if len(node.targets) != 1:

@@ -142,6 +142,13 @@ class Operator:
         """Number of outputs of this instance (``outputs`` unless the operator derives it)."""
         return self.outputs if self.outputs is not None else 1
 
+    def output_names(self) -> list[str] | None:
+        """Names the script gave this operator's outputs, in output order, or None (the default): when the
+        variables assigned from the operator are exactly these names, each variable gets the output of its
+        name, else the outputs in order (``$person, $company = transform records ... into [entity $company
+        ..., entity $person ...]``, as the original bound them)."""
+        return None
+
     def output(self, index: int = 0) -> JsonStream:
         """The ``JsonStream`` of output ``index``."""
         return JsonStream(self, index)

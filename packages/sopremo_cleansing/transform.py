@@ -1,29 +1,41 @@
-"""``transform records $a, $b [where <cond>] into [entity $x identified by <expr> with {...}, ...]``: mapping.
+"""``transform records $a, $b [where <cond>] into [entity $x [identified by <expr>] with {...}, ...]``: mapping.
 
-The original cleansing package's schema mapping (also ``map entities``): source records of several inputs become
-records of several target entities, one output per entity in the order of ``into`` (``$person, $company =
-transform records ...``). Semantics:
-- each entity reads some inputs (directly, or through the entities it references); its *source tuples* are
-  those inputs joined by the ``where`` conjuncts that only mention them (an inner join; an entity of one input
-  sees every record of it, filtered by the conjuncts over that input);
-- per source tuple, ``with`` gives the entity's fields and ``identified by`` its identity; the record is
-  ``{id: <identity>, ...fields}`` (a field ``id`` of ``with`` wins); ``$y`` of another entity denotes the record
-  of ``$y`` built from the same source tuple (a foreign key: ``worksFor: $company.id``), and ``$x`` in its own
-  ``identified by`` its fields (``identified by $person.name``); references must not form a cycle;
-- records of one entity with equal identity are fused into one (sopremo_cleansing.fuse: per field the most
-  frequent value, then the first in canonical order); records whose identity is missing or null are dropped.
+The original cleansing package's schema mapping (DataTransformation over ++Spicy; also ``map entities``): source
+records of several inputs become records of several target entities, one output per entity in the order of
+``into``, or by name: ``$person, $company = transform records ... into [entity $company ..., entity $person
+...]`` gives ``$person`` the entity ``$person`` as the original did. Semantics (the original's integration tests,
+docs/cleansing.md):
+- an entity *reads* the inputs its ``with`` and ``identified by`` name (its own inputs) and, through ``$y`` of
+  another entity, that entity's inputs (referenced inputs). Its *source tuples* are its own inputs joined by the
+  ``where`` conjuncts that only mention them (an inner join, then filtered), then each referenced input joined
+  by a left outer join on the conjuncts linking it: a source record without a partner is kept, and the entities
+  it cannot build are all-null records (``worksFor: $company.id`` is null);
+- per source tuple, ``with`` gives the entity's fields and ``identified by`` its identity; without ``identified
+  by`` the identity is the entity's first field (in written order, looking into objects, skipping arrays and
+  references to other entities). The record is ``{id: <identity>, ...fields}`` (a field ``id`` of ``with``
+  wins); ``$y`` denotes the record of ``$y`` built from the same source tuple (a foreign key), and ``$x`` in
+  its own ``identified by`` its fields (``identified by $person.name``); references must not form a cycle;
+- records of one identity are merged (with ``identified by``: records of an equal identity; without: records
+  equal in all fields but arrays): arrays are sets (the original's nested relations), merged over the records,
+  each element once, in canonical order; other fields take the most frequent value (ties: canonical order).
+  A missing or null identity gives no record;
+- ``[{f: $a.list[*].x, g: $a.list[*].y}]`` in ``with`` is one element per element of ``$a.list`` (the
+  original's nested source sets): ``$a.list[*].{f: x, g: y}``.
 The expansion wires elementary PACT steps (sopremo_cleansing.transform_internal): Map / Match / Cross for the
-source tuples, a Map building each entity's records and a Reduce per identity fusing them.
+source tuples, CoGroup for the outer joins, a Map building each entity's records and a Reduce per identity
+merging them.
 """
 
 from __future__ import annotations
 
-from sopremo.api import (EXPRESSION, OPERATORS, And, CompositeOperator, Expression, JsonStream, NestedOperator,
-                         Operator, PropertyError, PropertySpec, Var, input_refs)
+from sopremo.api import (EXPRESSION, OPERATORS, And, ArrayConstruction, CompositeOperator, Expression, FieldAssignment,
+                         JsonStream, NestedOperator, ObjectConstruction, Operator, PropertyError, PropertySpec, Var,
+                         expressions, input_refs, map_children)
 
 from . import package
 from .detect_internal import internal
-from .transform_internal import BuildEntities, FilterTuples, FuseEntities, JoinTuples, StartTuples, equi_key
+from .transform_internal import (BuildEntities, FilterTuples, JoinTuples, MergeEntities, OuterJoinTuples, StartTuples,
+                                 equi_key)
 
 
 @package.operator
@@ -35,10 +47,10 @@ class Entity(Operator):
 
     verb = "entity"
     declares_variable = True
-    doc = "entity $x identified by <expr> with {...}: a target entity, inside transform records ... into [...]"
+    doc = "entity $x [identified by <expr>] with {...}: a target entity, inside transform records ... into [...]"
     properties = (
-        PropertySpec("identified by", "identity", EXPRESSION, required=True,
-                     doc="identity of the entity: records with an equal identity are fused into one"),
+        PropertySpec("identified by", "identity", EXPRESSION,
+                     doc="identity of the entity (default: its first field): records of one identity are merged"),
         PropertySpec("with", "fields", EXPRESSION, required=True,
                      doc="the entity's fields over the source records; $y of another entity = its record"),
     )
@@ -51,8 +63,46 @@ def conjuncts(condition: Expression | None) -> list[Expression]:
     return list(condition.items) if isinstance(condition, And) else [condition]
 
 
-def _references(expr: Expression) -> set[str]:
-    return {node.name for node in expr.walk() if isinstance(node, Var)}
+def _references(expr: Expression | None) -> set[str]:
+    return set() if expr is None else {node.name for node in expr.walk() if isinstance(node, Var)}
+
+
+def default_identity(fields: Expression) -> tuple[str, ...] | None:
+    """The path of an entity's default identity in its ``with`` object: the first field (written order, into
+    nested objects) whose value is neither an array nor reads another entity; None when there is none."""
+    if not isinstance(fields, ObjectConstruction):
+        return None
+    for entry in fields.entries:
+        if not isinstance(entry, FieldAssignment) or isinstance(entry.value, ArrayConstruction) \
+                or _references(entry.value):
+            continue
+        if isinstance(entry.value, ObjectConstruction):
+            inner = default_identity(entry.value)
+            if inner is not None:
+                return (entry.name, *inner)
+            continue
+        return (entry.name,)
+    return None
+
+
+def iterate_projections(expr: Expression) -> Expression:
+    """``[{f: $a.l[*].x, g: $a.l[*].y, h: c}]`` -> ``$a.l[*].{f: x, g: y, h: c}``: an array of one object whose
+    fields project the same array is one object per element of that array (recursively)."""
+    expr = map_children(expr, iterate_projections)
+    if not (isinstance(expr, ArrayConstruction) and len(expr.items) == 1
+            and isinstance(expr.items[0], ObjectConstruction)):
+        return expr
+    entries = expr.items[0].entries
+    bases = {e.value.base for e in entries
+             if isinstance(e, FieldAssignment) and isinstance(e.value, expressions.ArrayProjection)}
+    if len(bases) != 1:
+        return expr
+    base = bases.pop()
+    element = ObjectConstruction(tuple(
+        FieldAssignment(e.name, e.value.element)
+        if isinstance(e, FieldAssignment) and isinstance(e.value, expressions.ArrayProjection) else e
+        for e in entries))
+    return expressions.ArrayProjection(base, element)
 
 
 @package.operator
@@ -65,26 +115,34 @@ class TransformRecords(CompositeOperator):
 
     verb = "transform records"
     min_inputs, max_inputs, outputs = 1, None, None
-    doc = ("transform records $a, $b ... [where <cond>] into [entity $x identified by <expr> with {...}, ...] "
+    doc = ("transform records $a, $b ... [where <cond>] into [entity $x [identified by <expr>] with {...}, ...] "
            "(one output per entity)")
     properties = (
         PropertySpec("where", "condition", EXPRESSION, doc="join (and filter) conditions over the inputs"),
         PropertySpec("into", "entities", OPERATORS, required=True,
-                     doc="[entity $x identified by <expr> with {...}, ...]"),
+                     doc="[entity $x [identified by <expr>] with {...}, ...]"),
     )
 
     def output_count(self) -> int:
         """One output per entity of ``into``."""
         return len(self.entities or ())
 
+    def output_names(self) -> list[str]:
+        """The entity names of ``into`` in order: ``$a, $b = transform records ...`` binds by name."""
+        return [item.operator.declared for item in self.entities or () if isinstance(item, NestedOperator)
+                and getattr(item.operator, "declared", None)]
+
     def entity_ops(self) -> list[Entity]:
         """The entities of ``into`` in order; raises PropertyError for anything else."""
         ops = [item.operator for item in self.entities or () if isinstance(item, NestedOperator)]
         if not ops or len(ops) != len(self.entities) or not all(isinstance(op, Entity) for op in ops):
-            raise PropertyError("'into' needs [entity $x identified by <expr> with {...}, ...]", "into")
+            raise PropertyError("'into' needs [entity $x [identified by <expr>] with {...}, ...]", "into")
         for op in ops:
-            if op.identity is None or op.fields is None:
-                raise PropertyError(f"entity ${op.declared} needs 'identified by' and 'with'", "into")
+            if op.fields is None:
+                raise PropertyError(f"entity ${op.declared} needs 'with'", "into")
+            if op.identity is None and default_identity(op.fields) is None:
+                raise PropertyError(f"entity ${op.declared} needs 'identified by': no field of its 'with' can "
+                                    "identify it (all are arrays or read other entities)", "into")
         return ops
 
     def dependencies(self) -> dict[str, list[str]]:
@@ -113,17 +171,19 @@ class TransformRecords(CompositeOperator):
             visit(name, ())
         return orders
 
-    def entity_inputs(self, orders: dict[str, list[str]]) -> dict[str, tuple[int, ...]]:
-        """Per entity, the sorted input indexes it reads (with its references); raises PropertyError if none."""
+    def entity_inputs(self, orders: dict[str, list[str]]) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
+        """Per entity, ``(own, referenced)``: the sorted input indexes its own ``with`` and ``identified by``
+        read, and those only the entities it references read. Raises PropertyError for an entity that reads
+        no input of its own."""
         ops = {op.declared: op for op in self.entity_ops()}
+        own = {name: input_refs(op.fields) | (input_refs(op.identity) if op.identity is not None else set())
+               for name, op in ops.items()}
         result = {}
         for name, order in orders.items():
-            read = set()
-            for dep in order:
-                read |= input_refs(ops[dep].fields) | input_refs(ops[dep].identity)
-            if not read:
-                raise PropertyError(f"entity ${name} reads no input", "into")
-            result[name] = tuple(sorted(read))
+            if not own[name]:
+                raise PropertyError(f"entity ${name} reads no input of its own", "into")
+            referenced = set().union(*(own[dep] for dep in order)) - own[name]
+            result[name] = (tuple(sorted(own[name])), tuple(sorted(referenced)))
         return result
 
     def validate(self) -> None:
@@ -135,27 +195,30 @@ class TransformRecords(CompositeOperator):
         orders = self.dependencies()
         reads = self.entity_inputs(orders)
         entities = {op.declared: op for op in ops}
-        tuples: dict[tuple[int, ...], JsonStream] = {}
+        tuples: dict[tuple, JsonStream] = {}
         outputs = []
         for op in ops:
             name = op.declared
             if reads[name] not in tuples:
-                tuples[reads[name]] = self._tuples(reads[name])
+                tuples[reads[name]] = self._tuples(*reads[name])
+            steps = [(n, iterate_projections(entities[n].fields), entities[n].identity,
+                      default_identity(entities[n].fields), reads[n][0]) for n in orders[name]]
             built = internal(BuildEntities, [tuples[reads[name]]], self, f"{name}/build", arity=len(self.inputs),
-                             entities=[(n, entities[n].fields, entities[n].identity) for n in orders[name]],
-                             names=tuple(entities))
-            outputs.append(internal(FuseEntities, [built.output()], self, f"{name}/fuse").output())
+                             entities=steps, names=tuple(entities))
+            outputs.append(internal(MergeEntities, [built.output()], self, f"{name}/merge").output())
         return outputs
 
-    def _tuples(self, read: tuple[int, ...]) -> JsonStream:
-        """The source tuples of the inputs ``read``: joined left to right (Match on an equality conjunct
-        linking the next input to those joined so far, else Cross), then filtered by the conjuncts over them."""
-        n, applicable = len(self.inputs), [c for c in conjuncts(self.condition) if input_refs(c) <= set(read)]
-        label = "+".join(str(i) for i in read)
-        stream = internal(StartTuples, [self.inputs[read[0]]], self, f"tuples{label}/{read[0]}", arity=n,
-                          slot=read[0]).output()
-        joined = {read[0]}
-        for j in read[1:]:
+    def _tuples(self, own: tuple[int, ...], referenced: tuple[int, ...]) -> JsonStream:
+        """The source tuples of an entity: its ``own`` inputs joined left to right (Match on an equality
+        conjunct linking the next input to those joined so far, else Cross) and filtered by the conjuncts over
+        them; then each ``referenced`` input left-outer-joined (CoGroup) on the conjuncts linking it."""
+        n, all_conjuncts = len(self.inputs), conjuncts(self.condition)
+        applicable = [c for c in all_conjuncts if input_refs(c) <= set(own)]
+        label = "+".join(str(i) for i in own + referenced)
+        stream = internal(StartTuples, [self.inputs[own[0]]], self, f"tuples{label}/{own[0]}", arity=n,
+                          slot=own[0]).output()
+        joined = {own[0]}
+        for j in own[1:]:
             key = next((k for k in map(lambda c: equi_key(c, joined, j), applicable) if k is not None), None)
             stream = internal(JoinTuples, [stream, self.inputs[j]], self, f"tuples{label}/{j}", arity=n, slot=j,
                               keys=key).output()
@@ -163,6 +226,12 @@ class TransformRecords(CompositeOperator):
         if applicable:
             stream = internal(FilterTuples, [stream], self, f"tuples{label}/where", arity=n,
                               condition=And(tuple(applicable)) if len(applicable) > 1 else applicable[0]).output()
+        for j in referenced:
+            linking = [c for c in all_conjuncts if j in input_refs(c) and input_refs(c) <= joined | {j}]
+            key = next((k for k in map(lambda c: equi_key(c, joined, j), linking) if k is not None), None)
+            stream = internal(OuterJoinTuples, [stream, self.inputs[j]], self, f"tuples{label}/outer{j}", arity=n,
+                              slot=j, keys=key, conditions=tuple(linking)).output()
+            joined.add(j)
         return stream
 
 
