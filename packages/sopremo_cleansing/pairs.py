@@ -12,6 +12,8 @@ record's canonical text is the smaller one; records equal as JSON values are one
 
 from __future__ import annotations
 
+import json
+
 from typing import Any, Callable
 
 import orjson
@@ -21,8 +23,14 @@ from sopremo.api import (MISSING, Expression, FunctionCall, InputRef, ObjectCons
 
 
 def canonical(record: Any) -> bytes:
-    """The canonical text of a record (JSON with sorted keys), its identity in pairs and clusters."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str)
+    """The canonical text of a record (JSON with sorted keys), its identity in pairs and clusters. Integers
+    beyond 64 bits (which orjson cannot write) keep all their digits: such a record is written by the
+    standard json module instead, with the same separators."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:
+        return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          default=str).encode()
 
 
 def wrap(record: Any) -> tuple[bytes, Any]:
