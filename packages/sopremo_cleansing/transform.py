@@ -240,5 +240,5 @@ class MapEntities(TransformRecords):
     """The older name of ``transform records`` (same properties and semantics)."""
 
     verb = "map entities"
-    doc = "map entities $a, $b ... [where <cond>] into [entity $x identified by <expr> with {...}, ...]"
+    doc = "map entities $a, $b ... [where <cond>] into [entity $x [identified by <expr>] with {...}, ...]"
 
