@@ -89,13 +89,18 @@ def _or_null(value: Any) -> Any:
 
 def split_threshold(expr: Any) -> tuple[Any, Any]:
     """``(score, keep)`` of a ``with`` expression: ``score > 0.7`` (any comparison of the score with a
-    constant) is the score and a test of its value, as in the original; anything else the score alone (keep
-    None)."""
+    constant, also written ``0.7 < score``) is the score and a test of its value, as in the original; anything
+    else the score alone (keep None)."""
+    if isinstance(expr, Comparison) and isinstance(expr.left, Constant) and not isinstance(expr.right, Constant):
+        expr = Comparison(_MIRRORED[expr.op], expr.right, expr.left)  # 0.7 < jaro(...) is jaro(...) > 0.7
     if isinstance(expr, Comparison) and isinstance(expr.right, Constant):
         op, bound = expr.op, expr.right.value
         test = compile_expression(Comparison(op, Var("s"), Constant(bound)), 0, ("s",))
         return expr.left, lambda value: truthy(test(value))
     return expr, None
+
+
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def greedy_matches(pairs: Iterable[Any], score: Any, keep: Any = None, tiebreak: Any = None) -> Iterator[list]:
