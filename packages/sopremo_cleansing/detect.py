@@ -1,17 +1,21 @@
 """``detect duplicates`` and ``link records``: candidate pairs by naive, blocking or sorted-neighbourhood plans.
 
 ``detect duplicates $p in $in where <cond> [partition on <key> | [keys]] [sort on <key> | [keys]] [with window N]``
-emits one ``[r1, r2]`` per pair satisfying ``<cond>``, each unordered pair once, oriented by the records'
-canonical text (sopremo_cleansing.pairs). The plan depends on the properties:
+emits one ``[r1, r2]`` per pair satisfying ``<cond>``, each unordered pair once (records equal as JSON values are
+one record), oriented as the original: the record first in the input on the left, in windows the record first in
+sort order. The plan depends on the properties (or on the original's ``on <key>`` with ``with naive | blocking
+| snm``; ``on`` alone is snm):
 - neither ``partition on`` nor ``sort on``: naive, a Cross of the input with itself (n (n - 1) / 2 comparisons);
 - ``partition on k``: blocking, a Reduce per block key comparing all pairs in a block; ``[k1, k2]`` = one pass
   per key, then one Reduce keeping each pair once (multi-pass blocking);
-- ``sort on k [with window N]``: sorted neighbourhood, each record against the next N - 1 in key order, as a
+- ``sort on k [with window N]``: sorted neighbourhood, each record against the next N - 1 in key order (default
+  window 2, the original's), as a
   range-partitioned sort with window overlap at range borders (sopremo_cleansing.neighbourhood); ``[k1, k2]`` =
   multi-pass; with ``partition on`` as well, a window inside each block (Reduce per block).
 ``link records $a in $A, $b in $B where ...`` does the same across two inputs (``[a, b]``, ``a`` from the first);
-``partition on {$a.k : $b.k}`` is a Match per pass, ``sort on {$a.k : $b.k} with window N`` a window over both
-inputs sorted together (range-partitioned as well) comparing only records of different inputs. Conditions that
+``partition on {$a.k : $b.k}`` is a Match per pass, ``sort on {$a.k : $b.k} with window N`` the original's
+dual-source window: both inputs sorted together, each record of the first against the N - 1 records of the second
+just before and the N - 1 at or after it (range-partitioned as well). Conditions that
 are thresholds on similarities are fused into one test over per-record features (sopremo_cleansing.fused).
 VLDB J. 2014, Table 1 (bottom) and Fig. 3.
 """
