@@ -187,6 +187,11 @@ class Reduce(Contract):
     ``limit`` (needs ``group_order``): the UDF sees only the first ``limit`` records of each group in that order
     (top-k); the runtime keeps them with bounded heaps, on every producer partition before shipping as well
     (``pact_backend.runtime.topk``).
+    ``streams_group``: the UDF reads its group once, front to back, and accepts any iterable (not only a list),
+    as a Reduce function receives an iterator in the original PACT runtime. The runtime then hands it a group
+    straight from the sorted run or the merged spill files, so a group larger than the memory budget is never
+    held (a fold, an aggregation). Without it the UDF receives a list: that one group must fit in memory,
+    everything else spills. The UDF must consume the group before it returns (the runtime moves on).
     """
 
     key: Key | None = None
@@ -195,6 +200,7 @@ class Reduce(Contract):
     group_order: GroupOrder | None = None
     limit: int | None = None
     sorts_only: bool = False
+    streams_group: bool = False
     kind = "Reduce"
 
     def __post_init__(self) -> None:

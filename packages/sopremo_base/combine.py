@@ -4,12 +4,15 @@ When every use of the group array in ``into`` is either an algebraic aggregation
 ``count($g)``, ``min``/``max``/``mean``/``first``) or its first record (``$g[0].k``), a partial group can be
 folded into one ``Partial`` (the first record plus one accumulator per aggregation) and partials merged later:
 the PACT combiner of VLDB J. 2014, sec. 5.1 / 7.3. Groups that were never combined are projected as usual.
+``GroupCombiner.plan_fold`` accepts any aggregation (also ``sort``, ``concat``, ...) for a one-pass fold of a
+group read as a stream (``fold_stream``): not a combiner then, but the Reduce never needs the group as a list.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sopremo.api import (ArrayIndex, Combiner, Constant, Expression, InputRef, LambdaParam, MeteorError, Var,
                          compile_fold, error_at, input_refs, is_aggregation_call, map_children, split_aggregation)
@@ -17,6 +20,7 @@ from sopremo.api import (ArrayIndex, Combiner, Constant, Expression, InputRef, L
 from .keys import compile_expr
 
 ELEMENT = "__combine_element"
+FOLD_CHUNK = 1024  # records of a streamed group folded at once
 
 
 class _NotCombinable(Exception):
@@ -50,9 +54,10 @@ class GroupCombiner(Combiner):
     projection is not combinable. Its fusion hook ``fuse_source`` folds batches of a projected JSON Lines source
     through chained selections (``sopremo_base.batch_combine``)."""
 
-    def __init__(self, projection: Expression, key: Expression | None = None):
+    def __init__(self, projection: Expression, key: Expression | None = None, mergeable: bool = True):
         self.slots: list[_Slot] = []
         self.key = key
+        self.mergeable = mergeable  # every aggregation merges partial accumulators: usable as a combiner
         rewritten = self._rewrite(projection)
         names = tuple(f"__aggregate{i}" for i in range(len(self.slots)))
         self.final = compile_expr(rewritten, 1, names)
@@ -68,6 +73,18 @@ class GroupCombiner(Combiner):
         except _NotCombinable:
             return None
         return combiner if combiner.slots else None
+
+    @classmethod
+    def plan_fold(cls, projection: Expression, key: Expression | None = None) -> "GroupCombiner | None":
+        """A one-pass fold of ``projection`` for ``fold_stream`` when it reads the group array only through
+        aggregations over it (any aggregation, algebraic or not) and its first record; None otherwise. Not
+        a combiner unless ``mergeable``."""
+        try:
+            folder = cls(projection, key, mergeable=False)
+        except _NotCombinable:
+            return None
+        folder.mergeable = all(s.aggregation.algebraic and s.aggregation.merge is not None for s in folder.slots)
+        return folder
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_sources": {}}  # generated kernels are rebuilt where they run
@@ -101,7 +118,7 @@ class GroupCombiner(Combiner):
 
     def _slot(self, call: Any) -> Expression:
         aggregation, argument = call.function.aggregation, call.args[0]
-        if not aggregation.algebraic or aggregation.merge is None:
+        if self.mergeable and (not aggregation.algebraic or aggregation.merge is None):
             raise _NotCombinable()
         element = source = None
         if argument != InputRef(0):
@@ -124,7 +141,17 @@ class GroupCombiner(Combiner):
         except Exception:  # noqa: BLE001 - re-fold slowly: same result or the precise error
             return self._fold_generic(group)
 
-    def _fold_generic(self, group: list[Any]) -> tuple[Any, list[Any]]:
+    def _fold_generic(self, group: list[Any], state: tuple[Any, list[Any]] | None = None
+                      ) -> tuple[Any, list[Any]]:
+        """(first record, accumulators) of ``group`` folded one item at a time, continuing ``state`` (the
+        first record and accumulators of the records before ``group``) when given."""
+        if state is not None:
+            first, accumulators = state
+            for item in group:
+                for i, slot in enumerate(self.slots):
+                    value = item if slot.element is None else slot.element(item)
+                    accumulators[i] = slot.aggregation.add(accumulators[i], value)
+            return first, accumulators
         first, accumulators = None, [slot.aggregation.initial() for slot in self.slots]
         for index, item in enumerate(group):
             if isinstance(item, Partial):
@@ -147,6 +174,23 @@ class GroupCombiner(Combiner):
 
     def finish(self, group: list[Any]) -> Any:
         """The ``into`` value of a group holding at least one Partial."""
-        first, accumulators = self._fold(group)
+        return self._project(*self._fold(group))
+
+    def fold_stream(self, group: Iterable[Any]) -> list[Any]:
+        """The ``into`` value of a group read once, front to back (records, and Partials when ``mergeable``),
+        as a list of one value; [] for an empty group. Folds FOLD_CHUNK records at a time, so only one chunk
+        is held: the result equals ``finish`` or the projection of the whole group as a list."""
+        records = iter(group)
+        state: tuple[Any, list[Any]] | None = None
+        while chunk := list(itertools.islice(records, FOLD_CHUNK)):
+            if state is None:
+                state = self._fold(chunk) if self.mergeable else self._fold_generic(chunk)
+            elif self.mergeable:
+                state = self._fold([Partial(*state), *chunk])
+            else:
+                state = self._fold_generic(chunk, state)
+        return [] if state is None else [self._project(*state)]
+
+    def _project(self, first: Any, accumulators: list[Any]) -> Any:
         results = [slot.aggregation.result(a) for slot, a in zip(self.slots, accumulators)]
         return self.final([first], *results)

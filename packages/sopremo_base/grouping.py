@@ -19,7 +19,7 @@ from sopremo.api import (EXPRESSION, ArrayConstruction, ArrayIndex, CoGroup, Con
                          map_children, replace_inputs)
 
 from . import package
-from .combine import GroupCombiner, Partial
+from .combine import GroupCombiner
 from .keys import (compile_expr, constant_key, contract_args, describe_key, kept_group_keys, key_function, per_input,
                    to_slot)
 
@@ -72,18 +72,23 @@ class Grouping(ElementaryOperator):
         return self._reduce(inputs, keys[0], into, compile_expr(into or self.default_projection(), arity))
 
     def _reduce(self, inputs: list[Any], key: Any, into: Expression | None, projection: Any) -> Reduce:
+        """The Reduce of a one-input group. When ``into`` reads the group only through aggregations and its
+        first record, the UDF folds the group as a stream (``streams_group``: a group larger than memory is
+        never held) and, when every aggregation is algebraic, a combiner pre-aggregates; else the UDF
+        projects the group as a list."""
         combiner = GroupCombiner.plan(into, key) if into is not None else None
+        folder = combiner or (GroupCombiner.plan_fold(into, key) if into is not None else None)
 
-        def reduce_group(_key: Any, group: list[Any]) -> Iterable[Any]:
-            if not group:
-                return
-            if combiner is not None and any(isinstance(item, Partial) for item in group):
-                yield combiner.finish(group)
-            else:
-                yield projection(list(group))
+        if folder is not None:
+            def reduce_group(_key: Any, group: Iterable[Any]) -> Iterable[Any]:
+                return folder.fold_stream(group)
+        else:
+            def reduce_group(_key: Any, group: list[Any]) -> Iterable[Any]:
+                if group:
+                    yield projection(list(group))
 
         key_of = None if key is None else describe_key(compile_key(key, key_function(key).fn), key)
-        return Reduce(key=key_of, udf=reduce_group, combiner=combiner,
+        return Reduce(key=key_of, udf=reduce_group, combiner=combiner, streams_group=folder is not None,
                       hints=Hints(kept_keys=kept_group_keys(into, key)), **contract_args(self, inputs))
 
     def _cogroup(self, inputs: list[Any], keys: tuple) -> CoGroup:

@@ -163,6 +163,19 @@ class DaskExecutor(StageExecutor):
         """The scheduler's workers: address -> info (``nthreads``, ``memory_limit`` in bytes, ...)."""
         return self.client.scheduler_info(n_workers=-1)["workers"]
 
+    def live_workers(self) -> list[str]:
+        """The addresses of the scheduler's workers, sorted; waits up to CONNECT_TIMEOUT for one when there is
+        none at the moment (a cluster whose workers are restarting). Raises ConnectionError when none comes."""
+        homes = sorted(self.workers())
+        if not homes:
+            try:
+                self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+            except Exception:  # noqa: BLE001 - distributed raises TimeoutError or its own errors here
+                raise ConnectionError(f"the Dask scheduler at {self.client.scheduler.address} has no workers "
+                                      f"(none joined within {CONNECT_TIMEOUT})") from None
+            homes = sorted(self.workers())
+        return homes
+
     @property
     def parallelism(self) -> int:
         """The default DOP: as given, else the number of worker threads of the cluster."""
@@ -188,7 +201,7 @@ class DaskExecutor(StageExecutor):
         order = check_plan(plan)
         physical = self.checked(plan, physical)
         graph = StageGraph(order, physical)
-        homes = sorted(self.workers())
+        homes = self.live_workers()
         self.last_run = report = DaskRunReport(workers=len(homes))
         template = {"budget": physical.memory_per_instance, "sys_path": client_path(),
                     "combine_threshold": self.combine_threshold}
@@ -225,8 +238,12 @@ class _Job:
         self.parts: dict[int, tuple[str, str, list[Any]]] = {}  # part-directory sink id -> (dir, staging, writes)
 
     def _options(self, name: str, part: int) -> dict[str, Any]:
-        return {"key": f"{name}-{self.token}-{part}", "pure": False, "retries": self.retries,
-                "workers": [self.homes[part % len(self.homes)]], "allow_other_workers": True}
+        """Submit options of partition ``part``: preferably on home worker ``part`` modulo the workers seen
+        at the start (so co-partitioned tasks meet), on any worker when that one is gone or none was seen."""
+        options = {"key": f"{name}-{self.token}-{part}", "pure": False, "retries": self.retries}
+        if self.homes:
+            options.update(workers=[self.homes[part % len(self.homes)]], allow_other_workers=True)
+        return options
 
     def submit(self, sinks: list[pact.Sink]) -> None:
         """Ship the stage specs (one constant task each), then submit every stage's tasks and the sinks'."""

@@ -11,6 +11,8 @@ import pickle
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
+from pact_backend.runtime.memory import SLOT, deep_size
+
 BLOCK_RECORDS = 4096        # records per block of a single-bucket writer or a spill run
 BUFFERED_RECORDS = 32768    # records a writer buffers over all its buckets (blocks shrink as buckets grow)
 MIN_BLOCK_RECORDS = 128
@@ -96,16 +98,20 @@ class BucketWriter:
     ``route(record) -> bucket`` picks the bucket (None: everything into bucket 0). ``write(record)`` buffers,
     ``close() -> list[list[Segment]]`` flushes and returns the segments of every bucket, in write order.
     ``records`` counts records written. ``block_records`` (default: BLOCK_RECORDS, smaller with many buckets
-    so that at most about BUFFERED_RECORDS records wait in memory) is the size of a full block.
+    so that at most about BUFFERED_RECORDS records wait in memory) is the size of a full block. With a
+    ``budget`` (bytes) the blocks shrink further once records are measured (the first record of every flushed
+    block, ``memory.deep_size``), so that all buckets' buffers hold at most a quarter of it.
     """
 
     def __init__(self, path: str, buckets: int, route: Callable[[Any], int] | None = None,
-                 block_records: int | None = None):
+                 block_records: int | None = None, budget: float | None = None):
         self.file = BlockFile(path)
         self.route = route
         if block_records is None:
             block_records = max(MIN_BLOCK_RECORDS, min(BLOCK_RECORDS, BUFFERED_RECORDS // max(1, buckets)))
         self.block_records = block_records
+        self.budget = budget
+        self._measured, self._measured_bytes = 0, 0
         self.buffers: list[list[Any]] = [[] for _ in range(buckets)]
         self.segments: list[list[Segment]] = [[] for _ in range(buckets)]
         self.records = 0
@@ -128,13 +134,25 @@ class BucketWriter:
             buffer.append(record)
             if len(buffer) >= limit:
                 self._flush(0)
+                limit = self.block_records
 
     def _flush(self, bucket: int) -> None:
         buffer = self.buffers[bucket]
+        if buffer and self.budget is not None:
+            self._measure(buffer[0])
         if buffer:
             self.segments[bucket].append(self.file.append(buffer))
             self.records += len(buffer)
             buffer.clear()
+
+    def _measure(self, record: Any) -> None:
+        """Shrink ``block_records`` so that every bucket's buffer holds at most its share of a quarter of the
+        budget, by the average measured record."""
+        self._measured += 1
+        self._measured_bytes += deep_size(record) + SLOT
+        average = self._measured_bytes / self._measured
+        share = self.budget / 4 / len(self.buffers)
+        self.block_records = max(1, min(self.block_records, int(share / average)))
 
     def close(self) -> list[list[Segment]]:
         for bucket in range(len(self.buffers)):

@@ -21,7 +21,7 @@ from pact_backend import physical as ph
 
 GroupOrder = tuple[Callable[[Any], Any], bool]
 from pact_backend.runtime.partition import canonical_bytes
-from pact_backend.runtime.sorter import SpillDir, external_sort, group_sorted
+from pact_backend.runtime.sorter import SpillDir, external_sort
 from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
 from pact_backend.runtime.topk import first_records
 
@@ -94,42 +94,75 @@ def _pairs(records: Iterable[Any], key: Callable[[Any], Any] | None, keyed: bool
 
 
 def _reduce_hash(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
-    """Hash grouping (spilling sorted runs past the budget); the combiner shrinks large groups."""
+    """Hash grouping (spilling sorted runs past the budget); the combiner shrinks large groups. A UDF that
+    streams its group (``streams_group``) reads a spilled group straight from the merged runs, and the one
+    global group straight from the input."""
     key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
-    if key is None and order is not None and (head.get("sorts_only") or limit is not None):
+    streams = head.get("streams_group", False)
+    if key is None and order is not None and (head.get("sorts_only") or limit is not None or streams):
         yield from _global_order(head, inputs, ctx)
+        return
+    pairs = _pairs(inputs[0], key, head.get("keyed", False))
+    if key is None and streams and order is None:
+        yield from _one_group(udf, (record for _, record in pairs))
         return
     combiner = head["combiner"] if order is None else None
     budget = ctx.budget if key is not None else float("inf")  # one global group cannot be split
     grouper = SpillingGrouper([key], budget, ctx.spill, combiner, ctx.combine_threshold)
-    grouper.add_keyed(0, _pairs(inputs[0], key, head.get("keyed", False)))
+    grouper.add_keyed(0, pairs)
+    if streams and order is None:  # no limit either: a limit needs an order
+        for k, (group,) in grouper.groups(stream=True):
+            yield from udf(k, group)
+        return
     for k, (group,) in grouper.groups():
         yield from udf(k, _cut(order_group(group, order), limit))
 
 
 def _reduce_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
-    """Sort grouping: an external sort on the key's canonical bytes, then runs of equal keys."""
+    """Sort grouping: an external sort on the key's canonical bytes, then runs of equal keys (streamed to a
+    UDF that streams its group, else as lists)."""
     key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
-    if key is None and order is not None and (head.get("sorts_only") or limit is not None):
+    streams = head.get("streams_group", False)
+    if key is None and order is not None and (head.get("sorts_only") or limit is not None or streams):
         yield from _global_order(head, inputs, ctx)
         return
     pairs = _pairs(inputs[0], key, head.get("keyed", False))
     ordered = external_sort(pairs, _canonical_key, ctx.budget, ctx.spill)
-    for k, items in group_sorted(ordered, itemgetter(0)):
-        yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
+    for k, items in itertools.groupby(ordered, itemgetter(0)):
+        if streams and order is None:
+            yield from udf(k, map(_second, items))
+        else:
+            yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
+
+
+def _one_group(udf: Callable[[Any, Any], Iterable[Any]], records: Iterator[Any]) -> Iterator[Any]:
+    """The UDF's output for the one global group of ``records``, streamed; no call when there is no record
+    (a Reduce is called for the groups that exist)."""
+    for first in records:
+        yield from udf(None, itertools.chain((first,), records))
+        return
+
+
+def _second(pair: tuple[Any, Any]) -> Any:
+    return pair[1]
 
 
 def _global_order(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
     """One global group in its order (a global sort, also one key range of a range-partitioned sort): an
     external sort keeps the budget; with a ``limit`` a bounded heap keeps only the first records (pre-cut by
-    the producers, ``topk.FirstRecords``). A UDF that only orders (``sorts_only``) is not called."""
+    the producers, ``topk.FirstRecords``). A UDF that only orders (``sorts_only``) is not called; one that
+    streams its group (``streams_group``) reads the external sort's output as it merges."""
     udf, order, limit = head["udf"], head["group_order"], head.get("limit")
     records = (record for _, record in inputs[0]) if head.get("keyed") else inputs[0]
     if limit is not None:
         ordered = first_records(records, order[0], order[1], limit, ctx.budget, ctx.spill)
     else:
         ordered = external_sort(records, order[0], ctx.budget, ctx.spill, reverse=order[1])
-    return iter(ordered) if head.get("sorts_only") else iter(udf(None, list(ordered)))
+    if head.get("sorts_only"):
+        return iter(ordered)
+    if head.get("streams_group"):
+        return _one_group(udf, iter(ordered))
+    return iter(udf(None, list(ordered)))
 
 
 def _cut(group: list[Any], limit: int | None) -> list[Any]:

@@ -1,8 +1,11 @@
 """External merge sort: sorted runs written as blocks to spill files past a memory budget, merged lazily.
 
 The sort of the PACT runtime's local strategies (VLDB J. 2014, sec. 7.3): records are buffered until their
-estimated size exceeds the budget, the buffer is sorted and written as a run; at the end all runs (the last
-one stays in memory) are merged with a bounded fan-in. Equal keys keep their input order (stable).
+estimated size (records and their sort keys, ``memory.SizeEstimator``) exceeds the budget, the buffer is sorted
+and written as a run; at the end the runs are merged. The merge holds one decoded block per run, so runs are
+written in blocks sized by the budget and merged with a fan-in the budget allows (``memory.merge_layout``);
+the last buffer stays in memory only when it fills at most half the budget. Equal keys keep their input order
+(stable).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ import tempfile
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.runtime.blocks import BLOCK_RECORDS, BlockFile, Segment, read_records
-from pact_backend.runtime.memory import SizeEstimator
+from pact_backend.runtime.memory import MAX_FAN_IN, SizeEstimator, merge_layout
 
-FAN_IN = 64  # runs merged at once; more runs are merged in several passes
+FAN_IN = MAX_FAN_IN  # runs merged at once by default; more runs are merged in several passes
 
 
 class SpillDir:
@@ -40,11 +43,13 @@ class SpillDir:
         self.paths.append(path)
         return path
 
-    def write_run(self, items: Iterable[Any], tag: str = "run") -> list[Segment]:
-        """Write ``items`` (already in order) as blocks to a new spill file; returns its segments."""
+    def write_run(self, items: Iterable[Any], tag: str = "run", block_records: int = BLOCK_RECORDS
+                  ) -> list[Segment]:
+        """Write ``items`` (already in order) as blocks of ``block_records`` records to a new spill file;
+        returns its segments."""
         segments: list[Segment] = []
         with BlockFile(self.new_path(tag)) as out:
-            for chunk in _chunks(items, BLOCK_RECORDS):
+            for chunk in _chunks(items, block_records):
                 segments.append(out.append(chunk))
             self.files += 1
             self.bytes += out.bytes_written
@@ -72,16 +77,18 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def merge_runs(runs: list[Iterable[Any]], key: Callable[[Any], Any], spill: SpillDir,
-               reverse: bool = False) -> Iterator[Any]:
+               reverse: bool = False, fan_in: int = FAN_IN, block_records: int = BLOCK_RECORDS) -> Iterator[Any]:
     """Merge sorted ``runs`` (earlier runs win ties, so a stable sort stays stable) by ``key``.
 
-    More than FAN_IN runs are first merged in groups of FAN_IN into new spill runs (several passes).
+    More than ``fan_in`` runs are first merged in groups of ``fan_in`` into new spill runs (several passes,
+    written in blocks of ``block_records``).
     """
-    while len(runs) > FAN_IN:
+    fan_in = max(2, fan_in)
+    while len(runs) > fan_in:
         merged: list[Iterable[Any]] = []
-        for start in range(0, len(runs), FAN_IN):
-            group = runs[start:start + FAN_IN]
-            segments = spill.write_run(heapq.merge(*group, key=key, reverse=reverse), "merge")
+        for start in range(0, len(runs), fan_in):
+            group = runs[start:start + fan_in]
+            segments = spill.write_run(heapq.merge(*group, key=key, reverse=reverse), "merge", block_records)
             merged.append(read_records(segments))
         runs = merged
     if len(runs) == 1:
@@ -94,12 +101,13 @@ def external_sort(records: Iterable[Any], key: Callable[[Any], Any], budget: flo
     """``records`` sorted by ``key`` (descending when ``reverse``), stably, holding about ``budget`` bytes.
 
     Inputs: an iterable of records, a key function whose values compare with ``<``, a budget in bytes, a
-    SpillDir for the runs. Output: an iterator (the runs are read lazily while it is consumed). Raises
-    whatever ``key`` or the comparison of keys raises (TypeError for incomparable keys).
+    SpillDir for the runs, optionally the ``estimator`` charging records (default: records plus their keys).
+    Output: an iterator (the runs are read lazily while it is consumed). Raises whatever ``key`` or the
+    comparison of keys raises (TypeError for incomparable keys).
     """
-    estimator = estimator or SizeEstimator()
+    estimator = estimator or SizeEstimator(extra=key)
     charge = estimator.charge
-    runs: list[Iterable[Any]] = []
+    runs: list[list[Segment]] = []
     buffer: list[Any] = []
     used = 0.0
     for record in records:
@@ -107,16 +115,17 @@ def external_sort(records: Iterable[Any], key: Callable[[Any], Any], budget: flo
         used += charge(record)
         if used > budget:
             buffer.sort(key=key, reverse=reverse)
-            runs.append(read_records(spill.write_run(buffer)))
+            runs.append(spill.write_run(buffer, "run", merge_layout(budget, estimator.average)[1]))
             buffer, used = [], 0.0
     buffer.sort(key=key, reverse=reverse)
     if not runs:
         return iter(buffer)
-    runs.append(buffer)
-    return merge_runs(runs, key, spill, reverse)
+    fan_in, block_records = merge_layout(budget, estimator.average)
+    readers: list[Iterable[Any]] = [read_records(segments) for segments in runs]
+    if used > budget / 2:  # the merge's blocks need the other half
+        readers.append(read_records(spill.write_run(buffer, "run", block_records)))
+    else:
+        readers.append(buffer)
+    del buffer
+    return merge_runs(readers, key, spill, reverse, fan_in, block_records)
 
-
-def group_sorted(records: Iterable[Any], key: Callable[[Any], Any]) -> Iterator[tuple[Any, list[Any]]]:
-    """(key value, records) for every run of consecutive records with equal ``key`` (the sort-group strategy)."""
-    for value, group in itertools.groupby(records, key):
-        yield value, list(group)

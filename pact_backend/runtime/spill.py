@@ -2,19 +2,22 @@
 
 Past its budget the grouping table is written as a run sorted by the keys' canonical bytes (keys are opaque
 and need not be comparable) and emptied; at the end the runs are merged and equal keys reunited, so inputs
-larger than memory finish (VLDB J. 2014, sec. 7.3). Only one group at a time must fit, as the UDF receives it
-as a list. The join builds in memory and, past the budget, partitions both sides into bucket files and joins
-bucket by bucket (grace hash join).
+larger than memory finish (VLDB J. 2014, sec. 7.3). A run holds one ``(canonical bytes, key, side, record)``
+entry per record, so the merge reads bounded blocks however large a group is; a group is either rebuilt as
+lists (what most UDFs receive) or, for a UDF that streams its group, read straight from the merged runs
+(``groups(stream=True)``), so a group larger than memory never is in memory. The join builds in memory and,
+past the budget, partitions both sides into bucket files and joins bucket by bucket (grace hash join).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.runtime.blocks import BucketWriter, read_records
-from pact_backend.runtime.memory import SizeEstimator
+from pact_backend.runtime.memory import SizeEstimator, merge_layout
 from pact_backend.runtime.partition import canonical_bytes
 from pact_backend.runtime.sorter import SpillDir, merge_runs
 
@@ -22,6 +25,8 @@ KeyFunction = Callable[[Any], Any]
 PairFunction = Callable[[Any, Any], Iterable[Any]]
 Combiner = Callable[[Any, list[Any]], Iterable[Any]]
 GRACE_FANOUT = 16
+ENTRY_BYTES = 200  # bytes charged per key of a grouping table (its dict slot, key and per-side lists)
+SPILLED_ENTRY_BYTES = 80  # the (canonical bytes, key, side, record) tuple around a spilled record
 
 
 class SpillingGrouper:
@@ -31,7 +36,7 @@ class SpillingGrouper:
     ``(key, [records of side 0, records of side 1, ...])``, each side's records in input order; in first-seen
     key order while nothing spilled, else in canonical-bytes order. ``combiner`` (one side only) replaces a
     group of ``threshold`` records by its combination, and combines groups before they spill. ``spilled``
-    counts runs written.
+    counts runs written. The table holds about ``budget`` bytes; the merge of the runs at most that too.
     """
 
     def __init__(self, keys: list[KeyFunction | None], budget: float, spill: SpillDir,
@@ -85,6 +90,7 @@ class SpillingGrouper:
             entry = table.get(k)
             if entry is None:
                 table[k] = entry = [[] for _ in range(sides)]
+                used += ENTRY_BYTES
             group = entry[side]
             group.append(record)
             used += charge(record)
@@ -103,43 +109,63 @@ class SpillingGrouper:
         self.used -= (before - len(group)) * self.estimator.average
         self.limits[k] = max(self.threshold, 2 * len(group))
 
-    def _sorted_entries(self) -> list[tuple[bytes, Any, list[list[Any]]]]:
+    def _sorted_entries(self) -> Iterator[tuple[bytes, Any, int, Any]]:
+        """The table as (canonical bytes, key, side, record) entries in canonical-bytes order, every side's
+        records in input order; empties the table."""
         if self.combiner is not None:
             for k, entry in self.table.items():
                 if len(entry[0]) > 1:
                     entry[0][:] = list(self.combiner(k, entry[0]))
-        entries = [(canonical_bytes(k), k, entry) for k, entry in self.table.items()]
-        entries.sort(key=itemgetter(0))
-        return entries
+        keyed = [(canonical_bytes(k), k, entry) for k, entry in self.table.items()]
+        self.table, self.limits = {}, {}
+        keyed.sort(key=itemgetter(0))
+        for canon, k, entry in keyed:
+            for side, records in enumerate(entry):
+                for record in records:
+                    yield canon, k, side, record
+
+    def _layout(self) -> tuple[int, int]:
+        return merge_layout(self.budget, self.estimator.average + SPILLED_ENTRY_BYTES)
 
     def _spill(self) -> None:
-        segments = self.spill.write_run(self._sorted_entries(), "group")
+        segments = self.spill.write_run(self._sorted_entries(), "group", self._layout()[1])
         self.runs.append(read_records(segments))
-        self.table, self.limits, self.used = {}, {}, 0.0
+        self.used = 0.0
         self.spilled += 1
 
-    def groups(self) -> Iterator[tuple[Any, list[list[Any]]]]:
-        """Every (key, per-side record lists) once; consumes the grouper."""
+    def groups(self, stream: bool = False) -> Iterator[tuple[Any, list[Any]]]:
+        """Every (key, per-side records) once; consumes the grouper. The per-side records are lists, unless
+        ``stream`` (one side only) and the grouper spilled: then each group's records are an iterator read
+        straight from the merged runs, valid until the next group is asked for."""
         if not self.runs:
             table, self.table = self.table, {}
             yield from table.items()
             return
-        runs = self.runs + [self._sorted_entries()]
-        self.table, self.runs = {}, []
-        merged = merge_runs(runs, itemgetter(0), self.spill)
-        current: bytes | None = None
-        pending: dict[Any, list[list[Any]]] = {}
-        for canon, k, entry in merged:
-            if canon != current:
-                yield from pending.items()
-                pending, current = {}, canon
-            have = pending.get(k)
-            if have is None:
-                pending[k] = entry
-            else:
-                for mine, more in zip(have, entry):
-                    mine.extend(more)
-        yield from pending.items()
+        if self.used > self.budget / 2:  # the merge's blocks need the other half of the budget
+            self._spill()
+        runs = self.runs + ([self._sorted_entries()] if self.table else [])
+        self.runs = []
+        fan_in, block_records = self._layout()
+        merged = merge_runs(runs, itemgetter(0), self.spill, fan_in=fan_in, block_records=block_records)
+        sides = len(self.keys)
+        for _, entries in itertools.groupby(merged, itemgetter(0)):
+            first = next(entries)
+            if stream and sides == 1:
+                yield first[1], [_records_of(first, entries)]
+                continue
+            lists: list[list[Any]] = [[] for _ in range(sides)]
+            lists[first[2]].append(first[3])
+            for _, _, side, record in entries:
+                lists[side].append(record)
+            yield first[1], lists
+
+
+def _records_of(first: tuple[bytes, Any, int, Any], rest: Iterable[tuple[bytes, Any, int, Any]]
+                ) -> Iterator[Any]:
+    """The records of one spilled group: its first entry's, then the rest's."""
+    yield first[3]
+    for entry in rest:
+        yield entry[3]
 
 
 def probe_table(probe: Iterable[Any], table: dict[Any, list[Any]], probe_key: KeyFunction, udf: PairFunction,
@@ -177,7 +203,8 @@ def spilling_hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: Ke
     fit). The probe side is always read to its end.
     """
     table: dict[Any, list[Any]] = {}
-    charge, used = SizeEstimator().charge, 0.0
+    estimator = SizeEstimator()
+    charge, used = estimator.charge, 0.0
     build_iter = iter(build)
     for record in build_iter:
         table.setdefault(build_key(record), []).append(record)
@@ -188,14 +215,17 @@ def spilling_hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: Ke
         yield from probe_table(probe, table, probe_key, udf, build_is_left)
         return
     bucket = _grace_bucket(fanout)
-    build_out = BucketWriter(spill.new_path("build"), fanout, lambda r: bucket(build_key(r)))
+    # the writers' buffers (one block per bucket) fill at most half the budget
+    block_records = max(1, int(budget / 2 / fanout / max(1.0, estimator.average)))
+    build_out = BucketWriter(spill.new_path("build"), fanout, lambda r: bucket(build_key(r)), block_records)
     for records in table.values():
         build_out.write_all(records)
     table.clear()
     build_out.write_all(build_iter)
-    probe_out = BucketWriter(spill.new_path("probe"), fanout, lambda r: bucket(probe_key(r)))
+    build_parts = build_out.close()
+    probe_out = BucketWriter(spill.new_path("probe"), fanout, lambda r: bucket(probe_key(r)), block_records)
     probe_out.write_all(probe)
-    build_parts, probe_parts = build_out.close(), probe_out.close()
+    probe_parts = probe_out.close()
     spill.files += 2
     spill.bytes += build_out.file.bytes_written + probe_out.file.bytes_written
     for build_segments, probe_segments in zip(build_parts, probe_parts):

@@ -235,7 +235,7 @@ def _writer(spec: StageSpec, task: TaskInput, index: int, out: OutputSpec) -> Bu
     route = None if by is None or out.buckets == 1 else partitioner(by, out.buckets)
     if out.boundaries is not None and out.buckets > 1:
         route = RangeRouter(out.key, out.boundaries, out.descending)
-    return BucketWriter(path, out.buckets, route)
+    return BucketWriter(path, out.buckets, route, budget=task.budget)
 
 
 def _write_outputs(spec: StageSpec, task: TaskInput, stream: Iterable[Any]
