@@ -21,6 +21,7 @@ from pact_backend.physical import PhysicalPlan
 from pact_backend.runtime import record_origin
 from pact_backend.plan_text import contract_details, physical_dict, physical_dot, physical_text, plan_text
 from pact_backend.planner import UnsupportedPlan, plan_physical
+from pact_backend.runtime.blocks import DiskFull
 from pact_backend.runtime.stats import RunStats
 from sopremo.compilation import Compilation, compile_plan
 from sopremo.errors import MeteorError
@@ -95,6 +96,8 @@ def run(compilation: Compilation, executor: Any) -> RunStats:
         return executor.run(program, plan(compilation, executor))
     except (UnsupportedPlan, WorkerLost) as exc:
         raise MeteorError(str(exc)) from None
+    except DiskFull as exc:
+        raise MeteorError(exc.describe()) from None
     except MeteorError as exc:  # a record an error names but its task could not place: look in every input
         formats = [c.input_format for c in program.contracts() if getattr(c, "input_format", None) is not None]
         record_origin.locate_in_sources(exc, formats)

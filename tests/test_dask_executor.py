@@ -247,3 +247,42 @@ def test_the_documented_cluster_runs_q15(tpch_dir, tmp_path, monkeypatch):  # no
     monkeypatch.chdir(tmp_path)
     run_file(tmp_path / "examples" / "tpch" / "q15.meteor", executor="process")
     assert bag(got) == bag(json.loads((tmp_path / "q15.json").read_text()))
+
+
+class _StubScheduler:
+    address = "tcp://10.0.0.1:8786"
+
+
+class _StubClient:
+    """A client of a cluster whose workers are restarting: none now, ``joining`` after a wait (or never)."""
+
+    def __init__(self, joining: dict):
+        self.scheduler, self.joining, self.known = _StubScheduler(), joining, {}
+
+    def scheduler_info(self, n_workers: int = 5) -> dict:
+        return {"workers": dict(self.known)}
+
+    def wait_for_workers(self, n: int, timeout: str) -> None:
+        if not self.joining:
+            raise TimeoutError(f"no workers within {timeout}")
+        self.known = self.joining
+
+
+def test_a_run_waits_for_a_worker_when_the_cluster_has_none_at_the_moment():
+    """Before, a run that found no worker (a cluster restarting its workers) failed with ZeroDivisionError while
+    placing its tasks; now it waits for one, or says in one line that none came."""
+    from pact_backend.executors.dask import DaskExecutor
+
+    class Stubbed(DaskExecutor):
+        stub: _StubClient
+
+        @property
+        def client(self):
+            return self.stub
+
+    executor = Stubbed(address="tcp://10.0.0.1:8786")
+    executor.stub = _StubClient({"tcp://10.0.0.2:4000": {"nthreads": 1}})
+    assert executor.live_workers() == ["tcp://10.0.0.2:4000"]
+    executor.stub = _StubClient({})
+    with pytest.raises(ConnectionError, match=r"^the Dask scheduler at tcp://10.0.0.1:8786 has no workers"):
+        executor.live_workers()

@@ -219,3 +219,83 @@ def test_a_task_adds_the_clients_module_path_only_while_it_runs(tmp_path, monkey
         import only_here_udf
         assert only_here_udf.VALUE == 42
     assert sys.path == before and "only_here_udf" not in sys.modules
+
+
+FULL_DISK = '''
+import builtins, errno, os
+from pact_backend.runtime import blocks
+
+class FullDevice:
+    """A file on a device that holds 100 kB: a write past that writes what fits and fails with ENOSPC."""
+
+    def __init__(self, file):
+        self.file, self.written = file, 0
+
+    def write(self, data):
+        room = 100_000 - self.written
+        if len(data) > room:
+            self.file.write(data[:room])
+            self.file.flush()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.written += len(data)
+        return self.file.write(data)
+
+    def close(self):
+        self.file.close()
+
+def spill_on_a_full_device(path, mode="r", *args, **kwargs):
+    file = builtins.open(path, mode, *args, **kwargs)
+    return FullDevice(file) if "w" in mode and "-run-" in os.path.basename(path) else file
+
+blocks.open = spill_on_a_full_device
+'''
+
+
+def sort_run(tmp_path: Path, env: dict[str, str], preexec=None) -> subprocess.CompletedProcess:
+    """``meteor run --memory 2MB`` of a global sort of 60k records (it spills), TMPDIR in ``tmp_path/tmp``, in
+    its own session; afterwards no process of that session is left."""
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "in.jsonl").write_text("".join(f'{{"k": {(i * 7919) % 60000}, "pad": "{"x" * 60}"}}\n'
+                                               for i in range(60000)))
+    (tmp_path / "s.meteor").write_text("$r = read from 'in.jsonl';\n$s = sort $r on $r.k;\n"
+                                       "write $s to 'out.jsonl';\n")
+    (tmp_path / "out.jsonl").write_text(OLD_OUTPUT)
+    args = [sys.executable, "-m", "meteor", "run", "-q", "--memory", "2MB", "--parallelism", "2", "s.meteor"]
+    process = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TMPDIR": str(tmp_path / "tmp"), **env}, preexec_fn=preexec,
+                               start_new_session=True)
+    out, err = process.communicate(timeout=300)
+    assert_no_processes_left(process.pid)
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
+def test_a_full_disk_while_spilling_fails_with_one_line_and_leaves_nothing(tmp_path):
+    """Simulated: a ``sitecustomize`` module (imported by meteor and inherited by its forked workers) puts the
+    spill files of sorts on a device that fills after 100 kB, failing the write(2) as the kernel would, with
+    ENOSPC and part of the data written. (A small tmpfs, the real thing, needs privileges tests lack.)"""
+    (tmp_path / "inject").mkdir()
+    (tmp_path / "inject" / "sitecustomize.py").write_text(FULL_DISK)
+    done = sort_run(tmp_path, {"PYTHONPATH": str(tmp_path / "inject")})
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"error: no space left on device while writing spill file {tmp_path / 'tmp'}/")
+    assert done.stderr.rstrip().endswith(f"(free space on the disk of {tmp_path / 'tmp'} or point TMPDIR at a "
+                                         "larger one; a larger --memory spills less)")
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "inject", "out.jsonl", "s.meteor", "tmp"]
+    assert (tmp_path / "out.jsonl").read_text() == OLD_OUTPUT
+
+
+def test_a_file_size_limit_fails_with_one_line_and_leaves_nothing(tmp_path):
+    """Real: ``ulimit -f`` (RLIMIT_FSIZE) of 1 MB; the kernel fails the first write past it with EFBIG (Python
+    ignores SIGXFSZ), here on the blocks the source stage ships to the sort."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    done = sort_run(tmp_path, {}, limit)
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"error: file too large while writing exchanged blocks {tmp_path / 'tmp'}/")
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "s.meteor", "tmp"]
+    assert (tmp_path / "out.jsonl").read_text() == OLD_OUTPUT

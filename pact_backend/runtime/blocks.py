@@ -7,6 +7,8 @@ Records travel between processes and to spill files in blocks, never one message
 
 from __future__ import annotations
 
+import errno
+import os
 import pickle
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
@@ -28,6 +30,36 @@ def decode_block(data: bytes | memoryview) -> list[Any]:
     return pickle.loads(data)
 
 
+FULL_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})  # no space, quota, file size limit
+
+
+class DiskFull(OSError):
+    """A block file could not be written for lack of space (ENOSPC), of quota (EDQUOT) or past the file size
+    limit (EFBIG, ``ulimit -f``). ``filename`` is the file; ``what`` says what it held ("spill file" of a sort
+    or hash table, "exchanged blocks" between stages). Picklable, so a worker's error reaches the caller.
+    ``describe()`` is the one line a user reads."""
+
+    what = "exchanged blocks"
+
+    def describe(self) -> str:
+        """``<reason> while writing <what> <file> (<what to do>)``; the file's directory is a run or spill
+        directory in the temp directory, which is named as the place to free."""
+        temp = os.path.dirname(os.path.dirname(self.filename or "")) or "."
+        reason = (self.strerror or "no space left on device").lower()
+        hint = "; a larger --memory spills less" if self.what == "spill file" else ""
+        return (f"{reason} while writing {self.what} {self.filename} (free space on the disk of {temp} or "
+                f"point TMPDIR at a larger one{hint})")
+
+
+def disk_full(exc: OSError, path: str, what: str) -> OSError:
+    """``exc`` as a DiskFull naming ``path`` and ``what`` when it is one of FULL_ERRORS, else ``exc``."""
+    if exc.errno not in FULL_ERRORS:
+        return exc
+    full = DiskFull(exc.errno, exc.strerror or os.strerror(exc.errno), path)
+    full.what = what
+    return full
+
+
 @dataclass(frozen=True)
 class Segment:
     """One block stored in a file: ``path``, byte ``offset`` and ``length``, and how many ``records`` it holds."""
@@ -41,27 +73,46 @@ class Segment:
 class BlockFile:
     """Appends blocks to the file ``path`` (created on the first block); ``append(records) -> Segment``.
 
-    ``close()`` closes it; ``bytes_written`` counts the bytes. Usable as a context manager.
+    ``close()`` closes it; ``bytes_written`` counts the bytes. Usable as a context manager. ``what`` names the
+    file's contents in errors: a full disk raises DiskFull (after closing the file; whoever owns the
+    directory removes it).
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, what: str = "exchanged blocks"):
         self.path = path
+        self.what = what
         self.bytes_written = 0
         self._stream: Any = None
 
     def append(self, records: list[Any]) -> Segment:
         data = encode_block(records)
-        if self._stream is None:
-            self._stream = open(self.path, "wb")
         offset = self.bytes_written
-        self._stream.write(data)
+        try:
+            if self._stream is None:
+                self._stream = open(self.path, "wb")
+            self._stream.write(data)
+        except OSError as exc:
+            self._discard()
+            raise disk_full(exc, self.path, self.what) from None
         self.bytes_written += len(data)
         return Segment(self.path, offset, len(data), len(records))
 
     def close(self) -> None:
         if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+            stream, self._stream = self._stream, None
+            try:
+                stream.close()
+            except OSError as exc:
+                raise disk_full(exc, self.path, self.what) from None
+
+    def _discard(self) -> None:
+        """Close the stream after a failed write, dropping what its buffer still holds."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass
 
     def __enter__(self) -> "BlockFile":
         return self
@@ -104,8 +155,8 @@ class BucketWriter:
     """
 
     def __init__(self, path: str, buckets: int, route: Callable[[Any], int] | None = None,
-                 block_records: int | None = None, budget: float | None = None):
-        self.file = BlockFile(path)
+                 block_records: int | None = None, budget: float | None = None, what: str = "exchanged blocks"):
+        self.file = BlockFile(path, what)
         self.route = route
         if block_records is None:
             block_records = max(MIN_BLOCK_RECORDS, min(BLOCK_RECORDS, BUFFERED_RECORDS // max(1, buckets)))

@@ -48,7 +48,7 @@ class SpillDir:
         """Write ``items`` (already in order) as blocks of ``block_records`` records to a new spill file;
         returns its segments."""
         segments: list[Segment] = []
-        with BlockFile(self.new_path(tag)) as out:
+        with BlockFile(self.new_path(tag), "spill file") as out:
             for chunk in _chunks(items, block_records):
                 segments.append(out.append(chunk))
             self.files += 1

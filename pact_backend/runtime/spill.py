@@ -217,13 +217,15 @@ def spilling_hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: Ke
     bucket = _grace_bucket(fanout)
     # the writers' buffers (one block per bucket) fill at most half the budget
     block_records = max(1, int(budget / 2 / fanout / max(1.0, estimator.average)))
-    build_out = BucketWriter(spill.new_path("build"), fanout, lambda r: bucket(build_key(r)), block_records)
+    build_out = BucketWriter(spill.new_path("build"), fanout, lambda r: bucket(build_key(r)), block_records,
+                            what="spill file")
     for records in table.values():
         build_out.write_all(records)
     table.clear()
     build_out.write_all(build_iter)
     build_parts = build_out.close()
-    probe_out = BucketWriter(spill.new_path("probe"), fanout, lambda r: bucket(probe_key(r)), block_records)
+    probe_out = BucketWriter(spill.new_path("probe"), fanout, lambda r: bucket(probe_key(r)), block_records,
+                            what="spill file")
     probe_out.write_all(probe)
     probe_parts = probe_out.close()
     spill.files += 2
