@@ -208,17 +208,21 @@ class Grouping:
         """Deliver every group sorted on ``field`` (then on fields of later calls): a secondary sort."""
         return Grouping(self.ds, self.key, (*self.order, (field, descending)))
 
-    def reduce_group(self, fn: Callable[[Any, list], Iterable[Any]], combine: Callable | None = None) -> DataSet:
+    def reduce_group(self, fn: Callable[[Any, list], Iterable[Any]], combine: Callable | None = None,
+                     streams: bool = False) -> DataSet:
         """Reduce: ``fn(key, records)`` once per group returning 0..n records; ``combine(key, records)``
         (optional) pre-aggregates partial groups before shipping and must return valid input of ``fn``; a
-        ``pact_backend.contracts.Combiner`` is used as it is (with its fusion hook)."""
+        ``pact_backend.contracts.Combiner`` is used as it is (with its fusion hook). ``streams``: ``fn`` reads
+        ``records`` once, front to back, as any iterable (``Reduce.streams_group``), so a group larger than the
+        memory budget is never held; without it ``records`` is a list."""
         ds = self.ds
         name = ds._name(fn, "reduce")
         hints = hints_for(fn)
         udf = ds._udf(fn, 2, True, "group", hints, f"Reduce({name})")
         combiner = combine if isinstance(combine, pact.Combiner) or combine is None else emitter(combine, 2, True)
         return DataSet(ds.env, pact.Reduce(name=name, inputs=[ds.contract], key=self.key, udf=udf,
-                                           combiner=combiner, group_order=group_order(self.order), hints=hints))
+                                           combiner=combiner, group_order=group_order(self.order), hints=hints,
+                                           streams_group=streams))
 
     def first(self, limit: int) -> DataSet:
         """The first ``limit`` records of every group in its order (top-k per group; needs ``sort_group``, or
@@ -233,7 +237,8 @@ class Grouping:
         return ds
 
     def reduce(self, fn: Callable[[Any, Any], Any]) -> DataSet:
-        """Fold every group with the associative ``fn(a, b) -> record``; runs as a combiner too."""
+        """Fold every group with the associative ``fn(a, b) -> record``; runs as a combiner too, and reads each
+        group as a stream (a group larger than memory is never held)."""
         def fold(key: Any, group: list[Any]) -> tuple:
             records = iter(group)
             acc = next(records)
@@ -243,7 +248,7 @@ class Grouping:
 
         fold.description = describe(fn)  # type: ignore[attr-defined]
         fold.__dict__.update({k: v for k, v in getattr(fn, "__dict__", {}).items() if k == "pact_annotations"})
-        ds = self.reduce_group(fold, combine=None if self.order else fold)
+        ds = self.reduce_group(fold, combine=None if self.order else fold, streams=True)
         if "pact_annotations" not in fold.__dict__:
             ds.contract.hints.cardinality = (1, 1)
         return ds

@@ -94,7 +94,7 @@ def run(compilation: Compilation, executor: Any) -> RunStats:
             result.stats.iterations = result.iterations
             return result.stats
         return executor.run(program, plan(compilation, executor))
-    except (UnsupportedPlan, WorkerLost) as exc:
+    except (UnsupportedPlan, WorkerLost, registry.ExecutorError) as exc:
         raise MeteorError(str(exc)) from None
     except DiskFull as exc:
         raise MeteorError(exc.describe()) from None

@@ -19,7 +19,8 @@ def dask_cluster():
     from pact_backend.executors import dask as dask_executor
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=":0", worker_dashboard_address=":0", silence_logs=logging.ERROR)
+                           dashboard_address="127.0.0.1:0",
+                           worker_dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     previous = os.environ.get("METEOR_DASK_ADDRESS")
     os.environ["METEOR_DASK_ADDRESS"] = cluster.scheduler_address
     try:

@@ -272,6 +272,7 @@ def test_a_run_waits_for_a_worker_when_the_cluster_has_none_at_the_moment():
     """Before, a run that found no worker (a cluster restarting its workers) failed with ZeroDivisionError while
     placing its tasks; now it waits for one, or says in one line that none came."""
     from pact_backend.executors.dask import DaskExecutor
+    from pact_backend.executors.registry import ExecutorError
 
     class Stubbed(DaskExecutor):
         stub: _StubClient
@@ -284,5 +285,50 @@ def test_a_run_waits_for_a_worker_when_the_cluster_has_none_at_the_moment():
     executor.stub = _StubClient({"tcp://10.0.0.2:4000": {"nthreads": 1}})
     assert executor.live_workers() == ["tcp://10.0.0.2:4000"]
     executor.stub = _StubClient({})
-    with pytest.raises(ConnectionError, match=r"^the Dask scheduler at tcp://10.0.0.1:8786 has no workers"):
+    with pytest.raises(ExecutorError, match=r"^the Dask scheduler at tcp://10.0.0.1:8786 has no workers"):
         executor.live_workers()
+
+
+LISTENERS = r'''
+import os, sys
+from pact_backend.executors.dask import DaskExecutor
+
+def tree(pid):
+    found, stack = [], [pid]
+    while stack:
+        parent = stack.pop()
+        found.append(parent)
+        for task in os.listdir(f"/proc/{parent}/task"):
+            with open(f"/proc/{parent}/task/{task}/children") as f:
+                stack += map(int, f.read().split())
+    return found
+
+if __name__ == "__main__":
+    assert DaskExecutor().workers()  # starts meteor's local cluster
+    inodes = set()
+    for pid in tree(os.getpid()):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in open(table).read().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # LISTEN
+                print(fields[1].split(":")[0])
+'''
+
+
+def test_the_local_cluster_listens_on_the_loopback_interface_only(tmp_path):
+    """Scheduler, workers, nannies and their HTTP servers (status pages, metrics) of the local cluster that
+    ``--executor dask`` starts: every listening socket is on 127.0.0.1 (the HTTP servers were on 0.0.0.0)."""
+    (tmp_path / "listeners.py").write_text(LISTENERS)
+    done = subprocess.run([sys.executable, "listeners.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    addresses = done.stdout.split()
+    assert len(addresses) >= 5  # scheduler, its HTTP server, and per worker at least its own and its HTTP's
+    assert set(addresses) == {"0100007F"}, addresses  # 127.0.0.1, as /proc/net/tcp writes it

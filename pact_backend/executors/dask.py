@@ -32,6 +32,7 @@ from pact_backend import contracts as pact
 from pact_backend import physical as phys
 from pact_backend.executors import dask_tasks as dt
 from pact_backend.executors.modules import client_path
+from pact_backend.executors.registry import ExecutorError
 from pact_backend.executors.base import StageExecutor, pack_spec, run_stats, write_sinks
 from pact_backend.executors.stage_graph import Stage, StageGraph
 from pact_backend.io import parts
@@ -52,7 +53,8 @@ _LOCK = threading.Lock()
 
 def local_cluster(workers: int = LOCAL_WORKERS, threads: int = 1) -> Any:
     """The process-wide ``distributed.LocalCluster`` of ``workers`` processes with ``threads`` threads each on
-    127.0.0.1 (started on first use, ~2 s; no dashboard)."""
+    127.0.0.1 (started on first use, ~2 s). Every port it opens is on 127.0.0.1: the scheduler's and workers'
+    HTTP servers too (a dashboard address without a host would listen on every interface)."""
     from distributed import LocalCluster
 
     with _LOCK:
@@ -60,7 +62,8 @@ def local_cluster(workers: int = LOCAL_WORKERS, threads: int = 1) -> Any:
         if cluster is None or cluster.status.name in ("closing", "closed", "failed"):
             cluster = _CLUSTERS[(workers, threads)] = LocalCluster(
                 n_workers=workers, threads_per_worker=threads, processes=True, host="127.0.0.1",
-                dashboard_address=":0", worker_dashboard_address=":0", silence_logs=logging.CRITICAL)
+                dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                silence_logs=logging.CRITICAL)
         return cluster
 
 
@@ -165,14 +168,15 @@ class DaskExecutor(StageExecutor):
 
     def live_workers(self) -> list[str]:
         """The addresses of the scheduler's workers, sorted; waits up to CONNECT_TIMEOUT for one when there is
-        none at the moment (a cluster whose workers are restarting). Raises ConnectionError when none comes."""
+        none at the moment (a cluster whose workers are restarting). Raises ExecutorError (the registry's: an
+        executor that cannot run) when none comes."""
         homes = sorted(self.workers())
         if not homes:
             try:
                 self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
             except Exception:  # noqa: BLE001 - distributed raises TimeoutError or its own errors here
-                raise ConnectionError(f"the Dask scheduler at {self.client.scheduler.address} has no workers "
-                                      f"(none joined within {CONNECT_TIMEOUT})") from None
+                raise ExecutorError(f"the Dask scheduler at {self.client.scheduler.address} has no workers "
+                                    f"(none joined within {CONNECT_TIMEOUT})") from None
             homes = sorted(self.workers())
         return homes
 
