@@ -24,7 +24,8 @@ from pact_backend import physical as phys
 from pact_backend.executors.dask import DaskExecutor
 from pact_backend.executors.inline import InlineExecutor
 from test_process_executor import Collect, Numbers, UserError, bag, counts, fail_on_1234, plan_of_every_contract
-from test_tpch import EXAMPLES, ORDER_KEYS, QUERIES, assert_same_multiset, assert_same_order, sql_records
+from test_tpch import EXAMPLES, ORDER_KEYS, QUERIES, assert_same_multiset, assert_same_order, meteor_answer
+from test_tpch import run_query, sql_records
 from test_tpch import duck, tpch_dir  # noqa: F401 - fixtures shared with the TPC-H oracle tests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,17 +152,12 @@ def test_workers_read_fsspec_urls(dask_cluster, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("query", QUERIES)
 def test_tpch_on_dask_matches_duckdb(dask_cluster, tpch_dir, duck, query, monkeypatch):  # noqa: F811
-    from meteor.api import run_file
-
+    """Every TPC-H query on the cluster writes DuckDB's answer (inline and process: tests/test_tpch.py)."""
     monkeypatch.chdir(tpch_dir)
-    out: Path = tpch_dir / f"{query}.json"
-    out.unlink(missing_ok=True)
-    run_file(EXAMPLES / f"{query}.meteor", executor="dask")
-    got = json.loads(out.read_text())
-    expected = sql_records(duck, query)  # the inline and process executors are checked against the same oracle
+    got = run_query(query, tpch_dir, "dask")
+    expected = meteor_answer(sql_records(duck, query))
     assert_same_multiset(got, expected)
-    if ORDER_KEYS[query]:
-        assert_same_order(got, expected, ORDER_KEYS[query])
+    assert_same_order(got, expected, ORDER_KEYS[query])
 
 
 def test_a_query_survives_a_killed_worker(dask_cluster, tpch_dir, duck, monkeypatch):  # noqa: F811

@@ -1,4 +1,4 @@
--- DuckDB equivalent of q1.meteor (TPC-H Q1 with the date arithmetic written out).
+-- TPC-H Q1, pricing summary report (TPC-H 3.0.1, sec. 2.4.1; DELTA = 90).
 SELECT l_returnflag, l_linestatus,
        sum(l_quantity) AS sum_qty,
        sum(l_extendedprice) AS sum_base_price,
@@ -9,6 +9,6 @@ SELECT l_returnflag, l_linestatus,
        avg(l_discount) AS avg_disc,
        count(*) AS count_order
 FROM lineitem
-WHERE l_shipdate <= '1998-09-02'
+WHERE l_shipdate <= date '1998-12-01' - interval '90' day
 GROUP BY l_returnflag, l_linestatus
 ORDER BY l_returnflag, l_linestatus;

@@ -1,4 +1,4 @@
--- DuckDB equivalent of q13.meteor (TPC-H Q13).
+-- TPC-H Q13, customer distribution (sec. 2.4.13; WORD1 = special, WORD2 = requests).
 SELECT c_count, count(*) AS custdist
 FROM (
   SELECT c_custkey, count(o_orderkey) AS c_count

@@ -1,11 +1,13 @@
--- DuckDB equivalent of q15.meteor (the paper's Listing 1: every supplier with its Q1-1996 revenue).
-WITH revenue AS (
-  SELECT l_suppkey AS supplier_no,
-         sum(l_extendedprice * (1 - l_discount)) AS total_revenue
+-- TPC-H Q15, top supplier (sec. 2.4.15; DATE = 1996-01-01), its view revenue0 written as a WITH clause.
+WITH revenue0 AS (
+  SELECT l_suppkey AS supplier_no, sum(l_extendedprice * (1 - l_discount)) AS total_revenue
   FROM lineitem
-  WHERE l_shipdate >= '1996-01-01' AND l_shipdate < '1996-04-01'
+  WHERE l_shipdate >= date '1996-01-01'
+    AND l_shipdate < date '1996-01-01' + interval '3' month
   GROUP BY l_suppkey
 )
 SELECT s_suppkey, s_name, s_address, s_phone, total_revenue
-FROM supplier, revenue
-WHERE s_suppkey = supplier_no;
+FROM supplier, revenue0
+WHERE s_suppkey = supplier_no
+  AND total_revenue = (SELECT max(total_revenue) FROM revenue0)
+ORDER BY s_suppkey;

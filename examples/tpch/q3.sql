@@ -1,4 +1,4 @@
--- DuckDB equivalent of q3.meteor (TPC-H Q3 without LIMIT 10: Meteor has no limit).
+-- TPC-H Q3, shipping priority (sec. 2.4.3; SEGMENT = BUILDING, DATE = 1995-03-15).
 SELECT l_orderkey,
        sum(l_extendedprice * (1 - l_discount)) AS revenue,
        o_orderdate, o_shippriority
@@ -6,7 +6,8 @@ FROM customer, orders, lineitem
 WHERE c_mktsegment = 'BUILDING'
   AND c_custkey = o_custkey
   AND l_orderkey = o_orderkey
-  AND o_orderdate < '1995-03-15'
-  AND l_shipdate > '1995-03-15'
+  AND o_orderdate < date '1995-03-15'
+  AND l_shipdate > date '1995-03-15'
 GROUP BY l_orderkey, o_orderdate, o_shippriority
-ORDER BY revenue DESC, o_orderdate;
+ORDER BY revenue DESC, o_orderdate
+LIMIT 10;
