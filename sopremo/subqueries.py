@@ -13,7 +13,7 @@ from sopremo.correlation import (Correlation, as_lambda, conjunction, conjuncts,
                                  one_input, per_record, reads_nested_record, use_of)
 from sopremo.expressions.nodes import (ArrayProjection, Comparison, Constant, DataSetRef, ElementIn, ElementRef,
                                        Expression, FunctionCall, InputRef, Lambda, LambdaParam, NestedOperator,
-                                       OuterRef, Var, map_children)
+                                       OuterRef, Var, map_children, replace_inputs)
 from sopremo.flow import COMBINE, MAP, SELECT, RecordFlow, rebuilt
 from sopremo.functions import BUILTIN_FUNCTIONS
 from sopremo.nested import nested_in, nested_nodes, outer_levels
@@ -115,14 +115,29 @@ def exists_to_semi_join(op: Operator) -> JsonStream | None:
             continue
         if kind == COMBINE and corr.index in set(flow.preserved):
             continue
-        semi = semi_join(op.inputs[corr.index], corr, test[1], op)
-        rest = conjunction(items[:position] + items[position + 1:])
+        others = items[:position] + items[position + 1:]
+        outer = kind == COMBINE and bool(set(flow.preserved))  # a where of an outer join is its ON: left alone
+        local = [] if outer else [c for c in others if _reads_only(c, corr.index)]
+        records = op.inputs[corr.index]
+        if local:  # the record's own conditions first: fewer records meet the semi join
+            condition = conjunction([replace_inputs(c, {corr.index: InputRef(0)}) for c in local])
+            records = base_operator("filter", [records], records.operator.display_name(), op,
+                                    condition=condition).output()
+        semi = semi_join(records, corr, test[1], op)
+        rest = conjunction([c for c in others if not any(c is item for item in local)])
         if kind == SELECT:
             return semi if rest is None else rebuilt(op, flow, [semi], predicate=rest).output()
         joined = _join_without(op, flow, corr.index, semi, rest)
         if joined is not None:
             return joined
     return None
+
+
+def _reads_only(expr: Expression, index: int) -> bool:
+    """Whether ``expr`` reads the records of input ``index`` and nothing else of the operator or around it (no
+    other input, nested value, element or parameter)."""
+    refs = {n.index for n in expr.walk() if isinstance(n, InputRef)}
+    return refs == {index} and _record_only(expr) and not nested_in_expression(expr)
 
 
 def nested_in_expression(expr: Expression) -> bool:

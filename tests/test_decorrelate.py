@@ -56,12 +56,31 @@ def test_exists_is_a_semi_join(data):
 
 
 def test_not_exists_is_an_anti_join_after_the_local_conditions(data):
+    """The local conditions of both sides come first: fewer records meet the anti join."""
     plan = explained(data, "$r = filter $c in $customers where $c.city != 'Rome' and count(filter $o in $orders "
                            "where $o.status == 'open' and $o.cust == $c.id) == 0;")
     assert operators(plan["decorrelated"]) == [
+        ("filter", {"where": "$customers.city != 'Rome'"}),
         ("filter", {"where": "$orders.status == 'open'"}),
-        ("join", {"where": "$customers.id not in [$orders.cust]", "into": "$customers"}),
-        ("filter", {"where": "$customers.city != 'Rome'"})]
+        ("join", {"where": "$customers.id not in [$orders.cust]", "into": "$customers"})]
+
+
+def test_a_joins_own_conditions_on_the_semi_joined_input_come_first(data):
+    """TPC-H Q21's shape: in a join's where, the conditions that read only the input that EXISTS / NOT EXISTS
+    correlate with filter it before its semi and anti joins; the join keeps the rest."""
+    plan = explained(data, "$r = join $c in $customers, $o in $orders where $c.id == $o.cust and $o.total > 20 "
+                           "and $c.city != 'Rome' "
+                           "and count(filter $p in $orders where $p.cust == $o.cust and $p.status != $o.status) > 0 "
+                           "and count(filter $q in $orders where $q.cust == $o.cust and $q.total > $o.total) == 0 "
+                           "into {$c.city, $o.total};")
+    assert operators(plan["decorrelated"]) == [
+        ("filter", {"where": "$orders.total > 20"}),
+        ("join", {"where": "$orders.cust in [$orders_2.cust] and ($orders_2.status != $orders.status)",
+                  "into": "$orders"}),
+        ("join", {"where": "$orders.cust not in [$orders_2.cust] and ($orders_2.total > $orders.total)",
+                  "into": "$orders"}),
+        ("join", {"where": "($customers.id == $orders.cust) and ($customers.city != 'Rome')",
+                  "into": "{city: $customers.city, total: $orders.total}"})]
 
 
 def test_in_is_a_semi_join_on_the_values(data):

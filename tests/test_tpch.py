@@ -11,39 +11,30 @@ sorts, the sequence of sort keys must agree too (DESIGN.md, "Oracles: DuckDB ans
 
 from __future__ import annotations
 
-import datetime
 import importlib.util
 import json
-import math
 from pathlib import Path
 
 import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples" / "tpch"
-QUERIES = sorted((p.stem for p in EXAMPLES.glob("q*.meteor")), key=lambda q: int(q[1:]))
-# The ORDER BY columns of each query (None: a single record).
-ORDER_KEYS = {
-    "q1": ["l_returnflag", "l_linestatus"], "q2": ["s_acctbal", "n_name", "s_name", "p_partkey"],
-    "q3": ["revenue", "o_orderdate"], "q4": ["o_orderpriority"], "q5": ["revenue"], "q6": None,
-    "q7": ["supp_nation", "cust_nation", "l_year"], "q8": ["o_year"], "q9": ["nation", "o_year"],
-    "q10": ["revenue"], "q11": ["value"], "q12": ["l_shipmode"], "q13": ["custdist", "c_count"], "q14": None,
-    "q15": ["s_suppkey"], "q16": ["supplier_cnt", "p_brand", "p_type", "p_size"], "q17": None,
-    "q18": ["o_totalprice", "o_orderdate"], "q19": None, "q20": ["s_name"], "q21": ["numwait", "s_name"],
-    "q22": ["cntrycode"]}
-SQL_TYPES = {"int": "BIGINT", "decimal": "DOUBLE", "date": "DATE", "string": "VARCHAR"}
 EXECUTORS = ("inline", "process")  # Dask: tests/test_dask_executor.py, on the session's cluster
 
 
-def _load_make_tpch():
-    spec = importlib.util.spec_from_file_location("make_tpch", ROOT / "scripts" / "make_tpch.py")
+def _load(name: str):
+    """A module of scripts/ by file name (scripts/ is no package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-make_tpch = _load_make_tpch()
+check_tpch = _load("check_tpch")  # the oracle: DuckDB's answers and the comparison, shared with the SF 0.1 check
+make_tpch = check_tpch.make_tpch
+EXAMPLES, QUERIES, ORDER_KEYS = check_tpch.EXAMPLES, check_tpch.QUERIES, check_tpch.ORDER_KEYS
+duck_tables, sql_records, meteor_answer = check_tpch.duck_tables, check_tpch.sql_records, check_tpch.meteor_answer
+assert_same_multiset, assert_same_order = check_tpch.assert_same_multiset, check_tpch.assert_same_order
 
 
 @pytest.fixture(scope="session")
@@ -58,66 +49,6 @@ def tpch_dir(tmp_path_factory) -> Path:
 def duck(tpch_dir) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with one table per TPC-H table, loaded from the generated JSON Lines files."""
     return duck_tables(tpch_dir / "tpch")
-
-
-def duck_tables(directory: Path) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection holding the TPC-H tables of ``directory/<table>.jsonl`` with the schema's types."""
-    con = duckdb.connect()
-    for table, columns in make_tpch.SCHEMA.items():
-        cols = ", ".join(f"'{name}': '{SQL_TYPES[kind]}'" for name, kind in columns)
-        path = directory / f"{table}.jsonl"
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_json('{path}', "
-                    f"format='newline_delimited', columns={{{cols}}})")
-    return con
-
-
-def sql_records(con: duckdb.DuckDBPyConnection, query: str) -> list[dict]:
-    """The rows of ``q<N>.sql`` as dicts by column name, dates as 'YYYY-MM-DD' strings."""
-    cursor = con.execute((EXAMPLES / f"{query}.sql").read_text())
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, (v.isoformat() if isinstance(v, datetime.date) else v for v in row)))
-            for row in cursor.fetchall()]
-
-
-def meteor_answer(rows: list[dict]) -> list[dict]:
-    """What Meteor writes for SQL's answer ``rows``: the same, except for an aggregate without GROUP BY over no
-    rows. SQL answers it with one row of NULLs; a Meteor ``group`` without ``by`` has no group to aggregate
-    and writes no record (the original's grouping of all records, a Reduce, sees no input). Q17 at SF 0.01
-    is such a case: no small-quantity line of a Brand#23 MED BOX part."""
-    if len(rows) == 1 and all(v is None for v in rows[0].values()):
-        return []
-    return rows
-
-
-def same_value(a, b) -> bool:
-    """Equal JSON values, numbers to a relative tolerance of 1e-9."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
-
-
-def same_record(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
-
-
-def assert_same_multiset(got: list[dict], expected: list[dict]) -> None:
-    """Every expected record matched by exactly one got record (greedy over a canonical order)."""
-    assert len(got) == len(expected), f"{len(got)} records, expected {len(expected)}"
-    canon = lambda r: json.dumps({k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()},
-                                 sort_keys=True)
-    remaining = sorted(got, key=canon)
-    for record in sorted(expected, key=canon):
-        match = next((i for i, r in enumerate(remaining) if same_record(r, record)), None)
-        assert match is not None, f"no result record matches {record}"
-        remaining.pop(match)
-
-
-def assert_same_order(got: list[dict], expected: list[dict], keys: list[str] | None) -> None:
-    """The sequence of sort-key values agrees (ties may come in any order); no keys: nothing to check."""
-    for i, (a, b) in enumerate(zip(got, expected) if keys else ()):
-        assert all(same_value(a.get(k), b[k]) for k in keys), f"record {i}: {a} out of order, expected {b}"
 
 
 def test_generate_matches_the_generator(tpch_dir, duck):
@@ -182,3 +113,24 @@ def test_explain_describes_every_query(query):
     assert result.exit_code == 0, result.output
     assert "== Sopremo plan ==" in result.output and "== PACT program ==" in result.output
     assert f"{query}.json" in result.output
+
+
+def test_the_comparison_finds_differences():
+    """The oracle's comparison rejects a changed value, a missing record and a wrong order (it can fail)."""
+    expected = [{"k": "a", "v": 1.0}, {"k": "b", "v": 2.0}]
+    assert_same_multiset([{"k": "b", "v": 2.0 + 1e-12}, {"k": "a", "v": 1.0}], expected)
+    for wrong in ([{"k": "a", "v": 1.0}, {"k": "b", "v": 2.001}], expected[:1], [{"k": "a", "v": 1.0}] * 2):
+        with pytest.raises(AssertionError):
+            assert_same_multiset(wrong, expected)
+    with pytest.raises(AssertionError, match="out of order"):
+        assert_same_order(expected[::-1], expected, ["k"])
+    assert meteor_answer([{"avg_yearly": None}]) == [] and meteor_answer(expected) == expected
+
+
+def test_check_script_reports_agreement(tpch_dir, tmp_path, capsys):
+    """``scripts/check_tpch.py`` (the SF 0.1 check) on the session's SF 0.01 data: a Markdown row per query."""
+    (tmp_path / "sf0.01").mkdir()
+    (tmp_path / "sf0.01" / "tpch").symlink_to(tpch_dir / "tpch")
+    assert check_tpch.main(["--sf", "0.01", "--data", str(tmp_path), "--queries", "q6", "q14"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| q") and "query" not in line]
+    assert [row.split(" | ")[:2] for row in rows] == [["| q6", "yes"], ["| q14", "yes"]]
