@@ -3,8 +3,8 @@
 The data comes from scripts/make_tpch.py (tpchgen-cli, then JSON / JSON Lines); DuckDB loads the same JSON
 Lines files with the TPC-H column types (dates as DATE, so the SQL twins are the standard TPC-H text with its
 date arithmetic; a DATE answer is compared as its 'YYYY-MM-DD' string, as Meteor writes it) and answers
-``q<N>.sql``. Every ``q<N>.meteor`` runs on the inline and the process executor here (on Dask in
-tests/test_dask_executor.py) and must write DuckDB's records (floats to a relative 1e-9); where the query
+``q<N>.sql``. Every ``q<N>.meteor`` runs on the inline executor here (on the process executor with 2 partitions
+in tests/test_process_executor.py, on Dask in tests/test_dask_executor.py) and must write DuckDB's records (floats to a relative 1e-9); where the query
 sorts, the sequence of sort keys must agree too (DESIGN.md, "Oracles: DuckDB answers the TPC-H queries").
 ``meteor explain`` must describe every query.
 """
@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXECUTORS = ("inline", "process")  # Dask: tests/test_dask_executor.py, on the session's cluster
+EXECUTORS = ("inline",)  # process: tests/test_process_executor.py; Dask: tests/test_dask_executor.py
 
 
 def _load(name: str):
