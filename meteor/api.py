@@ -35,14 +35,19 @@ def compile_file(path: str | Path, params: dict[str, Any] | None = None) -> Sopr
 
 
 def make_executor(executor: str | None = None, parallelism: int | None = None,
-                  memory: str | int | None = None, address: str | None = None, quiet: bool = False) -> Any:
+                  memory: str | int | None = None, address: str | None = None, quiet: bool = False,
+                  plan: SopremoPlan | None = None) -> Any:
     """An executor by name (``meteor.executors`` entry points): 'process' (the default: worker processes on
     ``parallelism`` cores, default all, within a budget ``memory`` such as '512MB', default half the RAM),
     'inline' (one process) or 'dask' (the cluster at ``address`` or METEOR_DASK_ADDRESS, else a local one).
-    Progress lines go to stderr when it is a terminal unless ``quiet``. Raises MeteorError for an unknown
-    name, bad settings or an unreachable cluster."""
+    Given the ``plan`` it is for, with neither ``executor`` nor ``parallelism`` chosen, a plan whose sources
+    read less than ``sopremo.engine.SMALL_INPUT_BYTES`` (1 MB) runs 'inline': worker processes would cost more
+    than they save (``engine.default_executor``). Progress lines go to stderr when it is a terminal unless
+    ``quiet``. Raises MeteorError for an unknown name, bad settings or an unreachable cluster."""
     import os
 
+    if executor is None and parallelism is None and plan is not None:
+        executor = engine.default_executor(plan)
     if executor != "dask":
         address = None  # the scheduler address (also from the environment) means nothing to other executors
     elif address is None:
@@ -65,9 +70,10 @@ def plan_pact(plan: SopremoPlan, dop: int | None = None, optimize: bool = True) 
 def run_plan(plan: SopremoPlan, optimize: bool = True, executor: str | None = None,
              parallelism: int | None = None, memory: str | int | None = None,
              address: str | None = None, quiet: bool = False) -> engine.RunStats:
-    """Execute a Sopremo plan on the executor ``executor`` (see ``make_executor``); returns per-contract
+    """Execute a Sopremo plan on the executor ``executor`` (see ``make_executor``: None runs a plan of small
+    inputs inline, others on worker processes); returns per-contract
     statistics. Progress goes to stderr when it is a terminal, unless ``quiet``."""
-    runner = make_executor(executor, parallelism, memory, address, quiet)
+    runner = make_executor(executor, parallelism, memory, address, quiet, plan=plan)
     return engine.run(compile_plan(plan, runner, optimize), runner)
 
 

@@ -13,16 +13,16 @@ import warnings
 from typing import Any
 
 import click
-import msgspec
 
 from meteor.deep_stack import TOO_DEEP
 from sopremo.errors import MeteorError, MeteorWarning
-from sopremo.package import PACKAGES, PackageError
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``name=value`` pairs to constants; values are JSON when they parse as JSON (integers of any size exact,
     as in data files), else plain strings."""
+    import msgspec
+
     params: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
@@ -66,8 +66,9 @@ def _executor_options(command: Any) -> Any:
     options = [
         click.option("--executor", default=None, metavar="NAME",
                      help="Where the plan runs: process (worker processes on all cores, the default), inline "
-                          "(one process, for debugging), dask (a Dask cluster, see --address and "
-                          "docs/distributed.md), or another installed executor (meteor.executors)."),
+                          "(one process; the default when the inputs are below 1 MB and --parallelism is not "
+                          "given), dask (a Dask cluster, see --address and docs/distributed.md), or another "
+                          "installed executor (meteor.executors)."),
         click.option("--address", default=None, metavar="tcp://HOST:8786", envvar="METEOR_DASK_ADDRESS",
                      help="Scheduler of the Dask cluster for --executor dask (default: $METEOR_DASK_ADDRESS, "
                           "else a local cluster of 2 worker processes)."),
@@ -82,10 +83,29 @@ def _executor_options(command: Any) -> Any:
     return command
 
 
+def __getattr__(name: str) -> Any:
+    """``PACKAGES``, the package manager of the commands (sopremo.package's), imported when first asked for:
+    ``meteor --help`` and the start of ``meteor run`` do not load the package machinery."""
+    if name == "PACKAGES":
+        from sopremo.package import PACKAGES
+
+        return PACKAGES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _packages() -> Any:
+    """The package manager the commands use: this module's ``PACKAGES`` once set (tests set their own), else
+    sopremo.package's."""
+    manager = globals().get("PACKAGES")
+    if manager is None:
+        from sopremo.package import PACKAGES as manager
+    return manager
+
+
 def _add_package_path(ctx: click.Context, param: click.Parameter, dirs: tuple[str, ...]) -> None:
     """Put every ``--package-path`` directory on the package path (before METEOR_PACKAGE_PATH)."""
     for directory in dirs:
-        PACKAGES.add_path(directory)
+        _packages().add_path(directory)
 
 
 _package_path_option = click.option(
@@ -154,13 +174,13 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
         memory: str | None = None, address: str | None = None, quiet: bool = False) -> None:
     """Run a Meteor SCRIPT on the embedded engine."""
     from meteor import api
-    from meteor.explain import explain_plan
+    from sopremo.package import PackageError
 
     typos: list[Any] = []
     try:
         started = time.perf_counter()
         plan = api.compile_file(script, _parse_params(params))
-        runner = api.make_executor(executor, parallelism, memory, address, quiet=quiet or dry_run)
+        runner = api.make_executor(executor, parallelism, memory, address, quiet=quiet or dry_run, plan=plan)
         from sopremo import engine
 
         compilation = api.compile_plan(plan, runner, not no_optimize)
@@ -168,6 +188,8 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
         if strict:
             engine.raise_typos(typos)
         if dry_run:
+            from meteor.explain import explain_plan
+
             explain_plan(plan, not no_optimize, runner)
             click.echo(f"{script}: ok ({len(plan.sinks)} output(s))", err=True)
             return
@@ -211,13 +233,15 @@ def explain(script: str, params: tuple[str, ...], debug: bool, no_optimize: bool
     function without arguments returning an ExecutionEnvironment, a PactPlan or a DataSet (docs/pact.md)."""
     from meteor import api
     from meteor.explain import explain as explain_script
+    from sopremo.package import PackageError
 
     try:
-        runner = api.make_executor(executor, parallelism, memory, address, quiet=True)
         if _is_program_function(script):
+            runner = api.make_executor(executor, parallelism, memory, address, quiet=True)
             _explain_program(script, fmt, not no_optimize, runner, debug)
             return
         plan = api.compile_file(script, _parse_params(params))
+        runner = api.make_executor(executor, parallelism, memory, address, quiet=True, plan=plan)
         click.echo(explain_script(plan, fmt, optimize=not no_optimize, executor=runner))
     except (MeteorError, PackageError, RecursionError) as exc:
         _fail(exc, debug)
@@ -246,7 +270,7 @@ def packages() -> None:
     """List installed operator packages with their operators and functions."""
     from meteor.help import packages_listing
 
-    listing, errors = packages_listing(PACKAGES)
+    listing, errors = packages_listing(_packages())
     click.echo(listing)
     for error in errors:
         click.echo(f"error: {error}", err=True)
@@ -260,8 +284,9 @@ def help_(name: tuple[str, ...]) -> None:
     """Show the syntax and properties of operator NAME (or a function or format); without NAME, list all."""
     from meteor.help import HelpError, help_text, overview
 
+    packages = _packages()
     try:
-        click.echo(help_text(" ".join(name), PACKAGES) if name else overview(PACKAGES))
+        click.echo(help_text(" ".join(name), packages) if name else overview(packages))
     except HelpError as exc:
         _fail(exc, False)
 

@@ -100,7 +100,7 @@ def explain_plan(plan: SopremoPlan, optimize: bool = True, executor: Any = None)
     """Compile ``plan`` and plan it for ``executor`` (an executor object, as ``meteor.api.make_executor``
     returns; None: the default executor), exactly as a run on that executor would; ``optimize`` False = no
     rewrites and the default physical strategies (``--no-optimize``)."""
-    executor = executor if executor is not None else make_executor(quiet=True)
+    executor = executor if executor is not None else make_executor(quiet=True, plan=plan)
     compilation = compile_plan(plan, executor, optimize)
     return Explanation(compilation, engine.plan(compilation, executor), executor.name)
 

@@ -13,14 +13,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from lark import Lark, Tree
-from lark.exceptions import UnexpectedInput, VisitError
-
 from meteor import ast
 from meteor.deep_stack import MAX_NESTING, call_deep
 from meteor.errors import MeteorFrontendError, MeteorSyntaxError, source_line
 from meteor.grammar import full_grammar
 from meteor.includes import relocate
+from meteor.lark_runtime import Lark, Tree, UnexpectedInput, VisitError
 from meteor.parser_cache import cached_lark
 from meteor.syntax_errors import syntax_error
 from meteor.transformer import MeteorTransformer

@@ -12,7 +12,6 @@ and the parser is built from the grammar; a refused directory is named once on s
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import pickle
@@ -21,10 +20,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import lark
-from lark import Lark
-from lark.grammar import Rule
-from lark.lexer import TerminalDef
+try:
+    from _blake2 import blake2b  # hashlib's BLAKE2 without hashlib, whose import initialises OpenSSL (~20 ms)
+except ImportError:
+    from hashlib import blake2b
+
+from meteor.lark_runtime import VERSION, Lark, QuickTableParser, Rule, TerminalDef
 
 _FORMAT = "meteor-parser-1"
 _warned: set[str] = set()
@@ -47,8 +48,8 @@ def cache_dir() -> Path:
 def cache_file(grammar: str, options: dict) -> Path:
     """Where the tables of ``grammar`` built with ``options`` are cached (keyed by a hash of both and the
     Lark and Python versions)."""
-    key = "\n".join((_FORMAT, lark.__version__, sys.version, repr(sorted(options.items())), grammar))
-    return cache_dir() / f"parser-{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+    key = "\n".join((_FORMAT, VERSION, sys.version, repr(sorted(options.items())), grammar))
+    return cache_dir() / f"parser-{blake2b(key.encode(), digest_size=16).hexdigest()}.pickle"
 
 
 def cached_lark(grammar: str, **options) -> Lark:
@@ -106,7 +107,8 @@ def _load(path: Path) -> Lark | None:
         tables = _PlainData(io.BytesIO(blob)).load()
         if tables.get("format") != _FORMAT:
             return None
-        return Lark._load_from_dict(tables["data"], tables["memo"])  # how Lark's standalone parsers load
+        # how Lark's standalone parsers load, with the parse table rebuilt quickly (QuickTableParser)
+        return Lark._load_from_dict(tables["data"], tables["memo"], _plugins={"LALR_Parser": QuickTableParser})
     except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never fatal
         return None
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 from copy import copy
 
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.lexer import PatternStr
 
 from meteor.errors import MeteorSyntaxError, did_you_mean, plain_list, source_line, using_hint
 from meteor.grammar import operators_in_scope
+from meteor.lark_runtime import PatternStr, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from sopremo.registry import suggest
 
 _NAMED = {

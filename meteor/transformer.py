@@ -6,10 +6,10 @@ import math
 import sys
 from typing import Any
 
-from lark import Token, Transformer, v_args
 
 from meteor import ast
 from meteor.errors import MeteorSyntaxError, source_line
+from meteor.lark_runtime import Token, Transformer, v_args
 
 
 def _words(tokens: list[Any]) -> str:

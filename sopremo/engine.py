@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pact_backend.api_explain import ProgramNotFound, explain_plan, load_program, step_sections
 from pact_backend.executors import registry
-from pact_backend.executors.scheduler import WorkerLost
-from pact_backend.iterations import has_iterations, run_program
+from pact_backend.iterations import has_iterations
 from pact_backend.physical import PhysicalPlan
-from pact_backend.runtime import record_origin
-from pact_backend.plan_text import contract_details, physical_dict, physical_dot, physical_text, plan_text
 from pact_backend.planner import UnsupportedPlan, plan_physical
+from pact_backend.runtime import record_origin
 from pact_backend.runtime.blocks import DiskFull
 from pact_backend.runtime.stats import RunStats
 from sopremo.compilation import Compilation, compile_plan
@@ -28,10 +25,27 @@ from sopremo.errors import MeteorError
 
 DEFAULT_EXECUTOR = registry.DEFAULT_EXECUTOR
 
-__all__ = ["Compilation", "DEFAULT_EXECUTOR", "PhysicalPlan", "ProgramNotFound", "RunStats", "compile_plan",
-           "contract_details", "executor_names", "explain_program", "make_executor", "physical_dict",
-           "physical_dot", "physical_text", "plan", "plan_text", "run", "step_sections", "find_typos",
-           "raise_typos"]
+# What only explanations need is imported on first use (module ``__getattr__``), so that ``meteor run`` does
+# not load the plan renderers and the program loader: each name maps to the module that defines it.
+_LAZY = {"ProgramNotFound": "pact_backend.api_explain", "step_sections": "pact_backend.api_explain",
+         "contract_details": "pact_backend.plan_text", "physical_dict": "pact_backend.plan_text",
+         "physical_dot": "pact_backend.plan_text", "physical_text": "pact_backend.plan_text",
+         "plan_text": "pact_backend.plan_text"}
+
+
+def __getattr__(name: str) -> Any:
+    """The renderers and explanation helpers of ``_LAZY``, imported when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Compilation", "DEFAULT_EXECUTOR", "PhysicalPlan", "ProgramNotFound", "RunStats", "SMALL_INPUT_BYTES",
+           "compile_plan", "contract_details", "default_executor", "executor_names", "explain_program",
+           "find_typos", "input_bytes", "make_executor", "physical_dict", "physical_dot", "physical_text", "plan",
+           "plan_text", "raise_typos", "run", "step_sections"]
 
 
 def find_typos(compilation: Compilation) -> list[Any]:
@@ -46,6 +60,41 @@ def raise_typos(typos: list[Any]) -> None:
     from sopremo.typos import raise_typos as fail
 
     fail(typos)
+
+
+SMALL_INPUT_BYTES = 1 << 20  # below this much input, a run without a chosen executor runs inline
+AD_HOC_VALUE_BYTES = 64  # what one value of an ad-hoc source counts as, for SMALL_INPUT_BYTES
+
+
+def input_bytes(plan: Any) -> int | None:
+    """The bytes the sources of the Sopremo ``plan`` read: file sizes on disk plus AD_HOC_VALUE_BYTES per
+    ad-hoc value; None when a source's size is unknown (a URL, a missing file, a source of another kind)."""
+    from sopremo.io.operators import Source
+
+    total = 0
+    for op in plan.operators():
+        if not isinstance(op, Source):
+            continue
+        if op.values is not None:
+            total += AD_HOC_VALUE_BYTES * len(op.values)
+            continue
+        try:
+            size = getattr(op.input_format(), "size_bytes", None)
+            size = size() if size is not None else None
+        except Exception:  # noqa: BLE001 - a source that cannot be sized is reported by the compilation, not here
+            return None
+        if size is None:
+            return None
+        total += size
+    return total
+
+
+def default_executor(plan: Any) -> str:
+    """The executor a run of the Sopremo ``plan`` gets when none is chosen: 'inline' when its sources read
+    less than SMALL_INPUT_BYTES in all (starting worker processes, shipping the plan to them and collecting
+    their blocks costs more than it saves on so little data), else DEFAULT_EXECUTOR ('process')."""
+    size = input_bytes(plan)
+    return "inline" if size is not None and size < SMALL_INPUT_BYTES else DEFAULT_EXECUTOR
 
 
 def executor_names() -> list[str]:
@@ -90,11 +139,13 @@ def run(compilation: Compilation, executor: Any) -> RunStats:
     program = compilation.program
     try:
         if has_iterations(program):  # `iterate` statements: the driver runs their step plans (sec. 5.3)
+            from pact_backend.iterations import run_program
+
             result = run_program(program, executor, compilation.optimize)
             result.stats.iterations = result.iterations
             return result.stats
         return executor.run(program, plan(compilation, executor))
-    except (UnsupportedPlan, WorkerLost, registry.ExecutorError) as exc:
+    except (UnsupportedPlan, registry.ExecutorError) as exc:
         raise MeteorError(str(exc)) from None
     except DiskFull as exc:
         raise MeteorError(exc.describe()) from None
@@ -102,9 +153,17 @@ def run(compilation: Compilation, executor: Any) -> RunStats:
         formats = [c.input_format for c in program.contracts() if getattr(c, "input_format", None) is not None]
         record_origin.locate_in_sources(exc, formats)
         raise
+    except Exception as exc:
+        from pact_backend.executors.scheduler import WorkerLost  # loaded by every executor that can lose one
+
+        if isinstance(exc, WorkerLost):
+            raise MeteorError(str(exc)) from None
+        raise
 
 
 def explain_program(target: str, executor: Any, fmt: str = "text", optimize: bool = True) -> str:
     """``meteor explain module:function``: the PACT program a Python program function returns (docs/pact.md),
     planned for ``executor``. Raises ProgramNotFound when ``target`` names no program function."""
+    from pact_backend.api_explain import explain_plan, load_program
+
     return explain_plan(load_program(target), executor.resources(), fmt, optimize)

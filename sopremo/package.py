@@ -17,15 +17,14 @@ naming it and why.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterable
 
+from pact_backend.entry_points import EntryPoint, entry_points
 from sopremo.function import SopremoFunction
 from sopremo.registry import UnknownNameError, suggest
 
@@ -239,6 +238,8 @@ def load_path_package(module_name: str, file: Path) -> SopremoPackage | None:
 
 
 def _import_file(module_name: str, file: Path) -> ModuleType:
+    import importlib.util
+
     is_package = file.name == "__init__.py"
     root = str((file.parent.parent if is_package else file.parent).resolve())
     if root not in sys.path:

@@ -5,15 +5,13 @@ statistics, and the planning and refusal of plans they share (``StageExecutor``)
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from collections import OrderedDict
 from time import perf_counter
 from typing import Any, Callable, Iterable
 
-import cloudpickle
-
 from pact_backend import contracts as pact
+from pact_backend.digest import blake2b
 from pact_backend.io.parts import is_part_directory, open_sink
 from pact_backend.physical import PhysicalPlan
 from pact_backend.planner import Resources, UnsupportedPlan, check_supported, plan_physical
@@ -27,8 +25,10 @@ _SPEC_CACHE_SIZE = 32
 
 def pack_spec(spec: StageSpec) -> tuple[bytes, bytes]:
     """(cloudpickle blob, digest) of a stage spec; UDF closures travel by value. Raises pickling errors."""
+    import cloudpickle
+
     blob = cloudpickle.dumps(spec, protocol=5)
-    return blob, hashlib.blake2b(blob, digest_size=16).digest()
+    return blob, blake2b(blob, digest_size=16).digest()
 
 
 def cached_spec(blob: bytes, digest: bytes, sys_path: list[str] = ()) -> StageSpec:

@@ -19,7 +19,6 @@ so the scheduler can run the lost tasks again.
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -28,10 +27,8 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Callable, Protocol
-
-import cloudpickle
 
 from pact_backend.executors.base import cached_spec, pack_spec
 from pact_backend.executors.modules import task_modules
@@ -50,6 +47,8 @@ class RemoteTraceback(Exception):
 
 def _pack_error(exc: BaseException) -> tuple[bytes, str]:
     """The pickled exception (or a RuntimeError naming it when it does not survive pickling) and its traceback."""
+    import cloudpickle
+
     text = "".join(traceback.format_exception(exc))
     try:
         data = cloudpickle.dumps(exc, protocol=5)
@@ -132,7 +131,12 @@ class WorkerPool:
         self.executor = self._start()
         self.last_death = "ended unexpectedly"  # how a worker of the pool that ``renew`` replaced ended
 
-    def _start(self) -> ProcessPoolExecutor:
+    def _start(self) -> Any:
+        """A ProcessPoolExecutor of ``workers`` processes (multiprocessing is imported here, on first use: a run
+        on the inline executor never loads it)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         method = "fork" if sys.platform.startswith("linux") else "spawn"
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
                                    initializer=_start_worker, initargs=(os.getpid(),))

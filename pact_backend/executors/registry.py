@@ -14,9 +14,9 @@ An entry point names a class (or factory) taking ``parallelism`` (default DOP or
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import Any, Protocol, runtime_checkable
 
+from pact_backend.entry_points import entry_points
 from pact_backend.contracts import PactPlan
 from pact_backend.physical import PhysicalPlan
 from pact_backend.planner import Resources
@@ -52,13 +52,13 @@ class Executor(Protocol):
 
 def executor_names() -> list[str]:
     """The names of every registered executor, sorted."""
-    return sorted({ep.name for ep in metadata.entry_points(group=GROUP)})
+    return sorted({ep.name for ep in entry_points(GROUP)})
 
 
 def executor_class(name: str) -> Any:
     """The class (or factory) registered as ``name``; ExecutorError naming the known executors otherwise, or
     when its module cannot be imported (e.g. dask is not installed)."""
-    found = [ep for ep in metadata.entry_points(group=GROUP) if ep.name == name]
+    found = [ep for ep in entry_points(GROUP) if ep.name == name]
     if not found:
         raise ExecutorError(f"unknown executor {name!r}; choose one of {', '.join(executor_names())}")
     try:

@@ -9,8 +9,7 @@ of a lost worker; a task that was running at ``ALLOWED_LOSSES + 1`` worker death
 
 from __future__ import annotations
 
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +136,7 @@ class _Run:
             try:
                 self.running[self.submitters[stage.index](task)] = (stage, part)
                 return
-            except BrokenProcessPool:
+            except BrokenExecutor:  # a BrokenProcessPool (concurrent.futures.process, imported by pools only)
                 if attempt:
                     raise
 
@@ -146,7 +145,7 @@ class _Run:
         Raises the task's exception, or WorkerLost when the task was running at too many deaths."""
         try:
             return unpack(future.result())
-        except BrokenProcessPool:
+        except BrokenExecutor:
             if not isinstance(self.pool, WorkerPool):
                 raise
         if self.pool.broken:

@@ -11,11 +11,11 @@ past the budget, partitions both sides into bucket files and joins bucket by buc
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
+from pact_backend.digest import blake2b
 from pact_backend.runtime.blocks import BucketWriter, read_records
 from pact_backend.runtime.memory import SizeEstimator, merge_layout
 from pact_backend.runtime.partition import canonical_bytes
@@ -188,7 +188,7 @@ def probe_table(probe: Iterable[Any], table: dict[Any, list[Any]], probe_key: Ke
 def _grace_bucket(fanout: int) -> Callable[[Any], int]:
     """A bucket function over canonical key bytes, independent of the CRC-32 used for shipping."""
     def bucket(key: Any) -> int:
-        digest = hashlib.blake2b(canonical_bytes(key), digest_size=8).digest()
+        digest = blake2b(canonical_bytes(key), digest_size=8).digest()
         return int.from_bytes(digest, "little") % fanout
     return bucket
 

@@ -13,13 +13,14 @@ Spark's: scratch space named after its owner and swept by the next one that come
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import socket
 import tempfile
 from functools import lru_cache
+
+from pact_backend.digest import blake2b
 
 TAG = r"(?P<pid>\d+)-(?P<start>\d+)-(?P<host>[0-9a-f]{8})"
 RUN_PREFIX = "meteor-run-"
@@ -44,7 +45,7 @@ def process_start(pid: int) -> int:
 
 @lru_cache(maxsize=1)
 def _host() -> str:
-    return hashlib.blake2b(socket.gethostname().encode(), digest_size=4).hexdigest()
+    return blake2b(socket.gethostname().encode(), digest_size=4).hexdigest()
 
 
 def owner_tag() -> str:

@@ -1,0 +1,193 @@
+"""The structure of a quick start-up (issue 17, item 2), pinned without timing anything.
+
+A trivial ``meteor run`` should answer faster than ``python -c "import duckdb; duckdb.sql('select 1')"``; the
+measurements are in docs/benchmarks.md ("Start-up"). What makes it quick is checked here on the modules a
+process loads and the processes it starts: the command line loads no engine before it has a script to run,
+a run on small inputs starts no worker processes, lark is loaded without ``regex``, explanations' renderers
+and the iteration driver load only when used, and entry points come from a cache that is safe and current.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pact_backend.entry_points as eps
+from meteor import api
+from sopremo import engine
+
+SCRIPT = "$a = read from 'in.json';\n$b = filter $a where $a.x > 1;\nwrite $b to 'out.json';\n"
+
+
+def _loaded_after(code: str, cwd: Path, env: dict | None = None) -> set[str]:
+    """The modules loaded by a fresh interpreter after running ``code`` in ``cwd``."""
+    probe = code + "\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _tops(modules: set[str], *names: str) -> set[str]:
+    """The modules of ``modules`` that are one of ``names`` or inside one of them."""
+    return {m for m in modules if any(m == n or m.startswith(n + ".") for n in names)}
+
+
+def test_the_command_line_loads_no_engine_parser_or_data_library_before_a_command_runs(tmp_path):
+    loaded = _loaded_after("import meteor.cli", tmp_path)
+    assert "click" in loaded and "meteor.cli" in loaded  # the probe saw the import
+    heavy = _tops(loaded, "pact_backend.runtime", "pact_backend.executors", "pact_backend.optimizer", "lark",
+                  "msgspec", "dask", "distributed", "numpy", "pyarrow", "multiprocessing", "importlib.metadata",
+                  "sopremo.package", "sopremo.compilation")
+    assert heavy == set()
+
+
+def test_a_run_on_small_inputs_starts_no_worker_process(tmp_path):
+    (tmp_path / "in.json").write_text(json.dumps([{"x": i} for i in range(5)]))
+    (tmp_path / "s.meteor").write_text(SCRIPT)
+    code = ("import sys\nfrom meteor.entry import main\nsys.argv = ['meteor', 'run', '-q', 's.meteor']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n")
+    loaded = _loaded_after(code, tmp_path, {"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert json.loads((tmp_path / "out.json").read_text()) == [{"x": i} for i in range(2, 5)]
+    # no pool was made: the modules that start worker processes were never loaded
+    assert _tops(loaded, "multiprocessing", "concurrent.futures.process", "cloudpickle") == set()
+    # nor what only explanations, iterations, other formats or a registry scan need
+    assert _tops(loaded, "pact_backend.plan_text", "pact_backend.api_explain", "pact_backend.iterations.driver",
+                 "pact_backend.io.sql", "pact_backend.io.binary", "regex", "dask") == set()
+
+
+def test_small_inputs_run_inline_by_default_and_larger_ones_on_worker_processes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "s.meteor"
+    script.write_text(SCRIPT)
+    small = [{"x": i} for i in range(10)]
+    (tmp_path / "in.json").write_text(json.dumps(small))
+    plan = api.compile_file(script)
+    assert engine.input_bytes(plan) == (tmp_path / "in.json").stat().st_size
+    assert api.make_executor(plan=plan).name == "inline"
+    assert api.make_executor("process", plan=plan).name == "process"  # a chosen executor stays chosen
+    assert api.make_executor(parallelism=2, plan=plan).name == "process"  # asking for parallelism too
+    big = [{"x": i, "pad": "p" * 100} for i in range(engine.SMALL_INPUT_BYTES // 100)]
+    (tmp_path / "in.json").write_text(json.dumps(big))
+    plan = api.compile_file(script)
+    assert engine.input_bytes(plan) >= engine.SMALL_INPUT_BYTES
+    assert api.make_executor(plan=plan).name == engine.DEFAULT_EXECUTOR == "process"
+
+
+def test_a_source_of_unknown_size_keeps_the_process_executor(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.meteor").write_text(SCRIPT)  # in.json does not exist: its size is unknown
+    plan = api.compile_file(tmp_path / "s.meteor")
+    assert engine.input_bytes(plan) is None
+    assert engine.default_executor(plan) == "process"
+
+
+def test_explain_plans_for_the_executor_a_run_would_choose(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.json").write_text(json.dumps([{"x": 1}]))
+    (tmp_path / "s.meteor").write_text(SCRIPT)
+    done = subprocess.run([sys.executable, "-m", "meteor.cli", "explain", "s.meteor"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "inline" in done.stdout
+
+
+def test_lark_is_loaded_without_regex_which_still_imports_afterwards(tmp_path):
+    pytest.importorskip("regex")  # installed with the ie extra (nltk); without it there is nothing to hide
+    loaded = _loaded_after("import meteor.parser", tmp_path)
+    assert "lark" in loaded and "regex" not in loaded
+    loaded = _loaded_after("import meteor.parser, regex\nassert regex.match('a+', 'aa')", tmp_path)
+    assert "regex" in loaded
+
+
+# ---- the entry-point cache -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def ep_cache(tmp_path, monkeypatch):
+    """An empty user cache for this test and a fresh in-process memo."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("METEOR_NO_ENTRY_POINT_CACHE", raising=False)
+    monkeypatch.setattr(eps, "_MEMO", {})
+    return tmp_path / "cache" / "meteor"
+
+
+def _as_tuples(found) -> list[tuple]:
+    return sorted((ep.name, ep.value, ep.group) for ep in found)
+
+
+def test_cached_entry_points_are_importlib_metadata_s_and_are_reused(ep_cache, monkeypatch):
+    from importlib import metadata
+
+    for group in eps.GROUPS:
+        assert _as_tuples(eps.entry_points(group)) == _as_tuples(metadata.entry_points(group=group))
+    path = eps.cache_file()
+    assert path.parent == ep_cache and path.exists() and path.stat().st_mode & 0o077 == 0
+    assert {ep.name for ep in eps.entry_points("meteor.executors")} >= {"inline", "process"}
+    # a second process (fresh memo) reads the file and never scans the distributions
+    monkeypatch.setattr(eps, "_MEMO", {})
+    monkeypatch.setattr(metadata, "entry_points", lambda **kw: pytest.fail("scanned despite the cache"))
+    loaded = eps.entry_points("meteor.packages")
+    assert "base" in {ep.name for ep in loaded}
+    base = next(ep for ep in loaded if ep.name == "base")
+    assert base.load().name == "base" and base.dist is not None and base.dist.name == "meteor"
+
+
+def test_a_changed_installation_or_an_unsafe_file_means_a_fresh_scan(ep_cache, monkeypatch):
+    eps.entry_points("meteor.packages")
+    path = eps.cache_file()
+    saved = json.loads(path.read_text())
+    # plant an entry that would be found only through the cache file
+    saved["groups"]["meteor.packages"].append(["planted", "os:getcwd", None, None])
+    path.write_text(json.dumps(saved))
+    monkeypatch.setattr(eps, "_MEMO", {})
+    assert "planted" in {ep.name for ep in eps.entry_points("meteor.packages")}  # current: used as it is
+    # other users may write the file: ignored (and not rewritten)
+    path.chmod(0o666)
+    monkeypatch.setattr(eps, "_MEMO", {})
+    assert "planted" not in {ep.name for ep in eps.entry_points("meteor.packages")}
+    # a new distribution changes the fingerprint: the file is rescanned and rewritten
+    path.chmod(0o600)
+    monkeypatch.setattr(eps, "_MEMO", {})
+    key = eps.fingerprint()
+    key[3][0][1] = (key[3][0][1] or []) + [["new_dist-1.0.dist-info", 1]]
+    saved["key"] = key
+    path.write_text(json.dumps(saved))
+    assert "planted" not in {ep.name for ep in eps.entry_points("meteor.packages")}
+    assert "planted" not in path.read_text()
+
+
+def test_an_unsafe_cache_directory_is_neither_read_nor_written(ep_cache, monkeypatch):
+    ep_cache.mkdir(parents=True, mode=0o700)
+    ep_cache.chmod(0o777)
+    assert "base" in {ep.name for ep in eps.entry_points("meteor.packages")}
+    assert not eps.cache_file().exists()
+
+
+# ---- the quick parse table -------------------------------------------------------------------------------------
+
+def test_the_quick_table_is_lark_s_own_table_and_parses_alike():
+    from meteor.grammar import full_grammar
+    from meteor.lark_runtime import Lark, QuickTableParser, Rule, TerminalDef
+    from sopremo.package import PACKAGES
+    from sopremo.scope import Scope
+
+    scope = Scope(PACKAGES)
+    for name in ("ie", "cleansing"):  # the largest grammar there is: every package in scope
+        scope.use(name)
+    built = Lark(full_grammar(scope), parser="lalr", lexer="contextual", propagate_positions=True,
+                 maybe_placeholders=False)
+    data, memo = built.memo_serialize([TerminalDef, Rule])
+    lark_own = Lark._load_from_dict(data, memo)
+    quick = Lark._load_from_dict(data, memo, _plugins={"LALR_Parser": QuickTableParser})
+    own_table, quick_table = lark_own.parser.parser.parser.parse_table, quick.parser.parser.parser.parse_table
+    assert len(quick_table.states) == len(own_table.states) > 100
+    assert quick_table.states == own_table.states
+    assert (quick_table.start_states, quick_table.end_states) == (own_table.start_states, own_table.end_states)
+    text = ("using ie;\n$a = read from 'in.json';\n$b = filter $a where $a.x > 1 and not ($a.y in [1, 2]);\n"
+            "$c = group $b by $b.k into { k: $b[0].k, n: count($b), s: sum($b[*].x) };\nwrite $c to 'out.json';\n")
+    assert quick.parse(text) == lark_own.parse(text) == built.parse(text)
