@@ -1,17 +1,24 @@
-"""TPC-H Q1, Q3, Q15 on JSON Lines: meteor vs DuckDB, Polars and a plain orjson loop, in one interleaved run.
+"""TPC-H Q1-Q22 and word count on JSON Lines: meteor vs DuckDB, Polars and a plain orjson loop, interleaved.
 
-Usage: ``python scripts/bench.py [--data /tmp/meteor-bench] [--sf 0.1 1] [--queries q1 q3 q15]
-[--tools meteor duckdb polars orjson] [--repeat 3] [--memory 256MB] [--parallelism N] [--check-spill]
-[--markdown out.md] [--ie CORPUS] [--cleansing N]``. Missing tables are generated once into ``<data>/sf<SF>/tpch`` (scripts/make_tpch.py).
-Every measurement is a fresh process; repetitions go round-robin over the tools, so load from other programs
-hits every tool alike. Per run: wall seconds, CPU seconds (user + sys of the child and its reaped workers,
-from ``os.wait4``), the peak RSS of the largest process (its VmHWM) and the peak of the summed RSS of the
-whole process tree (both sampled every 20 ms from /proc; the sum is an upper bound, shared pages counted per
-process).
-Prints Markdown tables of the medians and the ratios meteor / DuckDB and meteor / orjson loop, and checks
-that every tool gave the same answer as meteor. ``--check-spill`` runs Q3 at the largest scale factor
-without and with ``--memory 256MB`` (or the ``--spill-memory`` budgets), compares the answers and reports how
-much was spilled (issue 3's spill target). See docs/benchmarks.md.
+Usage: ``python scripts/bench.py [--data /tmp/meteor-bench] [--sf 0.1 1] [--queries q1 q3 ... wordcount]
+[--tools meteor duckdb polars orjson] [--repeat 3] [--memory 256MB] [--parallelism N] [--wordcount-mb 100]
+[--check-spill] [--markdown docs/benchmarks.md] [--ie CORPUS] [--cleansing N]``.
+The TPC-H queries are whatever ``examples/tpch/q<N>.meteor`` has an SQL twin ``q<N>.sql`` (all by default, in
+query order); ``wordcount`` runs examples/paper/word_count.meteor on a generated corpus (``--wordcount-mb`` MB
+of JSON Lines articles whose words follow a Zipf law, made once into ``<data>/wordcount/news.jsonl``). Missing
+TPC-H tables are generated once into ``<data>/sf<SF>/tpch`` (scripts/make_tpch.py). DuckDB runs every query
+(it is the oracle); Polars and the orjson loop only the queries written for them (scripts/bench_tools.py).
+Every measurement is a fresh process; repetitions go round-robin over queries and tools, so load from other
+programs hits every tool alike. Per run: wall seconds, CPU seconds (user + sys of the child and its reaped
+workers, from ``os.wait4``), the peak RSS of the largest process (its VmHWM) and the peak of the summed RSS of
+the whole process tree (both sampled every 20 ms from /proc; the sum is an upper bound, shared pages counted
+per process).
+Prints Markdown tables of the medians, the ratios to meteor, the sums over the TPC-H queries, and checks that
+every tool gave the same answer as meteor. ``--markdown FILE`` also writes them to FILE: between the lines
+``<!-- bench.py results begin -->`` and ``<!-- bench.py results end -->`` when FILE has them (so
+docs/benchmarks.md keeps its prose), else as the whole file. ``--check-spill`` runs Q3 at the largest scale
+factor without and with ``--memory 256MB`` (or the ``--spill-memory`` budgets), compares the answers and reports
+how much was spilled. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import argparse
 import compileall
 import math
 import os
+import random
+import re
 import statistics
 import subprocess
 import sys
@@ -34,8 +43,24 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 METEOR = [PYTHON, "-m", "meteor.cli"] if not (Path(PYTHON).parent / "meteor").exists() else [
     str(Path(PYTHON).parent / "meteor")]
-NEEDED = ("lineitem", "orders", "customer", "supplier")
+TPCH = ROOT / "examples" / "tpch"
+WORDCOUNT_SCRIPT = ROOT / "examples" / "paper" / "word_count.meteor"
 TOOLS = ("meteor", "duckdb", "polars", "orjson")
+BEGIN, END = "<!-- bench.py results begin -->", "<!-- bench.py results end -->"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_tools import has_twin  # noqa: E402  (beside this script)
+
+
+def tpch_queries() -> list[str]:
+    """``q<N>`` for every examples/tpch/q<N>.meteor with an SQL twin, in query order."""
+    found = [p.stem for p in TPCH.glob("q*.meteor") if re.fullmatch(r"q\d+", p.stem) and p.with_suffix(".sql").exists()]
+    return sorted(found, key=lambda q: int(q[1:]))
+
+
+def tables_of(query: str) -> list[str]:
+    """The TPC-H tables ``examples/tpch/<query>.meteor`` reads (``tpch/<table>.jsonl``)."""
+    return sorted(set(re.findall(r"tpch/(\w+)\.jsonl", (TPCH / f"{query}.meteor").read_text())))
 
 
 @dataclass
@@ -57,15 +82,47 @@ class Cell:
     answer: list | None = None
 
 
-def ensure_data(data: Path, sf: float) -> Path:
-    """``<data>/sf<sf>/tpch`` holding the needed tables as JSON Lines, generated when missing."""
+def ensure_data(data: Path, sf: float, tables: list[str]) -> Path:
+    """``<data>/sf<sf>/tpch`` holding ``tables`` as JSON Lines, generated when missing."""
     tpch = data / f"sf{sf:g}" / "tpch"
-    missing = [t for t in NEEDED if not (tpch / f"{t}.jsonl").exists()]
+    missing = [t for t in tables if not (tpch / f"{t}.jsonl").exists()]
     if missing:
         print(f"generating TPC-H SF {sf:g} tables {missing} into {tpch} ...", file=sys.stderr)
         subprocess.run([PYTHON, str(ROOT / "scripts" / "make_tpch.py"), "--sf", str(sf), "--out", str(tpch),
                         "--tables", *missing], check=True, stdout=subprocess.DEVNULL)
     return tpch
+
+
+def ensure_corpus(data: Path, megabytes: float, seed: int = 17) -> Path:
+    """``<data>/wordcount/<MB>mb/news.jsonl``: about ``megabytes`` MB of articles ``{"id", "text"}`` of 100 to
+    500 words drawn from a vocabulary of 50,000 made-up words with Zipf frequencies (rank r weighs 1/r), mixed
+    case, separated by single spaces, some by tabs or double spaces; made once per size (the same for a seed)."""
+    directory = data / "wordcount" / f"{megabytes:g}mb"
+    path = directory / "news.jsonl"
+    if path.exists():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    print(f"generating a {megabytes:g} MB word count corpus into {path} ...", file=sys.stderr)
+    rng = random.Random(seed)
+    syllables = ["ka", "to", "ri", "an", "mel", "so", "du", "ne", "lor", "pi", "es", "gra", "vo", "th", "ul", "ze"]
+    vocabulary = sorted({"".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(80000)})
+    rng.shuffle(vocabulary)
+    vocabulary = vocabulary[:50000]
+    weights = [1.0 / rank for rank in range(1, len(vocabulary) + 1)]
+    limit, written, article = megabytes * 1e6, 0, 0
+    temp = path.with_suffix(".tmp")
+    with open(temp, "wb") as out:
+        while written < limit:
+            words = rng.choices(vocabulary, weights, k=rng.randint(100, 500))
+            words = [w.capitalize() if rng.random() < 0.1 else w for w in words]
+            seps = rng.choices([" ", "  ", "\t"], [0.97, 0.02, 0.01], k=len(words))
+            text = "".join(w + sep for w, sep in zip(words, seps)).rstrip()
+            line = orjson.dumps({"id": article, "text": text}) + b"\n"
+            out.write(line)
+            written += len(line)
+            article += 1
+    temp.rename(path)
+    return directory
 
 
 def _tree_memory(pid: int) -> tuple[int, int]:
@@ -109,50 +166,69 @@ def measure(cmd: list[str], cwd: Path, log: Path) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, peak[1] / 2**20, peak[0] / 2**20, status == 0)
 
 
-def command(tool: str, query: str, tpch: Path, work: Path, args: argparse.Namespace) -> list[str]:
-    """The command line of one run; meteor runs in ``work`` (where ``tpch`` links to the data)."""
+def command(tool: str, query: str, source: Path, work: Path, args: argparse.Namespace) -> list[str]:
+    """The command line of one run; meteor runs in ``work`` (where links lead to the data in ``source``)."""
     if tool == "meteor":
-        cmd = [*METEOR, "run", str(ROOT / "examples" / "tpch" / f"{query}.meteor")]
+        script = WORDCOUNT_SCRIPT if query == "wordcount" else TPCH / f"{query}.meteor"
+        cmd = [*METEOR, "run", str(script)]
         if args.memory:
             cmd += ["--memory", args.memory]
         if args.parallelism:
             cmd += ["--parallelism", str(args.parallelism)]
         return cmd
-    return [PYTHON, str(ROOT / "scripts" / "bench_tools.py"), tool, query, str(tpch), str(work / f"{query}.json")]
+    return [PYTHON, str(ROOT / "scripts" / "bench_tools.py"), tool, query, str(source), str(work / f"{query}.json")]
 
 
-def workdir(data: Path, sf: float, tool: str) -> Path:
-    """``<data>/runs/sf<sf>-<tool>`` with a ``tpch`` link to the data (the scripts read tpch/<table>.jsonl)."""
-    work = data / "runs" / f"sf{sf:g}-{tool}"
+def workdir(data: Path, label: str, tool: str, links: dict[str, Path]) -> Path:
+    """``<data>/runs/<label>-<tool>`` with the symbolic ``links`` (name -> target) the scripts read through
+    (``tpch`` -> the tables; ``news.jsonl`` -> the word count corpus)."""
+    work = data / "runs" / f"{label}-{tool}"
     work.mkdir(parents=True, exist_ok=True)
-    link = work / "tpch"
-    if not link.exists():
-        link.symlink_to(data / f"sf{sf:g}" / "tpch", target_is_directory=True)
+    for name, target in links.items():
+        link = work / name
+        if link.is_symlink() and link.resolve() != target.resolve():
+            link.unlink()
+        if not link.exists():
+            link.symlink_to(target, target_is_directory=target.is_dir())
     return work
 
 
-def run_all(args: argparse.Namespace) -> dict[tuple[float, str, str], Cell]:
-    """Every (sf, query, tool) ``args.repeat`` times, round-robin over the tools within each repetition."""
-    cells: dict[tuple[float, str, str], Cell] = {}
-    data = Path(args.data)
-    for sf in args.sf:
-        ensure_data(data, sf)
+def cases(args: argparse.Namespace) -> list[tuple[str, str, Path, dict[str, Path]]]:
+    """(label, query, data directory, links) of every measurement: each TPC-H query per scale factor, then
+    word count once."""
+    data, found = Path(args.data), []
+    tpch = [q for q in args.queries if q != "wordcount"]
+    for sf in args.sf if tpch else ():
+        tables = sorted({t for q in tpch for t in tables_of(q)})
+        source = ensure_data(data, sf, tables)
+        found += [(f"sf{sf:g}", q, source, {"tpch": source}) for q in tpch]
+    if "wordcount" in args.queries:
+        source = ensure_corpus(data, args.wordcount_mb)
+        found.append((f"text{args.wordcount_mb:g}mb", "wordcount", source, {"news.jsonl": source / "news.jsonl"}))
+    return found
+
+
+def run_all(args: argparse.Namespace) -> dict[tuple[str, str, str], Cell]:
+    """Every (label, query, tool) ``args.repeat`` times, round-robin over the tools within each repetition;
+    a tool without a twin of the query is skipped."""
+    cells: dict[tuple[str, str, str], Cell] = {}
+    todo = cases(args)
     compile_bytecode()
     for rep in range(args.repeat):
-        for sf in args.sf:
-            tpch = data / f"sf{sf:g}" / "tpch"
-            for query in args.queries:
-                for tool in args.tools:
-                    work = workdir(data, sf, tool)
-                    result = work / f"{query}.json"
-                    result.unlink(missing_ok=True)
-                    run = measure(command(tool, query, tpch, work, args), work, work / f"{query}.log")
-                    cell = cells.setdefault((sf, query, tool), Cell())
-                    cell.runs.append(run)
-                    if rep == 0 and run.ok:
-                        cell.answer = orjson.loads(result.read_bytes())
-                    print(f"[{rep + 1}/{args.repeat}] SF {sf:g} {query} {tool}: {run.wall:.2f}s wall "
-                          f"{run.cpu:.2f}s cpu {run.rss_tree:.0f} MB{'' if run.ok else ' FAILED'}", file=sys.stderr)
+        for label, query, source, links in todo:
+            for tool in args.tools:
+                if not has_twin(tool, query):
+                    continue
+                work = workdir(Path(args.data), label, tool, links)
+                result = work / f"{query}.json"
+                result.unlink(missing_ok=True)
+                run = measure(command(tool, query, source, work, args), work, work / f"{query}.log")
+                cell = cells.setdefault((label, query, tool), Cell())
+                cell.runs.append(run)
+                if rep == 0 and run.ok:
+                    cell.answer = orjson.loads(result.read_bytes())
+                print(f"[{rep + 1}/{args.repeat}] {label} {query} {tool}: {run.wall:.2f}s wall "
+                      f"{run.cpu:.2f}s cpu {run.rss_tree:.0f} MB{'' if run.ok else ' FAILED'}", file=sys.stderr)
     return cells
 
 
@@ -181,41 +257,75 @@ def same_answer(a: list | None, b: list | None) -> bool:
     return True
 
 
-def report(cells: dict[tuple[float, str, str], Cell], args: argparse.Namespace) -> str:
-    """Markdown: medians per (sf, query, tool), then the ratios per (sf, query)."""
-    lines = ["| SF | query | tool | wall s (median) | CPU s | peak RSS MB (largest proc / tree) | runs | "
+def report(cells: dict[tuple[str, str, str], Cell], args: argparse.Namespace) -> str:
+    """Markdown: medians per (data, query, tool); the ratios per (data, query); the sums over the TPC-H
+    queries of each scale factor that every tool in the sum ran."""
+    lines = ["| data | query | tool | wall s (median) | CPU s | peak RSS MB (largest proc / tree) | runs | "
              "answer = meteor |", "|---|---|---|---|---|---|---|---|"]
-    ratios = ["| SF | query | meteor / DuckDB (wall) | meteor / orjson loop (wall) | meteor / Polars (wall) |",
-              "|---|---|---|---|---|"]
-    for sf in args.sf:
-        for query in args.queries:
-            medians = {}
+    ratios = ["| data | query | meteor / DuckDB (wall) | meteor / DuckDB (CPU) | meteor / orjson loop (wall) | "
+              "meteor / Polars (wall) |", "|---|---|---|---|---|---|"]
+    walls: dict[tuple[str, str, str], tuple[float, float]] = {}
+    labels = list(dict.fromkeys(label for label, _, _ in cells))
+    for label in labels:
+        for query in dict.fromkeys(q for lab, q, _ in cells if lab == label):
             for tool in args.tools:
-                cell = cells[(sf, query, tool)]
+                cell = cells.get((label, query, tool))
+                if cell is None:
+                    continue
                 ok = [r for r in cell.runs if r.ok]
                 if not ok:
-                    lines.append(f"| {sf:g} | {query} | {tool} | failed | | | 0/{len(cell.runs)} | |")
+                    lines.append(f"| {label} | {query} | {tool} | failed | | | 0/{len(cell.runs)} | |")
                     continue
-                wall = medians[tool] = statistics.median(r.wall for r in ok)
-                cpu = statistics.median(r.cpu for r in ok)
-                agree = same_answer(cell.answer, cells.get((sf, query, "meteor"), Cell()).answer)
-                lines.append(f"| {sf:g} | {query} | {tool} | {wall:.2f} | {cpu:.2f} | "
+                wall, cpu = statistics.median(r.wall for r in ok), statistics.median(r.cpu for r in ok)
+                walls[(label, query, tool)] = (wall, cpu)
+                agree = same_answer(cell.answer, cells.get((label, query, "meteor"), Cell()).answer)
+                lines.append(f"| {label} | {query} | {tool} | {wall:.2f} | {cpu:.2f} | "
                              f"{max(r.rss_max for r in ok):.0f} / {max(r.rss_tree for r in ok):.0f} | "
                              f"{len(ok)}/{len(cell.runs)} | {'yes' if agree else 'NO'} |")
-            ratio = [f"{medians['meteor'] / medians[t]:.2f}" if "meteor" in medians and t in medians else "-"
-                     for t in ("duckdb", "orjson", "polars")]
-            ratios.append(f"| {sf:g} | {query} | " + " | ".join(ratio) + " |")
-    return "\n".join(lines) + "\n\n" + "\n".join(ratios) + "\n"
+            mine = walls.get((label, query, "meteor"))
+
+            def ratio(tool: str, index: int = 0) -> str:
+                other = walls.get((label, query, tool))
+                return f"{mine[index] / other[index]:.2f}" if mine and other else "-"
+
+            ratios.append(f"| {label} | {query} | {ratio('duckdb')} | {ratio('duckdb', 1)} | {ratio('orjson')} | "
+                          f"{ratio('polars')} |")
+    sums = ["| data | TPC-H queries | meteor wall s (sum of medians) | DuckDB wall s | meteor / DuckDB | "
+            "worst query (meteor / DuckDB) |", "|---|---|---|---|---|---|"]
+    for label in labels:
+        both = [q for lab, q, t in walls if lab == label and t == "meteor" and q != "wordcount"
+                and (label, q, "duckdb") in walls]
+        if not both:
+            continue
+        mine = sum(walls[(label, q, "meteor")][0] for q in both)
+        theirs = sum(walls[(label, q, "duckdb")][0] for q in both)
+        worst = max(both, key=lambda q: walls[(label, q, "meteor")][0] / walls[(label, q, "duckdb")][0])
+        sums.append(f"| {label} | {len(both)} | {mine:.2f} | {theirs:.2f} | {mine / theirs:.2f} | {worst} "
+                    f"({walls[(label, worst, 'meteor')][0] / walls[(label, worst, 'duckdb')][0]:.2f}) |")
+    text = "\n".join(lines) + "\n\n" + "\n".join(ratios) + "\n"
+    return text + ("\n" + "\n".join(sums) + "\n" if len(sums) > 2 else "")
+
+
+def write_markdown(path: Path, text: str) -> None:
+    """Put ``text`` into ``path`` between the BEGIN and END marker lines when the file has both, else make
+    ``text`` the whole file."""
+    old = path.read_text() if path.exists() else ""
+    if BEGIN in old and END in old and old.index(BEGIN) < old.index(END):
+        head, rest = old.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        path.write_text(f"{head}{BEGIN}\n{text.strip()}\n{END}{tail}")
+    else:
+        path.write_text(text)
 
 
 def check_spill(args: argparse.Namespace) -> str:
     """Q3 at the largest scale factor without and with each ``--spill-memory`` budget: same answer? spilled?"""
     sf, data = max(args.sf), Path(args.data)
-    ensure_data(data, sf)
+    source = ensure_data(data, sf, tables_of("q3"))
     answers, lines = [], ["| Q3 run | wall s | CPU s | peak RSS MB (largest proc / tree) | spilled |",
                           "|---|---|---|---|---|"]
     for memory in (None, *args.spill_memory):
-        work = workdir(data, sf, f"spill{memory}" if memory else "nospill")
+        work = workdir(data, f"sf{sf:g}", f"spill{memory}" if memory else "nospill", {"tpch": source})
         (work / "q3.json").unlink(missing_ok=True)
         cmd = [PYTHON, str(ROOT / "scripts" / "bench_tools.py"), "meteor-spill", "q3", *([memory] if memory else [])]
         run = measure(cmd, work, work / "q3.log")
@@ -242,11 +352,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="/tmp/meteor-bench", help="data and run directory")
     parser.add_argument("--sf", type=float, nargs="+", default=[0.1, 1.0], help="scale factors")
-    parser.add_argument("--queries", nargs="+", default=["q1", "q3", "q15"], choices=["q1", "q3", "q15"])
+    queries = [*tpch_queries(), "wordcount"]
+    parser.add_argument("--queries", nargs="+", default=queries, choices=queries,
+                        help="TPC-H queries with an SQL twin, and wordcount (default: all)")
     parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per measurement (median)")
     parser.add_argument("--memory", help="memory budget passed to meteor, e.g. 256MB")
     parser.add_argument("--parallelism", type=int, help="parallelism passed to meteor")
+    parser.add_argument("--wordcount-mb", type=float, default=100.0, help="size of the word count corpus in MB")
     parser.add_argument("--check-spill", action="store_true", help="also run the Q3 spill check")
     parser.add_argument("--spill-memory", nargs="+", default=["256MB"], help="budgets of the spill check")
     parser.add_argument("--markdown", help="also write the tables to this file")
@@ -264,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n" + package_bench("bench_cleansing.py", str(args.cleansing))
     print(text)
     if args.markdown:
-        Path(args.markdown).write_text(text)
+        write_markdown(Path(args.markdown), text)
     return 0
 
 
