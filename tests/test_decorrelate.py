@@ -126,7 +126,7 @@ def test_residual_correlation_filters_each_group_per_record(data):
 
 def test_uncorrelated_and_data_sets_are_computed_once_and_attached(data):
     plan = explained(data, "$r = filter $o in $orders where $o.total > max(transform $d in $orders into $d.total) "
-                           "/ count($customers);")
+                           "/ count($customers);", "--executor", "process")  # broadcast: a plan for 2+ workers
     ops = [op for op, _ in operators(plan["decorrelated"])]
     assert "data set value max($transform)" in ops and "data set value count($customers)" in ops
     assert ops.count("attach value") == 2
