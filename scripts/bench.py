@@ -307,15 +307,16 @@ def report(cells: dict[tuple[str, str, str], Cell], args: argparse.Namespace) ->
 
 
 def write_markdown(path: Path, text: str) -> None:
-    """Put ``text`` into ``path`` between the BEGIN and END marker lines when the file has both, else make
-    ``text`` the whole file."""
+    """Put ``text`` into ``path`` between the lines that are exactly BEGIN and END when the file has both
+    (a mention of the markers inside other text does not count), else make ``text`` the whole file."""
     old = path.read_text() if path.exists() else ""
-    if BEGIN in old and END in old and old.index(BEGIN) < old.index(END):
-        head, rest = old.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        path.write_text(f"{head}{BEGIN}\n{text.strip()}\n{END}{tail}")
-    else:
+    lines = old.splitlines(keepends=True)
+    begin = next((i for i, line in enumerate(lines) if line.strip() == BEGIN), None)
+    end = next((i for i, line in enumerate(lines) if line.strip() == END and begin is not None and i > begin), None)
+    if begin is None or end is None:
         path.write_text(text)
+        return
+    path.write_text("".join(lines[:begin + 1]) + text.strip() + "\n" + "".join(lines[end:]))
 
 
 def check_spill(args: argparse.Namespace) -> str:
