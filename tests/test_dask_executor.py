@@ -285,6 +285,33 @@ def test_a_run_waits_for_a_worker_when_the_cluster_has_none_at_the_moment():
         executor.live_workers()
 
 
+def test_a_restarting_worker_does_not_change_the_plan():
+    """The default DOP and memory budget are the largest cluster seen at that scheduler: a worker missing for
+    a moment (a nanny restarting it) between `meteor explain` and the run must not make them plan differently;
+    a worker that joins counts at once."""
+    from pact_backend.executors.dask import DaskExecutor
+
+    class Stubbed(DaskExecutor):
+        stub: _StubClient
+
+        @property
+        def client(self):
+            return self.stub
+
+    two = {"tcp://10.0.0.2:4000": {"nthreads": 1, "memory_limit": 2**30},
+           "tcp://10.0.0.3:4000": {"nthreads": 1, "memory_limit": 2**30}}
+    executor = Stubbed(address="tcp://10.0.0.9:8786")
+    executor.stub = _StubClient({})
+    executor.stub.scheduler = type("Scheduler", (), {"address": "tcp://10.0.0.9:8786"})()  # its own history
+    executor.stub.known = two
+    planned = (executor.parallelism, executor.memory_per_instance)
+    assert planned[0] == 2
+    executor.stub.known = dict(list(two.items())[:1])  # one worker restarting
+    assert (executor.parallelism, executor.memory_per_instance) == planned
+    executor.stub.known = {**two, "tcp://10.0.0.4:4000": {"nthreads": 2, "memory_limit": 2**30}}
+    assert executor.parallelism == 4
+
+
 LISTENERS = r'''
 import os, sys
 from pact_backend.executors.dask import DaskExecutor

@@ -47,6 +47,7 @@ LOCAL_WORKERS = 2             # worker processes of the local cluster started wi
 CONNECT_TIMEOUT = "10s"       # how long to wait for the scheduler, and then for a first worker
 
 _CLUSTERS: dict[tuple[int, int], Any] = {}
+_SIZES: dict[str, tuple[int, int]] = {}  # scheduler address -> largest (threads, memory limits) seen
 _CLIENTS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
@@ -180,18 +181,33 @@ class DaskExecutor(StageExecutor):
             homes = sorted(self.workers())
         return homes
 
+    def cluster_size(self) -> tuple[int, int]:
+        """(worker threads, summed worker memory limits in bytes; 0 when a worker has none) of the cluster: the
+        largest seen by this process at this scheduler. A worker that is restarting for a moment does not
+        shrink it, so ``meteor explain`` and the run that follows plan with the same DOP and memory share
+        (issue "One engine"); workers that join grow it."""
+        workers = self.workers().values()
+        limits = [w.get("memory_limit") or 0 for w in workers]
+        live = (sum(w["nthreads"] for w in workers), sum(limits) if all(limits) else 0)
+        address = self.client.scheduler.address  # outside the lock: connecting takes it
+        with _LOCK:
+            seen = _SIZES.get(address, (0, 0))
+            size = _SIZES[address] = (max(seen[0], live[0]), max(seen[1], live[1]))
+        return size
+
     @property
     def parallelism(self) -> int:
-        """The default DOP: as given, else the number of worker threads of the cluster."""
-        return self._parallelism or max(1, sum(w["nthreads"] for w in self.workers().values()))
+        """The default DOP: as given, else the number of worker threads of the cluster (``cluster_size``)."""
+        return self._parallelism or max(1, self.cluster_size()[0])
 
     @property
     def memory_bytes(self) -> int:
-        """The memory budget of all concurrent tasks, in bytes."""
+        """The memory budget of all concurrent tasks, in bytes: as given, else RAM_SHARE of the workers' memory
+        limits (``cluster_size``), else the local default."""
         if self._memory:
             return self._memory
-        limits = [w.get("memory_limit") or 0 for w in self.workers().values()]
-        return int(sum(limits) * RAM_SHARE) if all(limits) else default_memory()
+        limits = self.cluster_size()[1]
+        return int(limits * RAM_SHARE) if limits else default_memory()
 
     @property
     def memory_per_instance(self) -> int:
