@@ -27,10 +27,18 @@ def as_pair(value: Any) -> tuple[Any, Any]:
 def components(pairs: Iterable[Any]) -> list[list[Any]]:
     """The connected components of the pairs' records: each a list of records sorted by canonical text; the
     components sorted by their first record's canonical text."""
-    parent: dict[bytes, bytes] = {}
-    records: dict[bytes, Any] = {}
+    records, groups = _connected(pairs, lambda a, b: (canonical(a), canonical(b)))
+    return [[records[k] for k in keys] for keys in groups]
 
-    def find(x: bytes) -> bytes:
+
+def _connected(pairs: Iterable[Any], keys_of: Any) -> tuple[dict[Any, Any], list[list[Any]]]:
+    """Union-find over ``pairs`` (``[a, b, ...]``), records identified by ``keys_of(a, b) -> (key of a, key of
+    b)``: (the record of each key, the connected components as sorted lists of keys, in the order of their
+    smallest key)."""
+    parent: dict[Any, Any] = {}
+    records: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
@@ -38,17 +46,17 @@ def components(pairs: Iterable[Any]) -> list[list[Any]]:
 
     for value in pairs:
         a, b = as_pair(value)
-        ka, kb = canonical(a), canonical(b)
+        ka, kb = keys_of(a, b)
         for k, r in ((ka, a), (kb, b)):
             if k not in parent:
                 parent[k], records[k] = k, r
         ra, rb = find(ka), find(kb)
         if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[bytes, list[bytes]] = {}
+            parent[max(ra, rb)] = min(ra, rb)  # a component's root is its smallest key
+    groups: dict[Any, list[Any]] = {}
     for k in parent:
         groups.setdefault(find(k), []).append(k)
-    return [[records[k] for k in sorted(keys)] for _, keys in sorted(groups.items())]
+    return records, [sorted(keys) for _, keys in sorted(groups.items())]
 
 
 @package.operator
@@ -110,30 +118,10 @@ def greedy_matches(pairs: Iterable[Any], score: Any, keep: Any = None, tiebreak:
     ``keep(score)``), and the candidates, best score first, are taken when neither record is taken yet.
     Ties: ``tiebreak([l, r])`` descending when given, then canonical text. Yields ``[l, r]``: components in
     the canonical order of their first record, best match first."""
-    parent: dict[tuple, tuple] = {}
-    records: dict[tuple, Any] = {}
-
-    def find(x: tuple) -> tuple:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for value in pairs:
-        a, b = as_pair(value)
-        ka, kb = (canonical(a), 0), (canonical(b), 1)
-        for k, r in ((ka, a), (kb, b)):
-            if k not in parent:
-                parent[k], records[k] = k, r
-        ra, rb = find(ka), find(kb)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[tuple, list[tuple]] = {}
-    for k in parent:
-        groups.setdefault(find(k), []).append(k)
-    for _, keys in sorted(groups.items()):
-        lefts = sorted(k for k in keys if k[1] == 0)
-        rights = sorted(k for k in keys if k[1] == 1)
+    records, groups = _connected(pairs, lambda a, b: ((canonical(a), 0), (canonical(b), 1)))
+    for keys in groups:
+        lefts = [k for k in keys if k[1] == 0]
+        rights = [k for k in keys if k[1] == 1]
         ranked = []
         for kl in lefts:
             for kr in rights:
