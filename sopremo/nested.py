@@ -31,6 +31,16 @@ def expressions_in(value: Any) -> Iterator[Expression]:
             yield from expressions_in(item)
 
 
+def property_expressions(op: Operator) -> list[Expression]:
+    """The expressions ``op``'s properties hold directly: a property's value, or the items of a per-input
+    tuple (not those inside BINDING pairs)."""
+    values = []
+    for _, value in op.property_values():
+        items = value if isinstance(value, tuple) else (value,)
+        values.extend(v for v in items if isinstance(v, Expression))
+    return values
+
+
 def _map_value(value: Any, transform: Callable[[Expression], Expression]) -> Any:
     if isinstance(value, Expression):
         return transform(value)

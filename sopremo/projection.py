@@ -27,6 +27,7 @@ from sopremo.expressions.nodes import (ArrayIndex, ArrayProjection, Constant, El
                                        FunctionCall, InputRef)
 from sopremo.flow import GROUP, flow_of
 from sopremo.io.operators import Source
+from sopremo.nested import property_expressions
 from sopremo.operator import Operator, SopremoPlan
 from sopremo.readwrite import WHOLE, is_known_function, reads
 
@@ -51,18 +52,12 @@ def source_fields(plan: SopremoPlan) -> dict[int, Fields]:
     return {id(op): demand.get((id(op), 0), NOTHING) for op in operators if isinstance(op, Source)}
 
 
-def _expressions(op: Operator) -> list[Expression]:
-    values = []
-    for _, value in op.property_values():
-        items = value if isinstance(value, tuple) else (value,)
-        values.extend(v for v in items if isinstance(v, Expression))
-    return values
 
 
 def input_fields(op: Operator, index: int, out: Fields) -> Fields:
     """The fields of input ``index``'s records that ``op`` reads or passes on to readers of ``out``."""
     flow = flow_of(op)
-    if flow is None or any(reads(e).unknown for e in (*_expressions(op), *flow.expressions())):
+    if flow is None or any(reads(e).unknown for e in (*property_expressions(op), *flow.expressions())):
         return WHOLE
     read = WHOLE if index in flow.whole else NOTHING
     for expr in flow.record_expressions():

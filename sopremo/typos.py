@@ -26,6 +26,7 @@ from sopremo.errors import MeteorError, caret_lines
 from sopremo.expressions.nodes import (ArrayConstruction, ArrayIndex, ArrayProjection, Constant, ElementRef,
                                        Expression, FieldAccess, InputRef, NestedOperator, Origin)
 from sopremo.io.operators import Source
+from sopremo.nested import property_expressions
 from sopremo.operator import Operator, SopremoPlan
 from sopremo.readwrite import reads
 
@@ -161,7 +162,7 @@ def _direct_reads(plan: SopremoPlan, source: Source) -> frozenset[str]:
                 if isinstance(op.projection, Expression):
                     names |= _element_reads(op.projection, InputRef(index))
             else:
-                exprs = _expressions(op)
+                exprs = property_expressions(op)
             for expr in exprs:
                 names |= reads(expr).fields.get(index) or set()
     return frozenset(names)
@@ -194,7 +195,7 @@ def _absent(plan: SopremoPlan, source: Source, name: str, present: list[str]) ->
 
 def _field_reads(plan: SopremoPlan, name: str) -> Iterator[FieldAccess]:
     for op in _all_operators(plan):
-        for expr in _expressions(op):
+        for expr in property_expressions(op):
             for node in expr.walk():
                 if isinstance(node, FieldAccess) and node.name == name and node.origin is not None:
                     yield node
@@ -202,12 +203,6 @@ def _field_reads(plan: SopremoPlan, name: str) -> Iterator[FieldAccess]:
 
 # ---- walking plans -------------------------------------------------------------------------------------------------
 
-def _expressions(op: Operator) -> list[Expression]:
-    values = []
-    for _, value in op.property_values():
-        items = value if isinstance(value, tuple) else (value,)
-        values.extend(v for v in items if isinstance(v, Expression))
-    return values
 
 
 def _all_operators(plan: SopremoPlan) -> list[Operator]:
@@ -216,7 +211,7 @@ def _all_operators(plan: SopremoPlan) -> list[Operator]:
     while queue:
         op = queue.pop(0)
         found.append(op)
-        for expr in _expressions(op):
+        for expr in property_expressions(op):
             for node in expr.walk():
                 if isinstance(node, NestedOperator) and isinstance(node.operator, Operator):
                     queue.append(node.operator)
