@@ -192,6 +192,11 @@ class Reduce(Contract):
     straight from the sorted run or the merged spill files, so a group larger than the memory budget is never
     held (a fold, an aggregation). Without it the UDF receives a list: that one group must fit in memory,
     everything else spills. The UDF must consume the group before it returns (the runtime moves on).
+    ``sequence_groups``: the UDF accepts its group as any read-only sequence (``len``, indexing, slices,
+    iterating it several times), not only a list; the runtime then hands it a group larger than its share of
+    the budget as a ``runtime.groups.SpilledGroup`` read back from a spill file block by block, so the group
+    is never held whole (the UDF's own output is the UDF's business). The sequence is valid during the call
+    only (until the UDF's output for the group has been read).
     """
 
     key: Key | None = None
@@ -201,6 +206,7 @@ class Reduce(Contract):
     limit: int | None = None
     sorts_only: bool = False
     streams_group: bool = False
+    sequence_groups: bool = False
     kind = "Reduce"
 
     def __post_init__(self) -> None:
@@ -236,12 +242,14 @@ class Cross(Contract):
 class CoGroup(Contract):
     """CoGroup: per key of either input, both groups at once; ``udf(key, left_group, right_group)``.
 
-    ``group_order`` as for Reduce, one entry per input (or None).
+    ``group_order`` as for Reduce, one entry per input (or None). ``sequence_groups`` as for Reduce: both
+    groups of a call may come as read-only sequences, each spilled past its share of the budget.
     """
 
     keys: tuple[Key, Key] | None = None
     udf: Callable[[Any, list[Any], list[Any]], Iterable[Any]] | None = None
     group_order: tuple[GroupOrder | None, GroupOrder | None] | None = None
+    sequence_groups: bool = False
     kind = "CoGroup"
 
     def __post_init__(self) -> None:

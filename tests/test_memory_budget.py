@@ -151,6 +151,56 @@ def test_one_group_of_a_million_records_streams_to_its_fold_under_a_small_budget
     assert (status, err) == (0, "") and read_jsonl(tmp_path / "out.jsonl") == bounded
 
 
+def test_one_group_of_a_million_records_read_twice_and_by_index_spills_under_a_small_budget(tmp_path):
+    """``$r[count($r) - 1]`` is no aggregation: the Reduce cannot fold the group, it needs it as a sequence
+    (counted twice, summed, indexed at both ends). Past its share of the budget the group is read back from a
+    spill file, so no process holds it (the worker grouping it peaked at 260 MB before, as a list)."""
+    n = 1_000_000
+    (tmp_path / "in.jsonl").write_text("".join(f'{{"g":{1 if i % 500 else 2},"v":{i % 200},"i":{i}}}\n'
+                                               for i in range(n)))
+    (tmp_path / "s.meteor").write_text(
+        "$r = read from 'in.jsonl';\n"
+        "$g = group $r by $r.g into {g: $r[0].g, n: count($r), s: sum($r[*].v), first: $r[0].i,\n"
+        "                            last: $r[count($r) - 1].i};\n"
+        "$o = sort $g on $g.g;\nwrite $o to 'out.jsonl';\n")
+    status, err, peaks, tree = run_measured(tmp_path, "--memory", "16MB", "--parallelism", "2", "s.meteor")
+    assert (status, err) == (0, "")
+    assert max(peaks.values()) < 96 * MB and tree < 96 * MB, (peaks, tree)
+    groups = {1: [i for i in range(n) if i % 500], 2: list(range(0, n, 500))}
+    assert read_jsonl(tmp_path / "out.jsonl") == [
+        {"g": g, "n": len(ids), "s": sum(i % 200 for i in ids), "first": ids[0], "last": ids[-1]}
+        for g, ids in sorted(groups.items())]
+
+
+def test_a_cogroup_with_one_key_of_a_million_records_spills_its_side_under_a_small_budget(tmp_path):
+    """One key holds 998,000 records of the left input; ``into`` counts, sums and indexes that side and reads
+    the other, so each side comes as a sequence, the huge one from a spill file (262 MB as lists before)."""
+    n = 1_000_000
+    (tmp_path / "a.jsonl").write_text("".join(f'{{"k":{1 if i % 500 else i},"v":{i % 200},"i":{i}}}\n'
+                                              for i in range(n)))
+    (tmp_path / "b.jsonl").write_text("".join(f'{{"k":{1 if i % 2 else i},"w":{i % 7}}}\n' for i in range(1000)))
+    (tmp_path / "s.meteor").write_text(
+        "$a = read from 'a.jsonl';\n$b = read from 'b.jsonl';\n"
+        "$c = group $x in $a by $x.k, $y in $b by $y.k into {k: $x.k, n: count($x), s: sum($x[*].v),\n"
+        "                                                    m: sum($y[*].w), last: $x[count($x) - 1].i};\n"
+        "$o = sort $c on $c.k;\nwrite $o to 'out.jsonl';\n")
+    status, err, peaks, tree = run_measured(tmp_path, "--memory", "16MB", "--parallelism", "2", "s.meteor")
+    assert (status, err) == (0, "")
+    assert max(peaks.values()) < 96 * MB and tree < 96 * MB, (peaks, tree)
+    left: dict[int, list[int]] = {}
+    for i in range(n):
+        left.setdefault(1 if i % 500 else i, []).append(i)
+    right: dict[int, list[int]] = {}
+    for i in range(1000):
+        right.setdefault(1 if i % 2 else i, []).append(i % 7)
+    expected = []
+    for k in sorted(left.keys() | right.keys()):
+        ids, ws = left.get(k, []), right.get(k, [])
+        record = {"k": k, "n": len(ids), "s": sum(i % 200 for i in ids), "m": sum(ws)}
+        expected.append({**record, "last": ids[-1]} if ids else record)
+    assert read_jsonl(tmp_path / "out.jsonl") == expected
+
+
 # -- the drivers, in process ---------------------------------------------------------------------------------
 
 def huge_group(n: int):

@@ -12,11 +12,11 @@ by $w``) is not replaced: ``$w`` in ``into`` stays the group array (``count($w)`
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from sopremo.api import (EXPRESSION, ArrayConstruction, ArrayIndex, CoGroup, Constant, ElementaryOperator, Expression,
                          Hints, InputRef, PropertyError, PropertySpec, RecordFlow, Reduce, Var, compile_key,
-                         map_children, replace_inputs)
+                         map_children, reads_as_sequence, replace_inputs)
 
 from . import package
 from .combine import GroupCombiner
@@ -74,14 +74,21 @@ class Grouping(ElementaryOperator):
     def _reduce(self, inputs: list[Any], key: Any, into: Expression | None, projection: Any) -> Reduce:
         """The Reduce of a one-input group. When ``into`` reads the group only through aggregations and its
         first record, the UDF folds the group as a stream (``streams_group``: a group larger than memory is
-        never held) and, when every aggregation is algebraic, a combiner pre-aggregates; else the UDF
-        projects the group as a list."""
+        never held) and, when every aggregation is algebraic, a combiner pre-aggregates. Else, when ``into``
+        reads the group only element by element (indexes, projections, aggregations: ``reads_as_sequence``),
+        the UDF projects the group as whatever sequence the runtime hands it (``sequence_groups``: a group
+        larger than its share of the memory is read back from a spill file); else as a list."""
         combiner = GroupCombiner.plan(into, key) if into is not None else None
         folder = combiner or (GroupCombiner.plan_fold(into, key) if into is not None else None)
+        sequences = folder is None and into is not None and reads_as_sequence(into, 0)
 
         if folder is not None:
             def reduce_group(_key: Any, group: Iterable[Any]) -> Iterable[Any]:
                 return folder.fold_stream(group)
+        elif sequences:
+            def reduce_group(_key: Any, group: Sequence[Any]) -> Iterable[Any]:
+                if len(group):
+                    yield projection(group)
         else:
             def reduce_group(_key: Any, group: list[Any]) -> Iterable[Any]:
                 if group:
@@ -89,7 +96,8 @@ class Grouping(ElementaryOperator):
 
         key_of = None if key is None else describe_key(compile_key(key, key_function(key).fn), key)
         return Reduce(key=key_of, udf=reduce_group, combiner=combiner, streams_group=folder is not None,
-                      hints=Hints(kept_keys=kept_group_keys(into, key)), **contract_args(self, inputs))
+                      sequence_groups=sequences, hints=Hints(kept_keys=kept_group_keys(into, key)),
+                      **contract_args(self, inputs))
 
     def _cogroup(self, inputs: list[Any], keys: tuple) -> CoGroup:
         parts = key_parts(keys)
@@ -97,17 +105,20 @@ class Grouping(ElementaryOperator):
         project = compile_expr(projection, 2, names)
         values = [(compile_expr(left, 2), compile_expr(right, 2)) for left, right in parts[:len(names)]]
 
-        def cogroup(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
-            if left or right:
-                side = 0 if left else 1
-                records = (left[0], None) if left else (None, right[0])
-                yield project(list(left), list(right), *(pair[side](*records) for pair in values))
+        as_read = (reads_as_sequence(projection, 0), reads_as_sequence(projection, 1))
+
+        def cogroup(_key: Any, left: Sequence[Any], right: Sequence[Any]) -> Iterable[Any]:
+            if len(left) or len(right):
+                side = 0 if len(left) else 1
+                records = (left[0], None) if len(left) else (None, right[0])
+                yield project(left if as_read[0] else list(left), right if as_read[1] else list(right),
+                              *(pair[side](*records) for pair in values))
 
         if keys[0] is None:
             key_functions = (constant_key, constant_key)
         else:
             key_functions = (key_function(keys[0]), key_function(to_slot(keys[1], 1)))
-        return CoGroup(keys=key_functions, udf=cogroup, **contract_args(self, inputs))
+        return CoGroup(keys=key_functions, udf=cogroup, sequence_groups=any(as_read), **contract_args(self, inputs))
 
 
 def first_record_keys(projection: Expression | None, key: Expression | None) -> Expression | None:

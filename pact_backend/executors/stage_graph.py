@@ -318,10 +318,12 @@ def _head_fields(c: pact.Contract, node: phys.PhysicalNode) -> tuple[str, dict[s
     if isinstance(c, pact.Reduce):
         return "reduce", {"key": pact.key_function(c.key), "udf": c.udf, "combiner": c.combiner,
                           "group_order": pact.order_function(c.group_order), "limit": c.limit,
-                          "sorts_only": c.sorts_only, "streams_group": c.streams_group, **local}
+                          "sorts_only": c.sorts_only, "streams_group": c.streams_group,
+                          "sequence_groups": c.sequence_groups, **local}
     if isinstance(c, pact.CoGroup):
         orders = c.group_order and (pact.order_function(c.group_order[0]), pact.order_function(c.group_order[1]))
-        return "cogroup", {"keys": _functions(c.keys), "udf": c.udf, "group_order": orders, **local}
+        return "cogroup", {"keys": _functions(c.keys), "udf": c.udf, "group_order": orders,
+                           "sequence_groups": c.sequence_groups, **local}
     if isinstance(c, pact.Match):
         return "match", {"keys": _functions(c.keys), "udf": c.udf, **local}
     if isinstance(c, pact.Cross):

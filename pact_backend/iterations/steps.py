@@ -176,7 +176,8 @@ def _lookup_map(c: pact.Contract, table_side: int, table: Any, single: bool, not
         order = c.group_order[probe] if c.group_order else None
         udf = _CoGroupLookup(table, c.keys[probe], c.udf, table_side == 0, single)
         new: pact.Contract = pact.Reduce(name=f"{c.name} ({note})", inputs=[c.inputs[probe]], key=c.keys[probe],
-                                         udf=udf, group_order=order, dop=c.dop)
+                                         udf=udf, group_order=order, dop=c.dop,
+                                         sequence_groups=c.sequence_groups)
     else:
         udf = _Lookup(table, c.keys[probe], c.udf, table_side == 0, single)
         new = pact.Map(name=f"{c.name} ({note})", inputs=[c.inputs[probe]], udf=udf, dop=c.dop)

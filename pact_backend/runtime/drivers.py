@@ -12,6 +12,7 @@ memory finish. A driver records the strategy it ran in ``ctx.ran`` (contract id 
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -20,6 +21,8 @@ from typing import Any, Callable, Iterable, Iterator
 from pact_backend import physical as ph
 
 GroupOrder = tuple[Callable[[Any], Any], bool]
+from pact_backend.runtime.groups import SpilledGroup, collect_group, release
+from pact_backend.runtime.memory import group_limit
 from pact_backend.runtime.partition import canonical_bytes
 from pact_backend.runtime.sorter import SpillDir, external_sort
 from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
@@ -96,10 +99,12 @@ def _pairs(records: Iterable[Any], key: Callable[[Any], Any] | None, keyed: bool
 def _reduce_hash(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
     """Hash grouping (spilling sorted runs past the budget); the combiner shrinks large groups. A UDF that
     streams its group (``streams_group``) reads a spilled group straight from the merged runs, and the one
-    global group straight from the input."""
+    global group straight from the input; one that takes sequences (``sequence_groups``) gets a spilled
+    group collected into a ``groups.SpilledGroup`` past its share of the budget, the one global group too."""
     key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
-    streams = head.get("streams_group", False)
-    if key is None and order is not None and (head.get("sorts_only") or limit is not None or streams):
+    streams, sequences = head.get("streams_group", False), head.get("sequence_groups", False)
+    if key is None and order is not None and (head.get("sorts_only") or limit is not None or streams
+                                              or sequences):
         yield from _global_order(head, inputs, ctx)
         return
     pairs = _pairs(inputs[0], key, head.get("keyed", False))
@@ -107,6 +112,11 @@ def _reduce_hash(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
         yield from _one_group(udf, (record for _, record in pairs))
         return
     combiner = head["combiner"] if order is None else None
+    if key is None and sequences and combiner is None:
+        group = collect_group((record for _, record in pairs), group_limit(ctx.budget), ctx.spill)
+        if len(group):
+            yield from _calling(udf, None, group)
+        return
     budget = ctx.budget if key is not None else float("inf")  # one global group cannot be split
     grouper = SpillingGrouper([key], budget, ctx.spill, combiner, ctx.combine_threshold)
     grouper.add_keyed(0, pairs)
@@ -114,25 +124,58 @@ def _reduce_hash(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
         for k, (group,) in grouper.groups(stream=True):
             yield from udf(k, group)
         return
+    if sequences:
+        for k, (group,) in grouper.groups(limit=group_limit(ctx.budget)):
+            yield from _calling(udf, k, ordered_group(group, order, limit, ctx))
+        return
     for k, (group,) in grouper.groups():
         yield from udf(k, _cut(order_group(group, order), limit))
 
 
 def _reduce_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
     """Sort grouping: an external sort on the key's canonical bytes, then runs of equal keys (streamed to a
-    UDF that streams its group, else as lists)."""
+    UDF that streams its group, collected for one that takes sequences, else as lists)."""
     key, udf, order, limit = head["key"], head["udf"], head["group_order"], head.get("limit")
-    streams = head.get("streams_group", False)
-    if key is None and order is not None and (head.get("sorts_only") or limit is not None or streams):
+    streams, sequences = head.get("streams_group", False), head.get("sequence_groups", False)
+    if key is None and order is not None and (head.get("sorts_only") or limit is not None or streams
+                                              or sequences):
         yield from _global_order(head, inputs, ctx)
         return
     pairs = _pairs(inputs[0], key, head.get("keyed", False))
     ordered = external_sort(pairs, _canonical_key, ctx.budget, ctx.spill)
+    share = group_limit(ctx.budget)
     for k, items in itertools.groupby(ordered, itemgetter(0)):
         if streams and order is None:
             yield from udf(k, map(_second, items))
+        elif sequences:
+            group = collect_group(map(_second, items), share, ctx.spill)
+            yield from _calling(udf, k, ordered_group(group, order, limit, ctx))
         else:
             yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
+
+
+def ordered_group(group: list[Any] | SpilledGroup, order: GroupOrder | None, limit: int | None,
+                  ctx: DriverContext) -> list[Any] | SpilledGroup:
+    """A collected group in its ``order`` and cut to ``limit`` records: a list sorted in place; a spilled
+    group sorted externally (half the budget) into a new collected group, the old one released."""
+    if type(group) is list:
+        return _cut(order_group(group, order), limit)
+    if order is None:
+        return group
+    order_key, descending = order
+    ordered = external_sort(iter(group), order_key, ctx.budget / 2, ctx.spill, reverse=descending)
+    result = collect_group(itertools.islice(ordered, limit), group_limit(ctx.budget), ctx.spill)
+    release(group)
+    return result
+
+
+def _calling(udf: Callable[..., Iterable[Any]], key: Any, *groups: Any) -> Iterator[Any]:
+    """The output of ``udf(key, *groups)``; its spilled groups are released once that output has been read
+    (or abandoned)."""
+    try:
+        yield from udf(key, *groups)
+    finally:
+        release(*groups)
 
 
 def _one_group(udf: Callable[[Any, Any], Iterable[Any]], records: Iterator[Any]) -> Iterator[Any]:
@@ -162,6 +205,9 @@ def _global_order(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]
         return iter(ordered)
     if head.get("streams_group"):
         return _one_group(udf, iter(ordered))
+    if head.get("sequence_groups"):
+        group = collect_group(ordered, group_limit(ctx.budget), ctx.spill)
+        return _calling(udf, None, group) if len(group) else iter(())
     return iter(udf(None, list(ordered)))
 
 
@@ -182,41 +228,63 @@ def _canonical_key(pair: tuple[Any, Any]) -> bytes:
 # -- CoGroup -----------------------------------------------------------------------------------------------------
 
 def _cogroup_hash(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
+    """Hash co-grouping (spilling sorted runs past the budget). A UDF that takes sequences
+    (``sequence_groups``) gets each side of a spilled group collected into a ``groups.SpilledGroup`` past its
+    share of the budget."""
     udf = head["udf"]
-    left_order, right_order = head["group_order"] or (None, None)
+    orders = head["group_order"] or (None, None)
     grouper = SpillingGrouper(list(head["keys"]), ctx.budget, ctx.spill)
     grouper.add(0, inputs[0])
     grouper.add(1, inputs[1])
+    if head.get("sequence_groups"):
+        for k, (left, right) in grouper.groups(limit=group_limit(ctx.budget, 2)):
+            yield from _calling(udf, k, *_ordered_sides((left, right), orders, ctx))
+        return
     for k, (left, right) in grouper.groups():
-        yield from udf(k, order_group(left, left_order), order_group(right, right_order))
+        yield from udf(k, order_group(left, orders[0]), order_group(right, orders[1]))
 
 
 def _cogroup_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
-    """Both inputs sorted on their keys' canonical bytes, then merged: one UDF call per key of either side."""
+    """Both inputs sorted on their keys' canonical bytes, then merged: one UDF call per key of either side
+    (each side collected past its share of the budget for a UDF that takes sequences)."""
     udf = head["udf"]
-    left_order, right_order = head["group_order"] or (None, None)
+    orders = head["group_order"] or (None, None)
+    if head.get("sequence_groups"):
+        for k, left, right in merge_sorted_groups(inputs, head["keys"], ctx, collect=True):
+            yield from _calling(udf, k, *_ordered_sides((left, right), orders, ctx))
+        return
     for k, left, right in merge_sorted_groups(inputs, head["keys"], ctx):
-        yield from udf(k, order_group(left, left_order), order_group(right, right_order))
+        yield from udf(k, order_group(left, orders[0]), order_group(right, orders[1]))
+
+
+def _ordered_sides(sides: tuple[Any, Any], orders: tuple[GroupOrder | None, GroupOrder | None],
+                   ctx: DriverContext) -> list[Any]:
+    """Both collected sides of a co-group, each in its order (``ordered_group``)."""
+    return [ordered_group(side, order, None, ctx) for side, order in zip(sides, orders)]
 
 
 def merge_sorted_groups(inputs: list[Iterable[Any]], keys: tuple[Callable[[Any], Any], Callable[[Any], Any]],
-                        ctx: DriverContext) -> Iterator[tuple[Any, list[Any], list[Any]]]:
+                        ctx: DriverContext, collect: bool = False) -> Iterator[tuple[Any, Any, Any]]:
     """(key, left records, right records) for every key of either input, in canonical-bytes order of the
     keys; each side's records in input order (an empty list where a side lacks the key). Each side is sorted
-    externally with half the budget."""
+    externally with half the budget. The sides are lists, or with ``collect`` collected groups
+    (``groups.collect_group`` with half of ``memory.group_limit`` each: a list or a SpilledGroup, which the
+    caller releases)."""
     sides = [itertools.groupby(external_sort(_canonical_triples(records, key), itemgetter(0), ctx.budget / 2,
                                              ctx.spill), itemgetter(0))
              for records, key in zip(inputs, keys)]
+    group_of = functools.partial(_collected_group_of, limit=group_limit(ctx.budget, 2), spill=ctx.spill) \
+        if collect else _group_of
     left, right = next(sides[0], None), next(sides[1], None)
     while left is not None or right is not None:
         if right is None or (left is not None and left[0] < right[0]):
-            yield _group_of(left[1], ())
+            yield group_of(left[1], ())
             left = next(sides[0], None)
         elif left is None or right[0] < left[0]:
-            yield _group_of((), right[1])
+            yield group_of((), right[1])
             right = next(sides[1], None)
         else:
-            yield _group_of(left[1], right[1])
+            yield group_of(left[1], right[1])
             left, right = next(sides[0], None), next(sides[1], None)
 
 
@@ -231,6 +299,26 @@ def _group_of(left: Iterable[tuple], right: Iterable[tuple]) -> tuple[Any, list,
     """(key, left records, right records) of one key's triples (the groups are read up before yielding)."""
     left_items, right_items = list(left), list(right)
     return (left_items or right_items)[0][1], [r for _, _, r in left_items], [r for _, _, r in right_items]
+
+
+def _collected_group_of(left: Iterable[tuple], right: Iterable[tuple], limit: float, spill: SpillDir
+                        ) -> tuple[Any, Any, Any]:
+    """(key, left group, right group) of one key's triples, each side collected with ``limit`` bytes (read
+    up before yielding, left first)."""
+    key, groups = None, []
+    for triples in (left, right):
+        triples = iter(triples)
+        first = next(triples, None)
+        if first is None:
+            groups.append([])
+            continue
+        key = first[1]
+        groups.append(collect_group(itertools.chain((first[2],), map(_third, triples)), limit, spill))
+    return key, groups[0], groups[1]
+
+
+def _third(triple: tuple[Any, Any, Any]) -> Any:
+    return triple[2]
 
 
 # -- Match and Cross ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ SLOT = 8                    # bytes of the list slot that holds a record in a bu
 MAX_FAN_IN = 64             # runs merged at once at most
 MIN_BLOCK_BYTES = 32 << 10  # a merge reads blocks of at least this many (decoded) bytes from each run
 MAX_BLOCK_RECORDS = 4096    # records per spilled block at most
+GROUP_SHARE = 0.25          # of a task's budget: what the groups handed to one UDF call hold before they spill
 
 
 def parse_memory(text: str | int) -> int:
@@ -99,6 +100,14 @@ def merge_layout(budget: float, record_bytes: float) -> tuple[int, int]:
     fan_in = int(max(2, min(MAX_FAN_IN, half // MIN_BLOCK_BYTES)))
     block_records = int(max(1, min(MAX_BLOCK_RECORDS, half / fan_in / max(1.0, record_bytes))))
     return fan_in, block_records
+
+
+def group_limit(budget: float, sides: int = 1) -> float:
+    """Bytes one group of a UDF call may hold in memory before it spills (``runtime.groups``): GROUP_SHARE of
+    the task's ``budget`` shared by the ``sides`` groups of the call (2 for a CoGroup). The rest of the budget
+    is the sort or hash table the groups come from (its merge holds at most half, ``merge_layout``) and the
+    UDF's own work."""
+    return max(float(MIN_BUDGET), budget) * GROUP_SHARE / max(1, sides)
 
 
 class SizeEstimator:

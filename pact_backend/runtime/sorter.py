@@ -55,6 +55,16 @@ class SpillDir:
             self.bytes += out.bytes_written
         return segments
 
+    def remove(self, path: str) -> None:
+        """Remove the spill file ``path`` (named by ``new_path``) before ``cleanup``: a file whose records
+        were read for good (a spilled group after its UDF call)."""
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        if path in self.paths:
+            self.paths.remove(path)
+
     def cleanup(self) -> None:
         """Remove every spill file named so far (and the directory if this object created it)."""
         for path in self.paths:

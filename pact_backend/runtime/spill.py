@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.digest import blake2b
 from pact_backend.runtime.blocks import BucketWriter, read_records
+from pact_backend.runtime.groups import GroupCollector, collect_group
 from pact_backend.runtime.memory import SizeEstimator, merge_layout
 from pact_backend.runtime.partition import canonical_bytes
 from pact_backend.runtime.sorter import SpillDir, merge_runs
@@ -133,10 +134,12 @@ class SpillingGrouper:
         self.used = 0.0
         self.spilled += 1
 
-    def groups(self, stream: bool = False) -> Iterator[tuple[Any, list[Any]]]:
+    def groups(self, stream: bool = False, limit: float | None = None) -> Iterator[tuple[Any, list[Any]]]:
         """Every (key, per-side records) once; consumes the grouper. The per-side records are lists, unless
-        ``stream`` (one side only) and the grouper spilled: then each group's records are an iterator read
-        straight from the merged runs, valid until the next group is asked for."""
+        the grouper spilled and either ``stream`` (one side only: each group's records are an iterator read
+        straight from the merged runs, valid until the next group is asked for) or ``limit`` (bytes: each
+        side of a group is collected by a ``groups.GroupCollector`` with that limit, so a side larger than it
+        comes as a ``SpilledGroup``, which the caller releases)."""
         if not self.runs:
             table, self.table = self.table, {}
             yield from table.items()
@@ -153,11 +156,26 @@ class SpillingGrouper:
             if stream and sides == 1:
                 yield first[1], [_records_of(first, entries)]
                 continue
+            if limit is not None:
+                yield first[1], self._collected(first, entries, limit)
+                continue
             lists: list[list[Any]] = [[] for _ in range(sides)]
             lists[first[2]].append(first[3])
             for _, _, side, record in entries:
                 lists[side].append(record)
             yield first[1], lists
+
+
+    def _collected(self, first: tuple[bytes, Any, int, Any], rest: Iterable[tuple[bytes, Any, int, Any]],
+                   limit: float) -> list[Any]:
+        """The sides of one spilled group, each collected with ``limit`` bytes (a list or a SpilledGroup)."""
+        if len(self.keys) == 1:
+            return [collect_group(_records_of(first, rest), limit, self.spill)]
+        collectors = [GroupCollector(limit, self.spill) for _ in self.keys]
+        collectors[first[2]].append(first[3])
+        for _, _, side, record in rest:
+            collectors[side].append(record)
+        return [collector.group() for collector in collectors]
 
 
 def _records_of(first: tuple[bytes, Any, int, Any], rest: Iterable[tuple[bytes, Any, int, Any]]

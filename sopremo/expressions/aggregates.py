@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from pact_backend.runtime.groups import SpilledGroup
 from sopremo.errors import MeteorError, OperatorError
 from sopremo.expressions.nodes import (ArrayProjection, ElementRef, Expression, FunctionCall, Lambda, LambdaParam,
                                        map_children)
@@ -84,8 +85,9 @@ def split_aggregation(argument: Expression, param: str) -> AggregationSplit | No
 
 
 def _as_items(value: Any, name: str) -> Any:
-    """The elements an aggregation folds: an array's items; none for missing/null; else OperatorError."""
-    if type(value) is list or type(value) is tuple:
+    """The elements an aggregation folds: an array's items (a spilled group's, read from its file); none for
+    missing/null; else OperatorError."""
+    if type(value) is list or type(value) is tuple or type(value) is SpilledGroup:
         return value
     if value is MISSING or value is None:
         return ()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from pact_backend.runtime.groups import SpilledGroup
 from sopremo.errors import MeteorError, caret_lines
 from sopremo.expressions import nodes as n
 
@@ -123,7 +124,8 @@ def shorten(value: Any, limit: int = RECORD_CHARS) -> str:
     from sopremo.types import string_form
 
     try:
-        if type(value) is list:  # a group may hold millions of records: render no more than needed
+        # a group may hold millions of records (or be on disk, a SpilledGroup): render no more than needed
+        if type(value) is list or type(value) is SpilledGroup:
             parts, size = [], 1
             for item in value:
                 parts.append(string_form(item))
@@ -175,7 +177,7 @@ def annotate_site(error: MeteorError, site: Site | None, inputs: tuple[Any, ...]
     error.record_text = shorten(value)
     if len(inputs) > 1:
         error.record_noun = "records"
-    elif type(value) is list and site is not None and site.origin.statement == "group":
+    elif type(value) in (list, SpilledGroup) and site is not None and site.origin.statement == "group":
         error.record_noun = "group"
     error.record = value if len(inputs) == 1 and type(value) is dict else None
     error.refresh()

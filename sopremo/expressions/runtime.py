@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pact_backend.runtime.groups import SpilledGroup
 from sopremo.errors import OperatorError
 from sopremo.types import string_form
 from sopremo.values import MISSING, compare, hashable, type_name
@@ -189,7 +190,7 @@ COMPARISON = {"==": equal, "!=": not_equal, "<": less, "<=": less_equal, ">": gr
 
 def element_in(element: Any, collection: Any) -> bool:
     """Meteor ``element in collection``: membership in an array (missing/null collection: False)."""
-    if type(collection) is list or type(collection) is tuple:
+    if type(collection) is list or type(collection) is tuple or type(collection) is SpilledGroup:
         key = hashable(element)
         return any(hashable(item) == key for item in collection)
     if collection is MISSING or collection is None:
@@ -205,9 +206,10 @@ def field_of(base: Any, name: str) -> Any:
 def index_of(base: Any, index: Any) -> Any:
     """``base[index]``: negative indexes from the end; missing out of range or on non-arrays.
 
-    A string index on an object reads that field (``$x['a b']``).
+    A string index on an object reads that field (``$x['a b']``). A group read from a spill file
+    (``SpilledGroup``, see ``group_reads``) is indexed as an array.
     """
-    if type(base) is list and type(index) is int:
+    if (type(base) is list or type(base) is SpilledGroup) and type(index) is int:
         if -len(base) <= index < len(base):
             return base[index]
         return MISSING
@@ -221,9 +223,10 @@ def slice_of(base: Any, start: Any, end: Any) -> Any:
     positions count from the end, ``start > end`` gives the elements in reverse order (``[3:1]`` is elements
     3, 2, 1); an omitted bound is the first / last position (an open slice runs forwards: ``[5:]`` of a shorter
     array is empty); positions beyond the array are left out.
-    Missing on other values; OperatorError for bounds that are not ints.
+    Missing on other values; OperatorError for bounds that are not ints. A spilled group slices as an array
+    (into a list).
     """
-    if type(base) is list or type(base) is str:
+    if type(base) is list or type(base) is str or type(base) is SpilledGroup:
         if not ((start is None or type(start) is int) and (end is None or type(end) is int)):
             raise OperatorError(f"slice bounds must be ints, got {_describe(start)} and {_describe(end)}")
         size = len(base)
@@ -236,8 +239,9 @@ def slice_of(base: Any, start: Any, end: Any) -> Any:
 
 
 def project(base: Any, element: Any) -> Any:
-    """``base[*]...``: ``element(e)`` for each element of an array; missing when ``base`` is not an array."""
-    if type(base) is list or type(base) is tuple:
+    """``base[*]...``: ``element(e)`` for each element of an array (a spilled group too: one pass over its
+    file); missing when ``base`` is not an array."""
+    if type(base) is list or type(base) is tuple or type(base) is SpilledGroup:
         return [element(item) for item in base]
     return MISSING
 

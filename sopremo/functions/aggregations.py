@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pact_backend.runtime.groups import SpilledGroup
 from sopremo.errors import OperatorError
 from sopremo.expressions.aggregates import make_fold
 from sopremo.expressions.runtime import MAX_DOUBLE, NUMBER_TYPES, less
@@ -238,7 +239,7 @@ def _concat_impl(fold: Any) -> Any:
     """``concat(array)`` folds the array; ``concat(a, b, ...)`` concatenates the arguments' string forms."""
 
     def concat(*values: Any) -> str:
-        if len(values) == 1 and type(values[0]) in (list, tuple):
+        if len(values) == 1 and type(values[0]) in (list, tuple, SpilledGroup):
             return fold(values[0])
         return fold(list(values))
 
