@@ -122,9 +122,11 @@ class DataSet(SinkMethods):
     def cogroup(self, other: "DataSet", left_key: KeySpec, right_key: KeySpec | None = None,
                 fn: Callable[[Any, list, list], Iterable[Any]] | None = None,
                 left_order: list[tuple[KeySpec, bool]] | None = None,
-                right_order: list[tuple[KeySpec, bool]] | None = None) -> "DataSet":
+                right_order: list[tuple[KeySpec, bool]] | None = None, sequences: bool = False) -> "DataSet":
         """CoGroup: ``fn(key, left_records, right_records)`` per key of either input (a missing side is []),
-        returning 0..n records; ``left_order``/``right_order``: [(field, descending), ...] sort each group."""
+        returning 0..n records; ``left_order``/``right_order``: [(field, descending), ...] sort each group;
+        ``sequences``: ``fn`` reads both groups as read-only sequences (``CoGroup.sequence_groups``: a side
+        larger than its share of the budget comes from a spill file), else they are lists."""
         if fn is None:
             raise TypeError("cogroup needs fn(key, left_records, right_records)")
         name = self._name(fn, "cogroup")
@@ -134,7 +136,7 @@ class DataSet(SinkMethods):
         return DataSet(self.env, pact.CoGroup(
             name=name, inputs=[self.contract, other.contract], keys=keys,
             udf=self._udf(fn, 3, True, "cogroup", hints, f"CoGroup({name})"),
-            group_order=orders if any(orders) else None, hints=hints))
+            group_order=orders if any(orders) else None, hints=hints, sequence_groups=sequences))
 
     def sort_by(self, *order: KeySpec | tuple[KeySpec, bool], limit: int | None = None) -> "DataSet":
         """All records in one sorted sequence (a global Reduce with a group order, written in order by a
@@ -209,12 +211,14 @@ class Grouping:
         return Grouping(self.ds, self.key, (*self.order, (field, descending)))
 
     def reduce_group(self, fn: Callable[[Any, list], Iterable[Any]], combine: Callable | None = None,
-                     streams: bool = False) -> DataSet:
+                     streams: bool = False, sequences: bool = False) -> DataSet:
         """Reduce: ``fn(key, records)`` once per group returning 0..n records; ``combine(key, records)``
         (optional) pre-aggregates partial groups before shipping and must return valid input of ``fn``; a
         ``pact_backend.contracts.Combiner`` is used as it is (with its fusion hook). ``streams``: ``fn`` reads
         ``records`` once, front to back, as any iterable (``Reduce.streams_group``), so a group larger than the
-        memory budget is never held; without it ``records`` is a list."""
+        memory budget is never held; ``sequences``: ``fn`` reads ``records`` as a read-only sequence (len,
+        indexes, several passes; ``Reduce.sequence_groups``), so a group larger than its share of the budget
+        comes from a spill file; without either ``records`` is a list."""
         ds = self.ds
         name = ds._name(fn, "reduce")
         hints = hints_for(fn)
@@ -222,7 +226,7 @@ class Grouping:
         combiner = combine if isinstance(combine, pact.Combiner) or combine is None else emitter(combine, 2, True)
         return DataSet(ds.env, pact.Reduce(name=name, inputs=[ds.contract], key=self.key, udf=udf,
                                            combiner=combiner, group_order=group_order(self.order), hints=hints,
-                                           streams_group=streams))
+                                           streams_group=streams, sequence_groups=sequences))
 
     def first(self, limit: int) -> DataSet:
         """The first ``limit`` records of every group in its order (top-k per group; needs ``sort_group``, or

@@ -298,3 +298,24 @@ def test_scripts_on_a_tiny_budget_give_what_they_give_with_lists(monkeypatch):
         {"g": 1, "n": len(by_g[1]), "w": [5], "last": by_g[1][-1]["i"]},
         {"g": 2, "n": len(by_g[2]), "w": [], "last": by_g[2][-1]["i"]},
         {"g": 3, "n": 0, "w": [6]}]
+
+
+def test_the_pact_api_declares_sequences_for_reduce_group_and_cogroup():
+    """``reduce_group(fn, sequences=True)`` and ``cogroup(..., sequences=True)`` on a tiny budget: a function
+    reading its group by index and twice gets a spilled group and answers as with lists."""
+    from pact_backend.api import ExecutionEnvironment
+
+    env = ExecutionEnvironment("inline", memory="256KB")
+    data = [(i % 2, i, "x" * 40) for i in range(40_000)]
+    seen = []
+
+    def ends(key, group):
+        seen.append(type(group))
+        yield key, len(group), group[0][1], group[-1][1], sum(r[1] for r in group)
+
+    grouped = env.from_collection(data).group_by(0).reduce_group(ends, sequences=True).collect()
+    assert sorted(grouped) == [(k, 20_000, k, 39_998 + k, sum(range(k, 40_000, 2))) for k in (0, 1)]
+    assert SpilledGroup in seen
+    pairs = env.from_collection(data).cogroup(env.from_collection([(1, "one")]), 0, 0, sequences=True,
+                                              fn=lambda k, a, b: [(k, len(a), a[-1][1], [r[1] for r in b])])
+    assert sorted(pairs.collect()) == [(0, 20_000, 39_998, []), (1, 20_000, 39_999, ["one"])]

@@ -4,8 +4,9 @@ Past its budget the grouping table is written as a run sorted by the keys' canon
 and need not be comparable) and emptied; at the end the runs are merged and equal keys reunited, so inputs
 larger than memory finish (VLDB J. 2014, sec. 7.3). A run holds one ``(canonical bytes, key, side, record)``
 entry per record, so the merge reads bounded blocks however large a group is; a group is either rebuilt as
-lists (what most UDFs receive) or, for a UDF that streams its group, read straight from the merged runs
-(``groups(stream=True)``), so a group larger than memory never is in memory. The join builds in memory and,
+lists (what most UDFs receive), or, for a UDF that streams its group, read straight from the merged runs
+(``groups(stream=True)``), or, for a UDF that takes sequences, collected into a list or past a limit into a
+``groups.SpilledGroup`` (``groups(limit=...)``), so a group larger than memory never is in memory. The join builds in memory and,
 past the budget, partitions both sides into bucket files and joins bucket by bucket (grace hash join).
 """
 
