@@ -201,6 +201,21 @@ def test_a_cogroup_orders_a_spilled_side(tmp_path):
     assert seen == [(SpilledGroup, True, [])]
 
 
+@pytest.mark.parametrize("kind", ["reduce", "cogroup"])
+def test_a_sort_that_did_not_spill_hands_its_groups_over_as_lists(tmp_path, kind):
+    """A group past a quarter of the budget is not written out when the sort it comes from held everything in
+    memory anyway."""
+    data, budget = rows(10_000), 8 << 20
+    assert budget / 4 < deep_size(data) < budget / 2
+    seen = []
+    udf = lambda k, *sides: seen.append([type(side) for side in sides]) or []  # noqa: E731
+    head = {"key": lambda r: r["k"], "keys": (lambda r: r["k"], lambda r: r["k"]), "udf": udf, "combiner": None,
+            "group_order": None, "sequence_groups": True, "local": SORT_GROUP}
+    ctx = DriverContext(budget * (2 if kind == "cogroup" else 1), SpillDir(str(tmp_path), "t"))
+    list(drivers.run_head(kind, head, 1, [iter(data), iter(rows(2))], ctx))
+    assert ctx.spill.files == 0 and seen == [[list] * (2 if kind == "cogroup" else 1)]
+
+
 def test_udfs_without_the_declaration_still_get_lists(tmp_path):
     seen = []
     head = {"keys": (lambda r: r["k"], lambda r: r["k"]), "group_order": None, "local": HASH_GROUP,

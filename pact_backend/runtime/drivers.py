@@ -142,8 +142,9 @@ def _reduce_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
         yield from _global_order(head, inputs, ctx)
         return
     pairs = _pairs(inputs[0], key, head.get("keyed", False))
+    files = ctx.spill.files
     ordered = external_sort(pairs, _canonical_key, ctx.budget, ctx.spill)
-    share = group_limit(ctx.budget)
+    share = _share(ctx, files, 1)
     for k, items in itertools.groupby(ordered, itemgetter(0)):
         if streams and order is None:
             yield from udf(k, map(_second, items))
@@ -152,6 +153,12 @@ def _reduce_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
             yield from _calling(udf, k, ordered_group(group, order, limit, ctx))
         else:
             yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
+
+
+def _share(ctx: DriverContext, files: int, sides: int) -> float | None:
+    """The bytes one side of a group may hold before it spills (``memory.group_limit``), or None when the sort
+    the groups come from wrote no file since ``files`` (its records are in memory already, within budget)."""
+    return group_limit(ctx.budget, sides) if ctx.spill.files > files else None
 
 
 def ordered_group(group: list[Any] | SpilledGroup, order: GroupOrder | None, limit: int | None,
@@ -197,6 +204,7 @@ def _global_order(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]
     streams its group (``streams_group``) reads the external sort's output as it merges."""
     udf, order, limit = head["udf"], head["group_order"], head.get("limit")
     records = (record for _, record in inputs[0]) if head.get("keyed") else inputs[0]
+    files = ctx.spill.files
     if limit is not None:
         ordered = first_records(records, order[0], order[1], limit, ctx.budget, ctx.spill)
     else:
@@ -206,7 +214,7 @@ def _global_order(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]
     if head.get("streams_group"):
         return _one_group(udf, iter(ordered))
     if head.get("sequence_groups"):
-        group = collect_group(ordered, group_limit(ctx.budget), ctx.spill)
+        group = collect_group(ordered, _share(ctx, files, 1), ctx.spill)
         return _calling(udf, None, group) if len(group) else iter(())
     return iter(udf(None, list(ordered)))
 
@@ -268,12 +276,13 @@ def merge_sorted_groups(inputs: list[Iterable[Any]], keys: tuple[Callable[[Any],
     """(key, left records, right records) for every key of either input, in canonical-bytes order of the
     keys; each side's records in input order (an empty list where a side lacks the key). Each side is sorted
     externally with half the budget. The sides are lists, or with ``collect`` collected groups
-    (``groups.collect_group`` with half of ``memory.group_limit`` each: a list or a SpilledGroup, which the
-    caller releases)."""
+    (``groups.collect_group`` with half of ``memory.group_limit`` each when a sort spilled: a list or a
+    SpilledGroup, which the caller releases)."""
+    files = ctx.spill.files
     sides = [itertools.groupby(external_sort(_canonical_triples(records, key), itemgetter(0), ctx.budget / 2,
                                              ctx.spill), itemgetter(0))
              for records, key in zip(inputs, keys)]
-    group_of = functools.partial(_collected_group_of, limit=group_limit(ctx.budget, 2), spill=ctx.spill) \
+    group_of = functools.partial(_collected_group_of, limit=_share(ctx, files, 2), spill=ctx.spill) \
         if collect else _group_of
     left, right = next(sides[0], None), next(sides[1], None)
     while left is not None or right is not None:
@@ -301,10 +310,10 @@ def _group_of(left: Iterable[tuple], right: Iterable[tuple]) -> tuple[Any, list,
     return (left_items or right_items)[0][1], [r for _, _, r in left_items], [r for _, _, r in right_items]
 
 
-def _collected_group_of(left: Iterable[tuple], right: Iterable[tuple], limit: float, spill: SpillDir
+def _collected_group_of(left: Iterable[tuple], right: Iterable[tuple], limit: float | None, spill: SpillDir
                         ) -> tuple[Any, Any, Any]:
-    """(key, left group, right group) of one key's triples, each side collected with ``limit`` bytes (read
-    up before yielding, left first)."""
+    """(key, left group, right group) of one key's triples, each side collected with ``limit`` bytes (None:
+    as a list; read up before yielding, left first)."""
     key, groups = None, []
     for triples in (left, right):
         triples = iter(triples)

@@ -148,11 +148,14 @@ class GroupCollector:
         return SpilledGroup(self.segments, self.spill, self.file.path)
 
 
-def collect_group(records: Iterable[Any], limit: float, spill: SpillDir) -> list[Any] | SpilledGroup:
+def collect_group(records: Iterable[Any], limit: float | None, spill: SpillDir) -> list[Any] | SpilledGroup:
     """``records`` as a group for a UDF that takes sequences: a list already in memory as it is (the table
-    that holds it kept its budget), anything else through a ``GroupCollector``."""
+    that holds it kept its budget), a list too when ``limit`` is None (the caller knows the records are in
+    memory anyway: a sort that did not spill), anything else through a ``GroupCollector``."""
     if type(records) is list:
         return records
+    if limit is None:
+        return list(records)
     collector = GroupCollector(limit, spill)
     collector.extend(records)
     return collector.group()
