@@ -15,13 +15,17 @@ from typing import Any, Callable
 @dataclass(frozen=True, eq=False)
 class Aggregation:
     """An incremental fold: ``initial()`` -> acc; ``add(acc, value)`` -> acc; ``merge(acc, acc)`` -> acc;
-    ``result(acc)`` -> JSON value. ``algebraic``: partial accumulators may be merged (a combiner may run)."""
+    ``result(acc)`` -> JSON value. ``algebraic``: partial accumulators may be merged (a combiner may run).
+    ``length``: for a fold whose result depends only on how many items it saw (``count``), the result from
+    that number, so a whole array is not walked (a group read back from a spill file would be read once
+    more)."""
 
     initial: Callable[[], Any]
     add: Callable[[Any, Any], Any]
     result: Callable[[Any], Any]
     merge: Callable[[Any, Any], Any] | None = None
     algebraic: bool = False
+    length: Callable[[int], Any] | None = None
 
 
 @dataclass(frozen=True, eq=False)

@@ -97,12 +97,15 @@ def _as_items(value: Any, name: str) -> Any:
 def make_fold(aggregation: Aggregation, name: str) -> Callable[..., Any]:
     """``run(array, element=None)``: fold ``element(item)`` (or the items) with ``aggregation``.
 
-    A missing or null array folds nothing (``sum`` gives 0, ``count`` 0, ``min`` null, ``mean`` missing).
+    A missing or null array folds nothing (``sum`` gives 0, ``count`` 0, ``min`` null, ``mean`` missing). An
+    aggregation with a ``length`` (``count``) of a whole array is that of its length, without a pass over it.
     """
-    initial, add, result = aggregation.initial, aggregation.add, aggregation.result
+    initial, add, result, length = aggregation.initial, aggregation.add, aggregation.result, aggregation.length
 
     def run(array: Any, element: Callable[[Any], Any] | None = None) -> Any:
         items = array if type(array) is list else _as_items(array, name)
+        if length is not None and element is None:
+            return length(len(items))
         acc = initial()
         if element is None:
             for item in items:

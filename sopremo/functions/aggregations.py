@@ -212,7 +212,8 @@ def _mean_initial() -> list:
 AGGREGATIONS: dict[str, tuple[Aggregation, str]] = {
     "sum": (Aggregation(_zero, _sum_add, _sum_result, _add_ints, True),
             "sum of the numbers of an array (ints stay ints; starts at 0; null/missing skipped)"),
-    "count": (Aggregation(_zero, _count_add, _identity, _add_ints, True), "number of elements of an array"),
+    "count": (Aggregation(_zero, _count_add, _identity, _add_ints, True, length=_identity),
+              "number of elements of an array"),
     "count_distinct": (Aggregation(_new_set, _distinct_count_add, len, _union, True),
                        "number of distinct non-null elements of an array (1 and 1.0 are one value)"),
     "distinct": (Aggregation(_new_dict, _distinct_add, _values, _distinct_merge, True),
