@@ -23,7 +23,7 @@ from pact_backend.physical import HASH_GROUP, SORT_GROUP
 from pact_backend.runtime import drivers
 from pact_backend.runtime.drivers import DriverContext
 from pact_backend.runtime.groups import GroupCollector, SpilledGroup, collect_group, release
-from pact_backend.runtime.memory import deep_size
+from pact_backend.runtime.memory import SizeEstimator, deep_size
 from pact_backend.runtime.sorter import SpillDir
 from sopremo.errors import OperatorError
 from sopremo.expressions.compiler import compile_expression
@@ -81,6 +81,12 @@ def test_a_group_within_its_limit_stays_a_list_and_a_list_is_taken_as_it_is(tmp_
     for record in data:
         collector.append(record)
     assert type(collector.group()) is list and list(tmp_path.iterdir()) == []
+    shared = SizeEstimator()  # the groups of one driver share their estimate: small ones are not measured
+    assert collect_group(iter(data[:3]), 64 << 10, spill, shared) == data[:3] and shared.measured == 1
+    assert collect_group(iter(data[:5]), 64 << 10, spill, shared) == data[:5] and shared.measured == 1
+    large = collect_group(iter(rows(3000)), 64 << 10, spill, shared)
+    assert type(large) is SpilledGroup and list(large) == rows(3000)
+    large.close()
 
 
 def test_the_collector_holds_about_its_limit(tmp_path):

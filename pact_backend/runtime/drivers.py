@@ -22,7 +22,7 @@ from pact_backend import physical as ph
 
 GroupOrder = tuple[Callable[[Any], Any], bool]
 from pact_backend.runtime.groups import SpilledGroup, collect_group, release
-from pact_backend.runtime.memory import group_limit
+from pact_backend.runtime.memory import SizeEstimator, group_limit
 from pact_backend.runtime.partition import canonical_bytes
 from pact_backend.runtime.sorter import SpillDir, external_sort
 from pact_backend.runtime.spill import SpillingGrouper, spilling_hash_join
@@ -144,12 +144,12 @@ def _reduce_sort(head: dict, inputs: list, ctx: DriverContext) -> Iterator[Any]:
     pairs = _pairs(inputs[0], key, head.get("keyed", False))
     files = ctx.spill.files
     ordered = external_sort(pairs, _canonical_key, ctx.budget, ctx.spill)
-    share = _share(ctx, files, 1)
+    share, estimator = _share(ctx, files, 1), SizeEstimator()
     for k, items in itertools.groupby(ordered, itemgetter(0)):
         if streams and order is None:
             yield from udf(k, map(_second, items))
         elif sequences:
-            group = collect_group(map(_second, items), share, ctx.spill)
+            group = collect_group(map(_second, items), share, ctx.spill, estimator)
             yield from _calling(udf, k, ordered_group(group, order, limit, ctx))
         else:
             yield from udf(k, _cut(order_group([record for _, record in items], order), limit))
@@ -282,8 +282,8 @@ def merge_sorted_groups(inputs: list[Iterable[Any]], keys: tuple[Callable[[Any],
     sides = [itertools.groupby(external_sort(_canonical_triples(records, key), itemgetter(0), ctx.budget / 2,
                                              ctx.spill), itemgetter(0))
              for records, key in zip(inputs, keys)]
-    group_of = functools.partial(_collected_group_of, limit=_share(ctx, files, 2), spill=ctx.spill) \
-        if collect else _group_of
+    group_of = functools.partial(_collected_group_of, limit=_share(ctx, files, 2), spill=ctx.spill,
+                                 estimator=SizeEstimator()) if collect else _group_of
     left, right = next(sides[0], None), next(sides[1], None)
     while left is not None or right is not None:
         if right is None or (left is not None and left[0] < right[0]):
@@ -310,10 +310,10 @@ def _group_of(left: Iterable[tuple], right: Iterable[tuple]) -> tuple[Any, list,
     return (left_items or right_items)[0][1], [r for _, _, r in left_items], [r for _, _, r in right_items]
 
 
-def _collected_group_of(left: Iterable[tuple], right: Iterable[tuple], limit: float | None, spill: SpillDir
-                        ) -> tuple[Any, Any, Any]:
+def _collected_group_of(left: Iterable[tuple], right: Iterable[tuple], limit: float | None, spill: SpillDir,
+                        estimator: SizeEstimator) -> tuple[Any, Any, Any]:
     """(key, left group, right group) of one key's triples, each side collected with ``limit`` bytes (None:
-    as a list; read up before yielding, left first)."""
+    as a list; read up before yielding, left first; ``estimator`` shared by all groups)."""
     key, groups = None, []
     for triples in (left, right):
         triples = iter(triples)
@@ -322,7 +322,7 @@ def _collected_group_of(left: Iterable[tuple], right: Iterable[tuple], limit: fl
             groups.append([])
             continue
         key = first[1]
-        groups.append(collect_group(itertools.chain((first[2],), map(_third, triples)), limit, spill))
+        groups.append(collect_group(itertools.chain((first[2],), map(_third, triples)), limit, spill, estimator))
     return key, groups[0], groups[1]
 
 

@@ -87,16 +87,18 @@ class SpilledGroup(Sequence):
 
 class GroupCollector:
     """Collects the records of one group (``append``, ``extend``), then ``group()`` is a list when they fit
-    ``limit`` bytes (estimated by ``memory.SizeEstimator`` on one record of every CHECK_EVERY), else a
+    ``limit`` bytes (estimated by ``memory.SizeEstimator`` on one record of every CHECK_EVERY; an
+    ``estimator`` may be shared by the groups of one driver, so small groups are not measured each), else a
     ``SpilledGroup``: past the limit the records so far and all later ones are written to a file of ``spill``
     in blocks of about ``limit / BLOCK_SHARE`` bytes, so the collector holds at most about ``limit`` bytes."""
 
-    def __init__(self, limit: float, spill: SpillDir):
+    def __init__(self, limit: float, spill: SpillDir, estimator: SizeEstimator | None = None):
         self.limit = limit
         self.spill = spill
         self.buffer: list[Any] = []
-        self.estimator = SizeEstimator()
-        self.next_check = 1  # the first record is measured at once
+        self.estimator = estimator or SizeEstimator()
+        # a fresh estimate measures the first record at once; one shared with earlier groups waits for a check
+        self.next_check = CHECK_EVERY if self.estimator.measured else 1
         self.file: BlockFile | None = None
         self.segments: list[Segment] = []
 
@@ -148,16 +150,25 @@ class GroupCollector:
         return SpilledGroup(self.segments, self.spill, self.file.path)
 
 
-def collect_group(records: Iterable[Any], limit: float | None, spill: SpillDir) -> list[Any] | SpilledGroup:
+def collect_group(records: Iterable[Any], limit: float | None, spill: SpillDir,
+                  estimator: SizeEstimator | None = None) -> list[Any] | SpilledGroup:
     """``records`` as a group for a UDF that takes sequences: a list already in memory as it is (the table
     that holds it kept its budget), a list too when ``limit`` is None (the caller knows the records are in
-    memory anyway: a sort that did not spill), anything else through a ``GroupCollector``."""
+    memory anyway: a sort that did not spill), anything else through a ``GroupCollector`` (with
+    ``estimator``, shared by the groups of one driver: a group of fewer than CHECK_EVERY records that fits by
+    its estimate is a list at once)."""
     if type(records) is list:
         return records
     if limit is None:
         return list(records)
-    collector = GroupCollector(limit, spill)
-    collector.extend(records)
+    iterator = iter(records)
+    head = list(itertools.islice(iterator, CHECK_EVERY))
+    if len(head) < CHECK_EVERY and estimator is not None and estimator.measured \
+            and len(head) * estimator.average <= limit:
+        return head
+    collector = GroupCollector(limit, spill, estimator)
+    collector.extend(head)
+    collector.extend(iterator)
     return collector.group()
 
 

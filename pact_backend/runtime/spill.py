@@ -152,13 +152,14 @@ class SpillingGrouper:
         fan_in, block_records = self._layout()
         merged = merge_runs(runs, itemgetter(0), self.spill, fan_in=fan_in, block_records=block_records)
         sides = len(self.keys)
+        estimator = SizeEstimator()  # of the collected groups' records, shared by all groups
         for _, entries in itertools.groupby(merged, itemgetter(0)):
             first = next(entries)
             if stream and sides == 1:
                 yield first[1], [_records_of(first, entries)]
                 continue
             if limit is not None:
-                yield first[1], self._collected(first, entries, limit)
+                yield first[1], self._collected(first, entries, limit, estimator)
                 continue
             lists: list[list[Any]] = [[] for _ in range(sides)]
             lists[first[2]].append(first[3])
@@ -168,11 +169,11 @@ class SpillingGrouper:
 
 
     def _collected(self, first: tuple[bytes, Any, int, Any], rest: Iterable[tuple[bytes, Any, int, Any]],
-                   limit: float) -> list[Any]:
+                   limit: float, estimator: SizeEstimator) -> list[Any]:
         """The sides of one spilled group, each collected with ``limit`` bytes (a list or a SpilledGroup)."""
         if len(self.keys) == 1:
-            return [collect_group(_records_of(first, rest), limit, self.spill)]
-        collectors = [GroupCollector(limit, self.spill) for _ in self.keys]
+            return [collect_group(_records_of(first, rest), limit, self.spill, estimator)]
+        collectors = [GroupCollector(limit, self.spill, estimator) for _ in self.keys]
         collectors[first[2]].append(first[3])
         for _, _, side, record in rest:
             collectors[side].append(record)
