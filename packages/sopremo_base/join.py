@@ -24,6 +24,7 @@ from sopremo.api import (EXPRESSION, INPUTS, And, ArrayConstruction, Comparison,
 from . import package
 from .join_internal import JoinProjection, SemiJoin, SetMembers, TwoSourceJoin
 from .keys import internal, to_slot
+from .selection import Selection
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class Join(CompositeOperator):
         n = len(self.inputs)
         conditions = self.conditions()
         streams = list(self.inputs)
+        conditions.theta = self._filter_inputs(streams, conditions.theta)
         for semi in conditions.semi:
             i, j = semi.left, semi.right
             residual = None if semi.residual is None else \
@@ -205,6 +207,27 @@ class Join(CompositeOperator):
         final = internal(JoinProjection, [stream], self, "into", arity=n, slot=slot, outputs=tuple(remaining),
                          condition=residual, projection=self.projection)
         return [final.output()]
+
+    def _filter_inputs(self, streams: list[JsonStream], theta: list[tuple[Expression, frozenset[int]]]
+                       ) -> list[tuple[Expression, frozenset[int]]]:
+        """Filter each input by the conditions that read it alone, before it is joined (a selection pushed below
+        the join: a source stage then filters row batches before building records, and fewer records are
+        hashed and probed); returns the other conditions. A preserved input keeps its records: a condition
+        on it only decides whether they join (``preserve`` makes the join outer), so it stays a join condition.
+        Replaces the filtered inputs in ``streams``."""
+        preserved = set(self.preserved())
+        alone: dict[int, list[Expression]] = {}
+        rest = []
+        for item, refs in theta:
+            if len(refs) == 1 and not refs & preserved:
+                alone.setdefault(next(iter(refs)), []).append(item)
+            else:
+                rest.append((item, refs))
+        for index, items in sorted(alone.items()):
+            condition = to_slot(items[0] if len(items) == 1 else And(tuple(items)), index)
+            streams[index] = internal(Selection, [streams[index]], self, f"where{index}",
+                                      condition=condition).output()
+        return rest
 
     def _chain(self, streams: list[JsonStream], remaining: list[int], conditions: JoinConditions):
         """Two-input joins over ``remaining`` inputs; returns the final stream and the unapplied thetas."""
