@@ -4,8 +4,8 @@ sec. 7.3: source -> map -> combine -> partition in one task).
 ``decide_execution(physical)`` records on every PhysicalNode what the executors then do:
 
 - ``chained``: a Map whose input is forwarded and read by it alone runs in its producer's tasks; a Match
-  whose build side is broadcast (and built as the hash table) and whose probe side is forwarded and read by
-  it alone runs in its probe input's tasks, the broadcast side a side input of that stage;
+  whose build side is broadcast (or forwarded at DOP 1) and built as the hash table, and whose probe side is
+  forwarded and read by it alone, runs in its probe input's tasks, the build side a side input of that stage;
 - ``combined``: a Reduce with a combiner and no group order has the combiner run in its producers' tasks,
   whatever the ship strategy (also at DOP 1, where the input is forwarded); a Reduce with a limit (top-k)
   keeps each producer partition's first records there (``runtime.topk.FirstRecords``);
@@ -37,12 +37,15 @@ def decide_execution(physical: ph.PhysicalPlan) -> None:
 
 
 def broadcast_build(node: ph.PhysicalNode) -> int | None:
-    """The input index of a Match's broadcast input when the other one is forwarded and the hash table is
-    built on the broadcast side, else None."""
-    if sorted(node.ship) != sorted([ph.BROADCAST, ph.FORWARD]):
+    """The input index of a Match's build input when every task of its probe input sees the whole build
+    input and the hash table is built on it: the build input is broadcast and the probe input forwarded, or
+    both are forwarded into one instance (DOP 1, as on the inline executor). Else None."""
+    build = build_side(node)
+    if build is None or node.ship[1 - build] != ph.FORWARD:
         return None
-    build = node.ship.index(ph.BROADCAST)
-    return build if build_side(node) == build else None
+    if node.ship[build] == ph.BROADCAST or (node.ship[build] == ph.FORWARD and node.dop == 1):
+        return build
+    return None
 
 
 def build_side(node: ph.PhysicalNode) -> int | None:

@@ -8,7 +8,8 @@ reads). Nothing here knows Meteor, Sopremo or JSON paths.
 What the optimizer and the runtime know of a UDF is declared here, as fields of the IR, never as attributes
 stuck onto functions: ``Key`` (equal keys for interesting properties), ``Reduce.sorts_only``,
 ``Hints.kept_keys``, ``Hints.preserves_records`` / ``constant_fields`` / ``read_fields``, the ``Combiner`` with
-its optional fusion hook and the ``Map.selection`` / ``Map.expansion`` that hook reads, and ``Contract.derive_estimate``.
+its optional fusion hook and the ``Map.selection`` / ``Map.expansion`` that hook reads, the batch hooks
+``Map.batch_selection`` and ``Match.batch_probe``, and ``Contract.derive_estimate``.
 
 UDF shapes (every UDF may emit 0..n records by returning or yielding an iterable):
 - ``Map.udf(records: Iterator[R]) -> Iterable[R]`` over a stream of records (a chained, per-partition map);
@@ -220,10 +221,18 @@ class Reduce(Contract):
 
 @dataclass(eq=False, repr=False)
 class Match(Contract):
-    """Match: every pair of records of the two inputs with equal keys; ``udf(left, right)``."""
+    """Match: every pair of records of the two inputs with equal keys; ``udf(left, right)``.
+
+    ``batch_probe``: optional hook (opaque to this layer, set by the layer above) for a Match chained to the
+    stage of a source whose records it probes: ``plan(input_format, selections, side)`` returns None or a
+    *probed source* that reads input ``side`` (a source, through chained Maps declaring ``selections``) as row
+    batches, filters them and computes the keys of rows without building records; records are built only
+    for the rows that find a match (``pact_backend.runtime.probed_source``).
+    """
 
     keys: tuple[Key, Key] | None = None
     udf: Callable[[Any, Any], Iterable[Any]] | None = None
+    batch_probe: Any = None
     kind = "Match"
 
     def __post_init__(self) -> None:

@@ -36,7 +36,7 @@ class RowFilter:
     def plan(self, input_format: Any, selections: Sequence[Any]) -> "FilteredSource | None":
         cache_key = (id(input_format), tuple(id(s) for s in selections))
         if cache_key not in self._plans:
-            self._plans[cache_key] = (_plan(input_format, list(selections)), input_format, selections)
+            self._plans[cache_key] = (filtered_source(input_format, list(selections)), input_format, selections)
         return self._plans[cache_key][0]
 
 
@@ -62,14 +62,26 @@ class FilteredSource:
         """RowBatches or lists of records, chunk by chunk; raises DataError (file and line)."""
         return self.input_format.read_batches(split, self.decoder)
 
-    def filter(self, batch: Any) -> tuple[list[Any], list[int]] | None:
-        """(records of the rows passing every condition, rows passing each condition) or None."""
-        kernel = self._kernel(batch) if type(batch) is RowBatch else None
+    def rows(self, batch: Any) -> tuple[list[Any], list[int]] | None:
+        """(the rows of ``batch`` passing every condition, rows passing each condition) or None when ``batch``
+        holds records or the conditions cannot run on its rows."""
+        if type(batch) is not RowBatch:
+            return None
+        if not self.predicates:
+            return batch, []
+        kernel = self._kernel(batch)
         if kernel is None:
             return None
         buckets: dict[Any, list[Any]] = {}
         passed = kernel.bucketize(batch, buckets)
-        rows = buckets.get(None, [])
+        return buckets.get(None, []), passed
+
+    def filter(self, batch: Any) -> tuple[list[Any], list[int]] | None:
+        """(records of the rows passing every condition, rows passing each condition) or None."""
+        done = self.rows(batch)
+        if done is None:
+            return None
+        rows, passed = done
         layout, names = batch.layout, self._names
         if len(batch.types) == len(names) and len(names) > 1:
             # every field present in every row (typed): the records built in C, fields in name order
@@ -93,9 +105,12 @@ def _compile(layout: tuple[str, ...], types: dict[str, str], predicates: list[An
         return None
 
 
-def _plan(input_format: Any, selections: list[Any]) -> FilteredSource | None:
+def filtered_source(input_format: Any, selections: list[Any], kind: type = FilteredSource) -> Any:
+    """A ``kind`` (FilteredSource or a subclass) reading ``input_format`` filtered by the conditions
+    ``selections``, or None when the format cannot decode rows (not projected JSON Lines) or a condition reads
+    the record otherwise than through decoded fields."""
     make_decoder = getattr(input_format, "row_decoder", None)
     decoder = make_decoder(MISSING) if make_decoder is not None and None not in selections else None
-    if decoder is None or _compile(decoder.names, {}, selections) is None:
+    if decoder is None or (selections and _compile(decoder.names, {}, selections) is None):
         return None
-    return FilteredSource(input_format, decoder, selections)
+    return kind(input_format, decoder, selections)

@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from sopremo.api import MISSING, CoGroup, Cross, ElementaryOperator, Expression, Key, Map, Match, hashable, render, truthy
 
-from .keys import compile_expr, constant_key, contract_args, to_slot
+from .batch_probe import RowProbe
+from .keys import compile_expr, constant_key, contract_args, join_key_function, to_slot
 
 LEFT_MISSING = ("missing", "left")    # never produced by hashable(): keys of records with a missing join key
 RIGHT_MISSING = ("missing", "right")
@@ -47,27 +48,7 @@ def key_description(exprs: tuple[Expression, ...], slot: int | None) -> str:
 def join_key(functions: list[Callable], missing_key: Any, description: str) -> Key:
     """The key over several equi-join expressions; a missing part yields ``missing_key``. ``description`` (see
     ``key_description``) names the key for the optimizer."""
-    return Key(_join_key(functions, missing_key), description)
-
-
-def _join_key(functions: list[Callable], missing_key: Any) -> Callable[[Any], Any]:
-    if len(functions) == 1:
-        f = functions[0]
-
-        def single(record: Any) -> Any:
-            value = f(record)
-            kind = type(value)
-            if kind is str or kind is int:  # their own keys (hashable), the usual join keys
-                return value
-            return missing_key if value is MISSING else hashable(value)
-        return single
-
-    def composite(record: Any) -> Any:
-        values = [f(record) for f in functions]
-        if any(v is MISSING for v in values):
-            return missing_key
-        return tuple(hashable(v) for v in values)
-    return composite
+    return Key(join_key_function(functions, missing_key), description)
 
 
 class TwoSourceJoin(ElementaryOperator):
@@ -112,7 +93,7 @@ class TwoSourceJoin(ElementaryOperator):
         if self.left_outer or self.right_outer:
             return self._outer(inputs, combine, left_lift)
         if self.left_keys:
-            return Match(keys=self._keys(), udf=pairs, **contract_args(self, inputs))
+            return Match(keys=self._keys(), udf=pairs, batch_probe=self._batch_probe(), **contract_args(self, inputs))
         return Cross(udf=pairs, **contract_args(self, inputs))
 
     def _keys(self) -> tuple[Callable, Callable]:
@@ -120,6 +101,13 @@ class TwoSourceJoin(ElementaryOperator):
         right = tuple_functions(self.right_keys, self.right_slot, self.arity)
         return (join_key(left, LEFT_MISSING, key_description(self.left_keys, self.left_slot)),
                 join_key(right, RIGHT_MISSING, key_description(self.right_keys, self.right_slot)))
+
+    def _batch_probe(self) -> RowProbe:
+        """The Match's batch hook: the key expressions over the raw records of each input (None for an input of
+        join tuples), so a source stage probing the Match computes keys from decoded rows."""
+        left = tuple(to_slot(e, self.left_slot) for e in self.left_keys) if self.left_slot is not None else None
+        right = tuple(to_slot(e, self.right_slot) for e in self.right_keys)
+        return RowProbe((left, right), (LEFT_MISSING, RIGHT_MISSING))
 
     def _outer(self, inputs: list[Any], combine: Callable, left_lift: Callable) -> CoGroup:
         right_lift = lift(self.right_slot, self.arity)

@@ -69,6 +69,29 @@ def replace_first(expr: Expression, first: Expression) -> Expression | None:
     return None
 
 
+def join_key_function(functions: list[Callable[[Any], Any]], missing_key: Any) -> Callable[[Any], Any]:
+    """The key function of an equi-join over ``functions`` (each record -> a JSON value): the value itself for
+    one string or integer (their own keys, the usual join keys), else ``hashable`` of it, a tuple of them for
+    several; ``missing_key`` when a part is missing (a missing join key matches nothing, as SQL's NULL)."""
+    if len(functions) == 1:
+        f = functions[0]
+
+        def single(record: Any) -> Any:
+            value = f(record)
+            kind = type(value)
+            if kind is str or kind is int:
+                return value
+            return missing_key if value is MISSING else hashable(value)
+        return single
+
+    def composite(record: Any) -> Any:
+        values = [f(record) for f in functions]
+        if any(v is MISSING for v in values):
+            return missing_key
+        return tuple(hashable(v) for v in values)
+    return composite
+
+
 def whole_value_key(record: Any) -> Any:
     """The key of set operators: the whole JSON value (docs/language.md, "Comparisons, casts and sets")."""
     return hashable(record)

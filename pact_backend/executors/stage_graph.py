@@ -140,17 +140,17 @@ class StageGraph:
         self.stages = ordered
 
     def _chain_match(self, c: pact.Match, node: phys.PhysicalNode) -> None:
-        """Chain the Match ``c`` to the stage of its forward probe input; its broadcast build input becomes
-        a side input of that stage (its tasks wait for the build side, then stream their records through the
+        """Chain the Match ``c`` to the stage of its forward probe input; its build input (broadcast, or
+        forwarded at DOP 1) becomes a side input of that stage (its tasks wait for the build side, then stream their records through the
         hash table instead of writing them to blocks for a Match stage)."""
         build = broadcast_build(node)
         if build is None:
             raise PlanStructureError(f"{c!r} is marked chained but does not broadcast its build side")
         stage = self.stage_of[c.inputs[1 - build].id]
         producer = self.stage_of[c.inputs[build].id]
-        stage.inputs.append((producer, producer.plain_output(), phys.BROADCAST))
+        stage.inputs.append((producer, producer.plain_output(), node.ship[build]))
         stage.spec.chain.append((c.id, ChainedMatch(_functions(c.keys), c.udf, build, len(stage.inputs) - 1,
-                                                    node.local)))
+                                                    node.local, c.batch_probe)))
         stage.spec.selections.append(None)
         stage.spec.batch_selections.append(None)
         stage.label += f" -> {c.name}"

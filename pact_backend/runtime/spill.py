@@ -213,6 +213,23 @@ def _grace_bucket(fanout: int) -> Callable[[Any], int]:
     return bucket
 
 
+def build_table(build: Iterable[Any], build_key: KeyFunction, budget: float
+                ) -> tuple[dict[Any, list[Any]], Iterator[Any] | None, float]:
+    """The hash table {key: build records in input order} of ``build``, read until its estimated size passes
+    ``budget``: (table, None, bytes per record) when the whole input fits, else (the table so far, an iterator
+    over the unread rest, bytes per record) for ``grace_hash_join``."""
+    table: dict[Any, list[Any]] = {}
+    estimator = SizeEstimator()
+    charge, used = estimator.charge, 0.0
+    build_iter = iter(build)
+    for record in build_iter:
+        table.setdefault(build_key(record), []).append(record)
+        used += charge(record)
+        if used > budget:
+            return table, build_iter, estimator.average
+    return table, None, estimator.average
+
+
 def spilling_hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: KeyFunction,
                        build_key: KeyFunction, udf: Callable[[Any, Any], Iterable[Any]], build_is_left: bool,
                        budget: float, spill: SpillDir, fanout: int = GRACE_FANOUT) -> Iterator[Any]:
@@ -222,27 +239,30 @@ def spilling_hash_join(probe: Iterable[Any], build: Iterable[Any], probe_key: Ke
     ``fanout`` bucket files by a hash of the key and joined bucket by bucket (one bucket's build side must
     fit). The probe side is always read to its end.
     """
-    table: dict[Any, list[Any]] = {}
-    estimator = SizeEstimator()
-    charge, used = estimator.charge, 0.0
-    build_iter = iter(build)
-    for record in build_iter:
-        table.setdefault(build_key(record), []).append(record)
-        used += charge(record)
-        if used > budget:
-            break
-    else:
+    table, rest, record_bytes = build_table(build, build_key, budget)
+    if rest is None:
         yield from probe_table(probe, table, probe_key, udf, build_is_left)
         return
+    yield from grace_hash_join(probe, table, rest, record_bytes, (probe_key, build_key), udf, build_is_left, budget,
+                           spill, fanout)
+
+
+def grace_hash_join(probe: Iterable[Any], table: dict[Any, list[Any]], rest: Iterable[Any], record_bytes: float,
+                    keys: tuple[KeyFunction, KeyFunction], udf: PairFunction, build_is_left: bool, budget: float,
+                    spill: SpillDir, fanout: int = GRACE_FANOUT) -> Iterator[Any]:
+    """The join of ``probe`` with a build side that did not fit: the ``table`` read so far and the ``rest``
+    (``build_table``) are written to ``fanout`` bucket files by a hash of the key, so is ``probe``, and the
+    buckets are joined one by one. ``keys``: (probe key, build key)."""
+    probe_key, build_key = keys
     bucket = _grace_bucket(fanout)
     # the writers' buffers (one block per bucket) fill at most half the budget
-    block_records = max(1, int(budget / 2 / fanout / max(1.0, estimator.average)))
+    block_records = max(1, int(budget / 2 / fanout / max(1.0, record_bytes)))
     build_out = BucketWriter(spill.new_path("build"), fanout, lambda r: bucket(build_key(r)), block_records,
                             what="spill file")
     for records in table.values():
         build_out.write_all(records)
     table.clear()
-    build_out.write_all(build_iter)
+    build_out.write_all(rest)
     build_parts = build_out.close()
     probe_out = BucketWriter(spill.new_path("probe"), fanout, lambda r: bucket(probe_key(r)), block_records,
                             what="spill file")

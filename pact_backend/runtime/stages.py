@@ -24,6 +24,7 @@ from pact_backend.runtime.filtered_source import filtered_plan, filtered_records
 from pact_backend.runtime.fused_source import FusedRun, fused_plan
 from pact_backend.runtime.memory import SizeEstimator
 from pact_backend.runtime.partition import partitioner
+from pact_backend.runtime.probed_source import probed_matches, probed_plan
 from pact_backend.runtime.ranges import RangeRouter
 from pact_backend.runtime.sorter import SpillDir
 from pact_backend.runtime.stats import Meter, metered, metered_call
@@ -82,14 +83,16 @@ class ChainedMatch:
     """A Match chained to the stage of its forward (probe) input: the other input is broadcast to every task,
     read as stage input ``side`` and held in a hash table (spilling past the budget, as the Match driver
     does), and the stage's stream probes it, so the probe records are never written to blocks between two
-    stages. ``keys`` and ``udf`` are the Match's; ``build``: the index (0 or 1) of the broadcast input;
-    ``local``: the Match's local strategy (a hybrid hash join building on ``build``)."""
+    stages. ``keys``, ``udf`` and ``batch_probe`` (its batch hook, ``probed_source``) are the Match's;
+    ``build``: the index (0 or 1) of the broadcast input; ``local``: the Match's local strategy (a hybrid hash
+    join building on ``build``)."""
 
     keys: tuple[Callable[[Any], Any], Callable[[Any], Any]]
     udf: Callable[[Any, Any], Iterable[Any]]
     build: int
     side: int
     local: str
+    batch_probe: Any = None
 
     def probe(self, contract_id: int, stream: Iterable[Any], build: Iterable[Any], ctx: DriverContext
               ) -> Iterator[Any]:
@@ -177,19 +180,12 @@ def _context(spec: StageSpec, task: TaskInput) -> DriverContext:
 def _stream(spec: StageSpec, task: TaskInput, ctx: DriverContext, meters: dict[int, Meter]) -> Iterable[Any]:
     """The stage's record stream: its head's driver, then every chained contract, each metered."""
     inputs = [read_records(segments) for segments in task.inputs]
-    plan, filtered = filtered_plan(spec.kind, spec.head, spec.batch_selections, spec.selections)
-    chain = spec.chain
-    if plan is not None:  # the leading selections filter row batches before records are built
-        leading = chain[:filtered]
-        for contract_id, _ in leading:
-            meters[contract_id] = Meter()
-        ctx.ran.update({contract_id: NONE for contract_id, _ in [(spec.head_id, None), *leading]})
-        stream: Iterable[Any] = filtered_records(plan, ctx.splits, [udf for _, udf in leading],
-                                                 meters[spec.head_id], [meters[c] for c, _ in leading])
-        chain = chain[filtered:]
+    batched = _batch_head(spec, ctx, meters, inputs)
+    if batched is None:
+        stream, chain = metered_call(lambda: run_head(spec.kind, spec.head, spec.head_id, inputs, ctx),
+                                     meters[spec.head_id]), spec.chain
     else:
-        stream = metered_call(lambda: run_head(spec.kind, spec.head, spec.head_id, inputs, ctx),
-                              meters[spec.head_id])
+        stream, chain = batched
     for contract_id, udf in chain:
         meters[contract_id] = Meter()
         if isinstance(udf, ChainedMatch):
@@ -199,6 +195,32 @@ def _stream(spec: StageSpec, task: TaskInput, ctx: DriverContext, meters: dict[i
             ctx.ran[contract_id] = NONE
         stream = metered(stream, meters[contract_id])
     return stream
+
+
+def _batch_head(spec: StageSpec, ctx: DriverContext, meters: dict[int, Meter], inputs: list[Iterable[Any]]
+                ) -> tuple[Iterable[Any], list] | None:
+    """The stream of a source stage that reads row batches, and the chain entries left after it: the leading
+    selections filter the batches (``filtered_source``), and a chained Match that follows them probes with the
+    rows (``probed_source``). None when the stage reads records."""
+    probed, count = probed_plan(spec.kind, spec.head, spec.chain, spec.batch_selections, spec.selections)
+    plan = probed
+    if probed is None:
+        plan, count = filtered_plan(spec.kind, spec.head, spec.batch_selections, spec.selections)
+        if plan is None:
+            return None
+    leading = spec.chain[:count]
+    for contract_id, _ in leading:
+        meters[contract_id] = Meter()
+    ctx.ran.update({contract_id: NONE for contract_id, _ in [(spec.head_id, None), *leading]})
+    udfs, selected = [udf for _, udf in leading], [meters[c] for c, _ in leading]
+    if probed is None:
+        return filtered_records(plan, ctx.splits, udfs, meters[spec.head_id], selected), spec.chain[count:]
+    match_id, match = spec.chain[count]
+    ctx.ran[match_id] = match.local
+    meters[match_id] = Meter()
+    stream = probed_matches(probed, match, ctx.splits, inputs[match.side], udfs, [meters[spec.head_id], *selected],
+                            ctx)
+    return metered(stream, meters[match_id]), spec.chain[count + 1:]
 
 
 def _result(spec: StageSpec, ctx: DriverContext, meters: dict[int, Meter], outputs: list[list[list[Segment]]],
