@@ -201,9 +201,10 @@ class Join(CompositeOperator):
                             negate=semi.negate, residual=residual)
             streams[i] = step.output()
         remaining = [k for k in range(n) if k not in conditions.consumed]
-        stream, theta = self._chain(streams, remaining, conditions)
+        stream, theta, steps = self._chain(streams, remaining, conditions)
         slot = remaining[0] if len(remaining) == 1 else None
         residual = And(tuple(t for t, _ in theta)) if theta else None
+        _mark_kept(steps, set(remaining) if self.projection is None else input_refs(self.projection), residual)
         final = internal(JoinProjection, [stream], self, "into", arity=n, slot=slot, outputs=tuple(remaining),
                          condition=residual, projection=self.projection)
         return [final.output()]
@@ -230,11 +231,13 @@ class Join(CompositeOperator):
         return rest
 
     def _chain(self, streams: list[JsonStream], remaining: list[int], conditions: JoinConditions):
-        """Two-input joins over ``remaining`` inputs; returns the final stream and the unapplied thetas."""
+        """Two-input joins over ``remaining`` inputs; returns the final stream, the unapplied thetas and the join
+        steps in order."""
         joined, pending = [remaining[0]], remaining[1:]
         theta = list(conditions.theta)
         stream, left_slot = streams[remaining[0]], remaining[0]
         preserve = set(self.preserved())
+        steps: list[TwoSourceJoin] = []
         while pending:
             k = self._next_input(joined, pending, conditions)
             pending.remove(k)
@@ -250,7 +253,8 @@ class Join(CompositeOperator):
                             left_outer=bool(preserve & set(joined)), right_outer=k in preserve)
             stream, left_slot = step.output(), None
             joined.append(k)
-        return stream, theta
+            steps.append(step)
+        return stream, theta, steps
 
     @staticmethod
     def _next_input(joined: list[int], pending: list[int], conditions: JoinConditions) -> int:
@@ -262,3 +266,14 @@ class Join(CompositeOperator):
             if any(k in refs and refs - {k} <= set(joined) and refs - {k} for _, refs in conditions.theta):
                 return k
         return pending[0]
+
+
+def _mark_kept(steps: list[TwoSourceJoin], output: set[int], residual: Expression | None) -> None:
+    """Set ``kept`` on each join step: the slots its output must carry, those the final ``into`` reads
+    (``output``: whole inputs it copies too), the residual condition and the later steps' keys and conditions."""
+    needed = set(output) | (input_refs(residual) if residual is not None else set())
+    for step in reversed(steps):
+        step.kept = frozenset(needed)
+        for expr in (*step.left_keys, *step.right_keys, step.condition):
+            if expr is not None:
+                needed |= input_refs(expr)

@@ -9,6 +9,7 @@ read as ``$0``, over join tuples ``tuple:`` and the expression over the slots; a
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from sopremo.api import MISSING, CoGroup, Cross, ElementaryOperator, Expression, Key, Map, Match, hashable, render, truthy
@@ -57,7 +58,9 @@ class TwoSourceJoin(ElementaryOperator):
 
     ``left_keys``/``right_keys``: equi-join expressions (InputRef(i) = slot i); none = a theta join (Cross).
     ``condition``: residual filter over the joined tuple. ``left_outer``/``right_outer``: keep unmatched records
-    (CoGroup), the other side staying MISSING. VLDB J. 2014, sec. 5.1 (Match, Cross, CoGroup).
+    (CoGroup), the other side staying MISSING. ``kept`` (None: all): the slots read after this step; an inner
+    join leaves the others MISSING in its output, so a joined record nothing reads any more is neither shipped
+    nor held in a later step's hash table. VLDB J. 2014, sec. 5.1 (Match, Cross, CoGroup).
     """
 
     verb = ""
@@ -65,11 +68,11 @@ class TwoSourceJoin(ElementaryOperator):
 
     def __init__(self, inputs: list, *, arity: int, left_slot: int | None, right_slot: int,
                  left_keys: tuple = (), right_keys: tuple = (), condition: Expression | None = None,
-                 left_outer: bool = False, right_outer: bool = False):
+                 left_outer: bool = False, right_outer: bool = False, kept: frozenset[int] | None = None):
         super().__init__(inputs)
         self.arity, self.left_slot, self.right_slot = arity, left_slot, right_slot
         self.left_keys, self.right_keys, self.condition = left_keys, right_keys, condition
-        self.left_outer, self.right_outer = left_outer, right_outer
+        self.left_outer, self.right_outer, self.kept = left_outer, right_outer, kept
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Any:
         left_lift = lift(self.left_slot, self.arity) if self.left_slot is not None else (lambda t: t)
@@ -92,6 +95,9 @@ class TwoSourceJoin(ElementaryOperator):
             pairs = _single_pairs(combine)
         if self.left_outer or self.right_outer:
             return self._outer(inputs, combine, left_lift)
+        if self.arity > 2 or self.left_slot is None:  # join tuples: picked in C, dead slots left MISSING
+            keeping = _keeping(left_lift, right_slot, condition, self.kept, self.arity)
+            pairs = _single_pairs(keeping) if condition is None else _pairs(keeping)
         if self.left_keys:
             return Match(keys=self._keys(), udf=pairs, batch_probe=self._batch_probe(), **contract_args(self, inputs))
         return Cross(udf=pairs, **contract_args(self, inputs))
@@ -137,6 +143,30 @@ class TwoSourceJoin(ElementaryOperator):
                 yield from (right_lift(r) for r, m in zip(right, matched) if not m)
 
         return CoGroup(keys=keys, udf=outer, **contract_args(self, inputs))
+
+
+def _keeping(left_lift: Callable, right_slot: int, condition: Callable | None, kept: frozenset[int] | None,
+             arity: int) -> Callable[[Any, Any], tuple | None]:
+    """The combine of an inner join step: the left join tuple with ``right`` in ``right_slot``, or None when
+    ``condition`` (over that tuple) fails; slots outside ``kept`` (None: all kept) are left MISSING. The tuple
+    is picked in one ``itemgetter`` call from the left tuple followed by ``right`` and MISSING."""
+    def slot(i: int) -> int:
+        return i if kept is None or i in kept else arity + 1
+
+    pick = itemgetter(*[arity if i == right_slot else slot(i) for i in range(arity)])
+    if condition is None:
+        def keeping(left: Any, right: Any) -> tuple:
+            return pick(left_lift(left) + (right, MISSING))
+        return keeping
+    whole = itemgetter(*[arity if i == right_slot else i for i in range(arity)])
+    trim = itemgetter(*[slot(i) if i != right_slot else i for i in range(arity)])
+
+    def checked(left: Any, right: Any) -> tuple | None:
+        joined = whole(left_lift(left) + (right, MISSING))
+        if not truthy(condition(joined)):
+            return None
+        return trim(joined + (MISSING, MISSING)) if kept is not None else joined
+    return checked
 
 
 def _single_pairs(combine: Callable[[Any, Any], tuple]) -> Callable[[Any, Any], Iterable[tuple]]:

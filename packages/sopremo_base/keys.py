@@ -85,10 +85,17 @@ def join_key_function(functions: list[Callable[[Any], Any]], missing_key: Any) -
         return single
 
     def composite(record: Any) -> Any:
-        values = [f(record) for f in functions]
-        if any(v is MISSING for v in values):
-            return missing_key
-        return tuple(hashable(v) for v in values)
+        key = []
+        for f in functions:
+            value = f(record)
+            kind = type(value)
+            if kind is str or kind is int:
+                key.append(value)
+            elif value is MISSING:
+                return missing_key
+            else:
+                key.append(hashable(value))
+        return tuple(key)
     return composite
 
 
