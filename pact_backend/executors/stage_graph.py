@@ -1,10 +1,10 @@
 """The stage graph of the process executor: a physical plan cut into stages of chained drivers, their partition
 counts, outputs and channels (VLDB J. 2014, sec. 7.3: source -> map -> combine -> partition in one task).
 
-A stage is a head contract plus the forward Maps chained to it, and a Match whose build side is broadcast and
-whose probe side is the stage's stream (``ChainedMatch``: the broadcast side becomes a side input of the stage);
-every input channel is an output of the producer's stage routed by the ship strategy (forward, hash-partition,
-broadcast, gather). A range-partitioned channel gets a shuffle stage of its own (a pass-through head whose output
+A stage is a head contract plus the forward Maps chained to it, and a Match whose build side is broadcast (or
+forwarded at DOP 1) and whose probe side is the stage's stream (``ChainedMatch``: the build side becomes a side
+input of the stage); every input channel is an output of the producer's stage routed by the ship strategy
+(forward, hash-partition, broadcast, gather). A range-partitioned channel gets a shuffle stage of its own (a pass-through head whose output
 is routed by key ranges); its boundaries are sampled from the producers' outputs just before it runs
 (``RangeChannel.prepare``).
 """
@@ -141,11 +141,11 @@ class StageGraph:
 
     def _chain_match(self, c: pact.Match, node: phys.PhysicalNode) -> None:
         """Chain the Match ``c`` to the stage of its forward probe input; its build input (broadcast, or
-        forwarded at DOP 1) becomes a side input of that stage (its tasks wait for the build side, then stream their records through the
-        hash table instead of writing them to blocks for a Match stage)."""
+        forwarded at DOP 1) becomes a side input of that stage (its tasks wait for the build side, then stream
+        their records through the hash table instead of writing them to blocks for a Match stage)."""
         build = broadcast_build(node)
         if build is None:
-            raise PlanStructureError(f"{c!r} is marked chained but does not broadcast its build side")
+            raise PlanStructureError(f"{c!r} is marked chained but its build side does not reach every task whole")
         stage = self.stage_of[c.inputs[1 - build].id]
         producer = self.stage_of[c.inputs[build].id]
         stage.inputs.append((producer, producer.plain_output(), node.ship[build]))

@@ -80,12 +80,12 @@ class StageSpec:
 
 @dataclass
 class ChainedMatch:
-    """A Match chained to the stage of its forward (probe) input: the other input is broadcast to every task,
-    read as stage input ``side`` and held in a hash table (spilling past the budget, as the Match driver
-    does), and the stage's stream probes it, so the probe records are never written to blocks between two
-    stages. ``keys``, ``udf`` and ``batch_probe`` (its batch hook, ``probed_source``) are the Match's;
-    ``build``: the index (0 or 1) of the broadcast input; ``local``: the Match's local strategy (a hybrid hash
-    join building on ``build``)."""
+    """A Match chained to the stage of its forward (probe) input: the other input reaches every task whole
+    (broadcast, or forwarded at DOP 1), is read as stage input ``side`` and held in a hash table (spilling past
+    the budget, as the Match driver does), and the stage's stream probes it, so the probe records are never
+    written to blocks between two stages. ``keys``, ``udf`` and ``batch_probe`` (its batch hook,
+    ``probed_source``) are the Match's; ``build``: the index (0 or 1) of the build input; ``local``: the
+    Match's local strategy (a hybrid hash join building on ``build``)."""
 
     keys: tuple[Callable[[Any], Any], Callable[[Any], Any]]
     udf: Callable[[Any, Any], Iterable[Any]]
@@ -218,8 +218,8 @@ def _batch_head(spec: StageSpec, ctx: DriverContext, meters: dict[int, Meter], i
     match_id, match = spec.chain[count]
     ctx.ran[match_id] = match.local
     meters[match_id] = Meter()
-    stream = probed_matches(probed, match, ctx.splits, inputs[match.side], udfs, [meters[spec.head_id], *selected],
-                            ctx)
+    stream = probed_matches(probed, match, ctx.splits, inputs[match.side], udfs,
+                            [meters[spec.head_id], *selected], ctx)
     return metered(stream, meters[match_id]), spec.chain[count + 1:]
 
 
