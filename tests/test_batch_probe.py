@@ -213,3 +213,14 @@ write $j to 'out.json';
         expected += [{"ok": order.get("ok"), "id": row["id"]} for row in partners] or \
             [{"ok": order["ok"]} if "ok" in order else {}]
     assert answer == sorted(expected, key=lambda r: json.dumps(r, sort_keys=True))
+
+
+def test_the_inline_executor_chains_the_match(tmp_path, monkeypatch):
+    """At DOP 1 both inputs of a Match are forwarded: the Match runs chained in its probe input's stage, the
+    build side a side input (as a broadcast one at a higher DOP), and the run reports what explain planned."""
+    _data(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    _, stats = _run(FILTERED, tmp_path, "inline")
+    (match,) = [c for c in stats.contracts if c.kind == "Match"]
+    ran = stats.executed[match.id]
+    assert ran["chained"] and ran["ship"] == ["forward", "forward"] and ran["local"].startswith("hybrid-hash")
