@@ -134,8 +134,9 @@ def test_records_are_built_for_partners_only(tmp_path, monkeypatch):
     orders, lines = _data(tmp_path)
     monkeypatch.chdir(tmp_path)
     built = []
-    record = ProbedSource.record
-    monkeypatch.setattr(ProbedSource, "record", lambda self, row, batch: built.append(1) or record(self, row, batch))
+    records_of = ProbedSource.records_of
+    monkeypatch.setattr(ProbedSource, "records_of",
+                        lambda self, rows, batch: built.extend(rows) or records_of(self, rows, batch))
     answer, _ = _run(UNFILTERED, tmp_path, "inline")
     keys = {o["ok"] for o in orders if type(o.get("ok")) is int}
     assert len(built) == sum(row["ok"] in keys for row in lines) == len(answer)

@@ -82,15 +82,19 @@ class FilteredSource:
         if done is None:
             return None
         rows, passed = done
+        return self.records_of(rows, batch), passed
+
+    def records_of(self, rows: list[Any], batch: RowBatch) -> list[dict[str, Any]]:
+        """The records of ``rows`` (rows of ``batch``) as the source builds them: present fields in name order."""
         layout, names = batch.layout, self._names
         if len(batch.types) == len(names) and len(names) > 1:
             # every field present in every row (typed): the records built in C, fields in name order
             getter = self._getters.get(layout)
             if getter is None:
                 getter = self._getters[layout] = itemgetter(*(layout.index(name) for name in names))
-            return list(map(dict, map(zip, itertools.repeat(names), map(getter, rows)))), passed
+            return list(map(dict, map(zip, itertools.repeat(names), map(getter, rows))))
         record = self.decoder.record
-        return [record(row, layout) for row in rows], passed
+        return [record(row, layout) for row in rows]
 
     def records(self, batch: Any) -> Any:
         """The records of ``batch`` as the unfiltered source yields them."""

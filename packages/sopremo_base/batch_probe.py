@@ -48,9 +48,9 @@ class RowProbe:
 
 class ProbedSource(FilteredSource):
     """The probed source of ``pact_backend.runtime.probed_source``: a FilteredSource (``batches``, ``rows``,
-    ``filter``, ``records``) that also gives the join key of a row (``row_key(batch)``) and the record of one
-    row (``record(row, batch)``). ``key_fields``: the fields the key reads, in key order; ``missing``: the key
-    of a row missing one of them."""
+    ``filter``, ``records``, ``records_of(rows, batch)``) that also gives the join key of a row
+    (``row_key(batch)``). ``key_fields``: the fields the key reads, in key order; ``missing``: the key of a
+    row missing one of them."""
 
     key_fields: tuple[str, ...] = ()
     missing: Any = None
@@ -65,9 +65,6 @@ class ProbedSource(FilteredSource):
             return itemgetter(*positions)
         return join_key_function([itemgetter(p) for p in positions], self.missing)
 
-    def record(self, row: tuple, batch: RowBatch) -> dict[str, Any]:
-        """The record of ``row`` as the filtered source builds it: its present fields in name order."""
-        return self.decoder.record(row, batch.layout)
 
 
 def _top_field(expr: Expression) -> str | None:

@@ -10,7 +10,7 @@ no partner. A Match may declare a batch hook (``Match.batch_probe``, from the la
 - ``rows(batch) -> (rows, [rows passing selection 1, 2, ...]) | None``: the rows of ``batch`` that pass every
   selection, as opaque rows (None: this batch cannot be read so);
 - ``row_key(batch)``: a function from a row of ``batch`` to the key the Match's key function gives for its record;
-- ``record(row, batch)``: the record of one row, as the source and the selections would have produced it;
+- ``records_of(rows, batch)``: the records of some rows of ``batch``, as the source would have produced them;
 - ``records(batch)`` and ``filter(batch)``: as a filtered source (``filtered_source``), for the record path.
 
 ``probed_matches`` drives it: the build side is read into a hash table as the Match driver does; a batch ``rows``
@@ -104,9 +104,9 @@ def _probe_rows(plan: Any, batch: Any, rows: list[Any], table: dict[Any, list[An
                 udf: Callable[[Any, Any], Iterable[Any]], build_is_left: bool) -> list[Any]:
     """The pairs' output for the ``rows`` of ``batch``: keys looked up in C, records built for hits only."""
     found = list(map(table.get, map(plan.row_key(batch), rows)))
-    record, out = plan.record, []
-    for row, matches in compress(zip(rows, found), found):
-        probe = record(row, batch)
+    probes = plan.records_of(list(compress(rows, found)), batch)
+    out = []
+    for probe, matches in zip(probes, filter(None, found)):  # a key's build records: never an empty list
         for other in matches:
             out.extend(udf(other, probe) if build_is_left else udf(probe, other))
     return out
