@@ -19,6 +19,7 @@ from pact_backend.errors import UserError
 from pact_backend.physical import NONE
 from pact_backend.runtime import record_origin
 from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
+from pact_backend.runtime.collector import task_collection
 from pact_backend.runtime.drivers import DriverContext, hash_join, run_head
 from pact_backend.runtime.filtered_source import filtered_plan, filtered_records
 from pact_backend.runtime.fused_source import FusedRun, fused_plan
@@ -133,7 +134,13 @@ class TaskResult:
 
 def run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     """Run partition ``task.part`` of the stage ``spec``, writing its outputs as blocks to the run directory;
-    raises whatever a UDF or format raises."""
+    raises whatever a UDF or format raises. The garbage collector examines young objects only meanwhile
+    (``collector.task_collection``)."""
+    with task_collection():
+        return _run_task(spec, task)
+
+
+def _run_task(spec: StageSpec, task: TaskInput) -> TaskResult:
     enter(task.run_dir, spec.stage, task.part)
     ctx = _context(spec, task)
     meters = {spec.head_id: Meter()}
@@ -158,12 +165,13 @@ def stream_task(spec: StageSpec, task: TaskInput, report: Callable[[TaskResult],
     """The records of partition ``task.part`` of a stage whose only output is read by the caller (a sink),
     pulled lazily: a consumer that stops early stops the stage (the inline executor's last stages, so the REPL
     can show the first records of a large data set). ``report`` receives the TaskResult when the stream ends
-    or is closed."""
+    or is closed. The garbage collector examines young objects only until then (``collector.task_collection``)."""
     enter(task.run_dir, spec.stage, task.part)
     ctx = _context(spec, task)
     meters = {spec.head_id: Meter()}
     try:
-        yield from _stream(spec, task, ctx, meters)
+        with task_collection():
+            yield from _stream(spec, task, ctx, meters)
     except UserError as error:
         record_origin.locate(error, spec.kind, spec.head, task.splits)
         raise
