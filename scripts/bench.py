@@ -126,7 +126,8 @@ def ensure_corpus(data: Path, megabytes: float, seed: int = 17) -> Path:
 
 
 def _tree_memory(pid: int) -> tuple[int, int]:
-    """(summed resident bytes, largest high-water mark VmHWM in bytes) of ``pid`` and its descendants."""
+    """(summed resident bytes, largest high-water mark VmHWM in bytes) of ``pid`` and its descendants (the
+    children of every thread: a process forked from a thread other than the main one is listed only there)."""
     total, largest, todo, page = 0, 0, [pid], os.sysconf("SC_PAGE_SIZE")
     while todo:
         p = todo.pop()
@@ -136,8 +137,9 @@ def _tree_memory(pid: int) -> tuple[int, int]:
             with open(f"/proc/{p}/status") as status:
                 hwm = [line.split()[1] for line in status if line.startswith("VmHWM:")]
             largest = max(largest, int(hwm[0]) * 1024 if hwm else 0)
-            with open(f"/proc/{p}/task/{p}/children") as children:
-                todo.extend(int(c) for c in children.read().split())
+            for thread in os.listdir(f"/proc/{p}/task"):  # meteor forks its workers from a thread of its own
+                with open(f"/proc/{p}/task/{thread}/children") as children:
+                    todo.extend(int(c) for c in children.read().split())
         except (OSError, ValueError):
             continue
     return total, largest
