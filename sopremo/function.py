@@ -34,8 +34,10 @@ class SopremoFunction:
 
     ``min_args``/``max_args`` (None = variadic) are checked at bind time. ``aggregation``: set for aggregation
     functions (their first argument is an array; ``impl`` still works on a whole array). ``higher_order``: the
-    function takes function values (``Lambda`` arguments arrive as Python callables). ``doc``: one line for
-    ``meteor help`` and docs.
+    function takes function values (``Lambda`` arguments arrive as Python callables). ``deterministic``: the
+    same arguments always give the same value and the call has no other effect, so a call with constant
+    arguments may be computed once when the plan is compiled (``sopremo.rewrite.fold_constant_calls``); off by
+    default (``generateId`` and a pyudf are not). ``doc``: one line for ``meteor help`` and docs.
     """
 
     name: str
@@ -45,6 +47,7 @@ class SopremoFunction:
     aggregation: Aggregation | None = None
     higher_order: bool = False
     doc: str = ""
+    deterministic: bool = False
 
     def __call__(self, *args: Any) -> Any:
         return self.impl(*args)

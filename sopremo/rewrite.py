@@ -1,7 +1,7 @@
 """Logical rewrites of a Sopremo plan: an ordered list of small rules applied to a fixpoint (VLDB J. 2014, sec. 6.2).
 
 Each rule looks at one operator and its producer and returns the stream that replaces the operator's output, or
-None: selections move below pass-throughs (``union all``), record maps (``transform``), combinations (joins)
+None: calls of deterministic functions on constants become constants, selections move below pass-throughs (``union all``), record maps (``transform``), combinations (joins)
 and groupings, and a grouping switches below a combination that preserves its groups. What an operator is
 comes from its declaration alone (``Operator.record_flow()``, ``sopremo.flow``), never from its verb or
 package: an operator that declares nothing is opaque and nothing moves through it. A rule fires only when
@@ -13,17 +13,47 @@ read and write everything), and a producer read by several consumers is never to
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 from sopremo.expressions.nodes import (And, ArrayIndex, Comparison, Constant, Expression, FieldAccess,
-                                       FieldAssignment, InputRef, input_refs, replace_inputs)
+                                       FieldAssignment, FunctionCall, InputRef, input_refs, map_children,
+                                       replace_inputs)
 from sopremo.flow import COMBINE, GROUP, MAP, PASS, SELECT, RecordFlow, flow_of, rebuilt
+from sopremo.nested import with_expressions
 from sopremo.operator import JsonStream, Operator, SopremoPlan
 from sopremo.plan_pass import rewrite_pass
 from sopremo.readwrite import (compares_only, equi_join_keys, group_key, last_assignment, origin, reads,
                                substitute, through_join_into, through_output)
 
 MAX_PASSES = 50  # a fixpoint is reached long before; the bound guards against a rule that undoes another
+
+
+def fold_constant_calls(op: Operator, consumers: dict[int, int]) -> JsonStream | None:
+    """``l_shipdate < add_years('1994-01-01', 1)`` -> ``l_shipdate < '1995-01-01'``: a call of a deterministic
+    function (``SopremoFunction.deterministic``) whose arguments are all constants is computed once, here, instead
+    of once per record; its value becomes a constant, which the compiled comparisons and the row-batch filters
+    read directly. Only a scalar value is folded (a list or object stays a call: a constant is shared by every
+    record), and a call that fails stays as written, to fail at run time where the script says."""
+    new = with_expressions(op, _fold)
+    return None if new is op else new.output()
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _fold(expr: Expression) -> Expression:
+    expr = map_children(expr, _fold)
+    if not (isinstance(expr, FunctionCall) and getattr(expr.function, "deterministic", False)
+            and all(isinstance(arg, Constant) for arg in expr.args)):
+        return expr
+    try:
+        value = expr.function(*(arg.value for arg in expr.args))
+    except Exception:  # noqa: BLE001 - left to fail at run time, with the record and script location
+        return expr
+    if type(value) not in _SCALARS or (type(value) is float and not math.isfinite(value)):
+        return expr
+    return Constant(value)
 
 
 def _selection(op: Operator) -> RecordFlow | None:
@@ -199,6 +229,7 @@ def _unique_on(producer: Operator, field: FieldAccess) -> bool:
 
 # The rules, in the order they are tried on each operator (the first that applies wins, then the pass goes on).
 RULES: tuple[Callable[[Operator, dict[int, int]], JsonStream | None], ...] = (
+    fold_constant_calls,           # computed once, not per record; constants let the filters below move and batch
     push_selection_below_pass,     # cheapest and always valid (below union all)
     push_selection_below_map,      # swap a filter and a transform that copies the fields it reads
     push_selection_below_combine,  # filter single inputs before joining them

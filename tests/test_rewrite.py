@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from meteor.api import compile_file, compile_script, run_plan
-from sopremo.expressions.nodes import Comparison, Constant, FieldAccess, InputRef
+from sopremo.expressions.nodes import Comparison, Constant, FieldAccess, FunctionCall, InputRef
 from sopremo.readwrite import origin, reads
 from sopremo.rewrite import rewrite
 from tests.test_cases import (CASE_DIRS, CASES_DIR, CONTROL_FILES, assert_same_records, expected_files, format_of,
@@ -193,6 +193,41 @@ def test_semi_join_with_default_output_keeps_its_selection(data):
     plain, optimized, plan = _both(script, data)
     _same(plain, optimized)
     assert _verbs(plan)[-1] == "filter"
+
+
+def _calls(plan) -> list[str]:
+    """The names of the function calls left in the where and into expressions of ``plan``'s operators."""
+    found = []
+    for op in plan.operators():
+        for expr in (getattr(op, "condition", None), getattr(op, "projection", None)):
+            found += [n.name for n in (expr.walk() if expr is not None else ()) if isinstance(n, FunctionCall)]
+    return found
+
+
+def test_calls_of_deterministic_functions_on_constants_are_computed_once(data):
+    script = HEAD + ("$f = filter $e where $e.name != upper_case('ann') and $e.pay > length('abc')\n"
+                     "  and add_days('2020-02-27', 2) == '2020-02-29';\n"
+                     "$p = transform $f into {$f.name, tag: lower_case($f.name),\n"
+                     "  year: year(add_years('2019-05-01', 1))};\n"
+                     "write $p to 'out.json';")
+    plain, optimized, plan = _both(script, data)
+    _same(plain, optimized)
+    assert [r["year"] for r in optimized] == [2020] * 5  # pay above 3, and no name is "ANN"
+    assert _calls(plan) == ["lower_case"]  # reads a record: computed per record
+    where = next(op for op in plan.operators() if op.verb == "filter").condition
+    assert {Constant("ANN"), Constant(3), Constant("2020-02-29")} <= set(where.walk())
+
+
+def test_calls_that_fail_give_lists_or_are_not_deterministic_are_left(data, monkeypatch):
+    (data / "fold_udfs_meteor.py").write_text("def three():\n    return 3\n")
+    monkeypatch.syspath_prepend(str(data))
+    script = ("three = pyudf('fold_udfs_meteor:three');\n" + HEAD
+              + "$f = filter $e where $e.pay > three() and length(split('a b')) == 2;\n"
+                "$p = transform $f into {$f.name, bad: $f.pay > 100 ? add_days('no date', 1) : 0};\n"
+                "write $p to 'out.json';")
+    plain, optimized, plan = _both(script, data)
+    _same(plain, optimized)
+    assert sorted(_calls(plan)) == ["add_days", "length", "split", "three"]
 
 
 def test_shared_producer_is_left_alone(data):

@@ -90,12 +90,13 @@ def sqr(value: Any) -> Any:
 def array_functions() -> dict[str, SopremoFunction]:
     """The array and math built-ins by Meteor name."""
     functions = [
-        SopremoFunction("add", add, 3, 3, doc=add.__doc__.splitlines()[0]),
-        SopremoFunction("subtract", subtract, 1, None, doc=subtract.__doc__.splitlines()[0]),
-        SopremoFunction("contains", contains, 2, 2, doc=contains.__doc__),
-        SopremoFunction("unionAll", union_all, 0, None, doc=union_all.__doc__),
-        SopremoFunction("sqrt", sqrt, 1, 1, doc=sqrt.__doc__),
-        SopremoFunction("sqr", sqr, 1, 1, doc=sqr.__doc__.splitlines()[0]),
+        SopremoFunction("add", add, 3, 3, doc=add.__doc__.splitlines()[0], deterministic=True),
+        SopremoFunction("subtract", subtract, 1, None, doc=subtract.__doc__.splitlines()[0],
+                        deterministic=True),
+        SopremoFunction("contains", contains, 2, 2, doc=contains.__doc__, deterministic=True),
+        SopremoFunction("unionAll", union_all, 0, None, doc=union_all.__doc__, deterministic=True),
+        SopremoFunction("sqrt", sqrt, 1, 1, doc=sqrt.__doc__, deterministic=True),
+        SopremoFunction("sqr", sqr, 1, 1, doc=sqr.__doc__.splitlines()[0], deterministic=True),
     ]
     return {f.name: f for f in functions}
 

@@ -111,4 +111,5 @@ def date_functions() -> dict[str, SopremoFunction]:
     """The date built-ins by Meteor name."""
     functions = [(year, 1), (month, 1), (day, 1), (add_days, 2), (add_months, 2), (add_years, 2),
                  (days_between, 2)]
-    return {f.__name__: SopremoFunction(f.__name__, _passing_absent(f), n, n, doc=f.__doc__) for f, n in functions}
+    return {f.__name__: SopremoFunction(f.__name__, _passing_absent(f), n, n, doc=f.__doc__, deterministic=True)
+            for f, n in functions}

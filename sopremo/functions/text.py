@@ -177,19 +177,19 @@ def upper_case(text: Any) -> str:
 
 def text_functions() -> dict[str, SopremoFunction]:
     """The text built-ins by Meteor name (aliases included)."""
-    index = SopremoFunction("indexOf", index_of, 2, 2, doc=index_of.__doc__)
+    index = SopremoFunction("indexOf", index_of, 2, 2, doc=index_of.__doc__, deterministic=True)
     functions = [
-        SopremoFunction("camelCase", camel_case, 1, 1, doc=camel_case.__doc__),
-        SopremoFunction("extract", extract, 2, 3, doc=extract.__doc__),
-        SopremoFunction("format", format_text, 1, None, doc=format_text.__doc__),
-        SopremoFunction("like", like, 2, 2, doc=like.__doc__),
-        SopremoFunction("length", length, 1, 1, doc=length.__doc__),
-        SopremoFunction("replace", replace, 3, 3, doc=replace.__doc__),
-        SopremoFunction("split", split, 1, 2, doc=split.__doc__.splitlines()[0]),
-        SopremoFunction("substring", substring, 2, 3, doc=substring.__doc__),
-        SopremoFunction("trim", trim, 1, 1, doc=trim.__doc__),
-        SopremoFunction("lower_case", lower_case, 1, 1, doc=lower_case.__doc__),
-        SopremoFunction("upper_case", upper_case, 1, 1, doc=upper_case.__doc__),
+        SopremoFunction("camelCase", camel_case, 1, 1, doc=camel_case.__doc__, deterministic=True),
+        SopremoFunction("extract", extract, 2, 3, doc=extract.__doc__, deterministic=True),
+        SopremoFunction("format", format_text, 1, None, doc=format_text.__doc__, deterministic=True),
+        SopremoFunction("like", like, 2, 2, doc=like.__doc__, deterministic=True),
+        SopremoFunction("length", length, 1, 1, doc=length.__doc__, deterministic=True),
+        SopremoFunction("replace", replace, 3, 3, doc=replace.__doc__, deterministic=True),
+        SopremoFunction("split", split, 1, 2, doc=split.__doc__.splitlines()[0], deterministic=True),
+        SopremoFunction("substring", substring, 2, 3, doc=substring.__doc__, deterministic=True),
+        SopremoFunction("trim", trim, 1, 1, doc=trim.__doc__, deterministic=True),
+        SopremoFunction("lower_case", lower_case, 1, 1, doc=lower_case.__doc__, deterministic=True),
+        SopremoFunction("upper_case", upper_case, 1, 1, doc=upper_case.__doc__, deterministic=True),
         index,
     ]
     result = {f.name: f for f in functions}
