@@ -340,3 +340,41 @@ def test_the_pact_api_declares_sequences_for_reduce_group_and_cogroup():
     pairs = env.from_collection(data).cogroup(env.from_collection([(1, "one")]), 0, 0, sequences=True,
                                               fn=lambda k, a, b: [(k, len(a), a[-1][1], [r[1] for r in b])])
     assert sorted(pairs.collect()) == [(0, 20_000, 39_998, []), (1, 20_000, 39_999, ["one"])]
+
+
+def test_the_packages_cogroups_read_a_huge_key_as_a_spilled_group(monkeypatch):
+    """Outer, semi and anti joins (with and without a residual condition), intersect and subtract, replace:
+    their CoGroups declare ``sequence_groups``, so one key holding most of the data reaches them as a spilled
+    group on a tiny budget, with the answers plain Python gives."""
+    made = []
+    original = GroupCollector.group
+    monkeypatch.setattr(GroupCollector, "group", lambda self: made.append(original(self)) or made[-1])
+    r = [{"g": 1 if i % 50 else 2, "i": i, "pad": "x" * 30} for i in range(20_000)]
+    d = [{"g": 1, "w": 5}, {"g": 3, "w": 6}]
+    ids = [{"g": 1, "i": i, "pad": "y" * 30} for i in range(0, 20_000, 7)]
+    VALUES = "$v = transform $x in $r into {g: $x.g, p: $x.pad};\n$v2 = filter $x in $v where $x.g == 1;\n"
+    scripts = {
+        "outer": "$o = join $x in $r, $y in $d where $x.g == $y.g preserve $x into {i: $x.i, w: $y.w};\n$o;",
+        "semi": "$s = join $x in $r, $y in $ids where $x.g in $y.g into $x;\n$s;",
+        "semi_residual": "$s = join $x in $r, $y in $ids where $x.g in $y.g and $x.i == $y.i into $x;\n$s;",
+        "anti": "$a = join $x in $r, $y in $ids where $x.g not in $y.g into $x;\n$a;",
+        "intersect": VALUES + "$w = intersect $v, $v2;\n$w;",
+        "subtract": VALUES + "$u = subtract $v, $v2;\n$u;",
+        "replace": "$e = transform $x in $d into [$x.g, $x.w];\n"
+                   "$p = replace $x in $r on $x.g with $e default 0;\n$p;",
+    }
+    answers = {}
+    for name, script in scripts.items():
+        made.clear()
+        answers[name] = meteor.query(script, memory="256KB", r=r, d=d, ids=ids).records()
+        assert any(type(group) is SpilledGroup for group in made), name
+    kept = {row["i"] for row in ids}
+    by_i = lambda records: sorted(records, key=lambda rec: rec["i"])  # noqa: E731
+    assert by_i(answers["outer"]) == [{"i": x["i"], "w": 5} if x["g"] == 1 else {"i": x["i"]} for x in r]
+    assert by_i(answers["semi"]) == [x for x in r if x["g"] == 1]
+    assert by_i(answers["semi_residual"]) == [x for x in r if x["g"] == 1 and x["i"] in kept]
+    assert by_i(answers["anti"]) == [x for x in r if x["g"] != 1]
+    distinct = [{"g": 1, "p": "x" * 30}, {"g": 2, "p": "x" * 30}]
+    assert answers["intersect"] == distinct[:1]
+    assert answers["subtract"] == distinct[1:]
+    assert by_i(answers["replace"]) == [{**x, "g": 5 if x["g"] == 1 else 0} for x in r]

@@ -126,7 +126,7 @@ class TwoSourceJoin(ElementaryOperator):
                 if left:
                     return list(map(left_lift, left)) if keep_left else []
                 return list(map(right_lift, right)) if keep_right else []
-            return CoGroup(keys=keys, udf=outer_pairs, **contract_args(self, inputs))
+            return CoGroup(keys=keys, udf=outer_pairs, sequence_groups=True, **contract_args(self, inputs))
 
         def outer(_key: Any, left: list[Any], right: list[Any]) -> Iterator[tuple]:
             matched = [False] * len(right)
@@ -142,7 +142,7 @@ class TwoSourceJoin(ElementaryOperator):
             if keep_right:
                 yield from (right_lift(r) for r, m in zip(right, matched) if not m)
 
-        return CoGroup(keys=keys, udf=outer, **contract_args(self, inputs))
+        return CoGroup(keys=keys, udf=outer, sequence_groups=True, **contract_args(self, inputs))
 
 
 def _keeping(left_lift: Callable, right_slot: int, condition: Callable | None, kept: frozenset[int] | None,
@@ -237,7 +237,7 @@ class SemiJoin(ElementaryOperator):
             def semi(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
                 return left if bool(right) != negate else ()
 
-            return CoGroup(keys=(left_key, hashable), udf=semi, **contract_args(self, inputs))
+            return CoGroup(keys=(left_key, hashable), udf=semi, sequence_groups=True, **contract_args(self, inputs))
         residual = compile_expr(self.residual, 2)
 
         def semi_where(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
@@ -245,7 +245,8 @@ class SemiJoin(ElementaryOperator):
                 if any(truthy(residual(record, other)) for _, other in right) != negate:
                     yield record
 
-        return CoGroup(keys=(left_key, member_key), udf=semi_where, **contract_args(self, inputs))
+        return CoGroup(keys=(left_key, member_key), udf=semi_where, sequence_groups=True,
+                       **contract_args(self, inputs))
 
 
 class JoinProjection(ElementaryOperator):

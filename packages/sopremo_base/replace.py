@@ -52,7 +52,7 @@ class Replace(_ReplaceBase, ElementaryOperator):
                 yield record if new is MISSING else set_path(record, steps, new)
 
         keys = (key_function(self.path), dictionary_key)
-        return CoGroup(keys=keys, udf=replace, **contract_args(self, inputs))
+        return CoGroup(keys=keys, udf=replace, sequence_groups=True, **contract_args(self, inputs))
 
 
 @package.operator

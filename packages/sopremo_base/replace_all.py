@@ -84,7 +84,8 @@ class ReplaceLookup(ElementaryOperator):
                 new = entries[0][1] if entries else otherwise(record, element)
                 yield (rkey, record, index, element if new is MISSING else new)
 
-        return CoGroup(keys=(_element_key, dictionary_key), udf=lookup, **contract_args(self, inputs))
+        return CoGroup(keys=(_element_key, dictionary_key), udf=lookup, sequence_groups=True,
+                       **contract_args(self, inputs))
 
 
 class ReplaceRegroup(ElementaryOperator):

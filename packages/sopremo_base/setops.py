@@ -77,7 +77,8 @@ class SetPair(ElementaryOperator):
         def pair(_key: Any, left: list[Any], right: list[Any]) -> Iterable[Any]:
             return left[:1] if left and bool(right) == keep_common else ()
 
-        return CoGroup(keys=(whole_value_key, whole_value_key), udf=pair, **contract_args(self, inputs))
+        return CoGroup(keys=(whole_value_key, whole_value_key), udf=pair, sequence_groups=True,
+                       **contract_args(self, inputs))
 
 
 class _SetChain(CompositeOperator):

@@ -44,7 +44,8 @@ class Unpaired(Internal):
             if records and not members:
                 yield records[0]
 
-        return CoGroup(keys=(canonical, lambda member: member), udf=unpaired, **contract_args(self, inputs))
+        return CoGroup(keys=(canonical, lambda member: member), udf=unpaired, sequence_groups=True,
+                       **contract_args(self, inputs))
 
 
 @package.operator

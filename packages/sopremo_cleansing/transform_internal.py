@@ -126,7 +126,7 @@ class OuterJoinTuples(Internal):
                 if not kept:
                     yield list(row)
 
-        return CoGroup(keys=keys, udf=outer, **contract_args(self, inputs))
+        return CoGroup(keys=keys, udf=outer, sequence_groups=True, **contract_args(self, inputs))
 
 
 def _at(record: Any, path: tuple[str, ...]) -> Any:
