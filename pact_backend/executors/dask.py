@@ -122,13 +122,18 @@ _REGISTERED = False
 @dataclass
 class DaskRunReport:
     """What the last run of a DaskExecutor did: ``stages``, ``tasks`` (stage partitions and part writes),
-    spill ``spill_files`` / ``spill_bytes`` written by tasks, and the ``workers`` it saw at the start."""
+    spill ``spill_files`` / ``spill_bytes`` written by tasks, the ``workers`` it saw at the start, and the
+    ``blocks`` the stage tasks handed on (to other tasks or the client): their ``block_bytes`` and the
+    ``block_records`` they hold (records travel many to a block, never one message each)."""
 
     stages: int = 0
     tasks: int = 0
     spill_files: int = 0
     spill_bytes: int = 0
     workers: int = 0
+    blocks: int = 0
+    block_bytes: int = 0
+    block_records: int = 0
 
 
 class DaskExecutor(StageExecutor):
@@ -252,8 +257,9 @@ class _Job:
         self.tasks: dict[int, list[Any]] = {}                 # stage index -> result future per partition
         self.picks: dict[tuple[int, int, int, int], Any] = {}  # (stage, task, output, bucket) -> blocks future
         self.broadcasts: dict[tuple[int, int], Any] = {}       # (stage, output) -> all its blocks
-        self.stats: list[Any] = []                             # per task: future of (stats, spills, ran, fused)
+        self.stats: list[Any] = []                             # per task: future of dask_tasks.stats_of
         self.stats_stage: list[int] = []                       # per task: its stage index
+        self.gathered: list[Any] = []                          # per task: its stats, once the job finished
         self.sinks: dict[int, list[dt.Piece]] = {}             # single-file sink id -> pieces in order
         self.parts: dict[int, tuple[str, str, list[Any]]] = {}  # part-directory sink id -> (dir, staging, writes)
 
@@ -373,14 +379,18 @@ class _Job:
             future.result()
             if on_task_done is not None:
                 on_task_done(done, len(watched))
-        for stats, files, spilled, _, _ in self.client.gather(self.stats):
+        self.gathered = self.client.gather(self.stats)  # once: task_reports and produced read them too
+        for stats, files, spilled, _, _, (blocks, bytes_, records) in self.gathered:
             report.spill_files += files
             report.spill_bytes += spilled
+            report.blocks += blocks
+            report.block_bytes += bytes_
+            report.block_records += records
 
     def task_reports(self) -> dict[int, list[tuple[dict[int, str], bool]]]:
         """Stage index -> (strategies the drivers ran, ran fused) of every task (the tasks' own reports)."""
         reports: dict[int, list[tuple[dict[int, str], bool]]] = {}
-        for stage, (_, _, _, ran, fused) in zip(self.stats_stage, self.client.gather(self.stats)):
+        for stage, (_, _, _, ran, fused, _) in zip(self.stats_stage, self.gathered):
             if ran:
                 reports.setdefault(stage, []).append((ran, fused))
         return reports
@@ -407,8 +417,8 @@ class _Job:
     def produced(self, sinks: dict[int, tuple[int, float]]) -> dict[int, list[float]]:
         """Contract id -> [records out, own seconds] summed over all tasks, sinks' from ``sinks``."""
         out: dict[int, list[float]] = {}
-        for future in self.stats:
-            for contract_id, (records, spent) in future.result()[0].items():
+        for gathered in self.gathered:
+            for contract_id, (records, spent) in gathered[0].items():
                 entry = out.setdefault(contract_id, [0, 0.0])
                 entry[0] += records
                 entry[1] += spent

@@ -16,7 +16,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, fields
 from time import perf_counter
 from typing import Any
 
@@ -34,8 +34,14 @@ from pact_backend.runtime.stages import TaskInput, TaskResult, run_task
 Piece = tuple[Any, int | None, int | None]
 
 
-# What a task returns is the stage's own TaskResult, its outputs read back from the task's files: ``outputs[o][b]``
-# holds the blocks (bytes) of bucket ``b`` of output ``o``, not their Segments.
+
+@dataclass
+class BlockResult(TaskResult):
+    """What a task returns: the stage's own TaskResult with its outputs read back from the task's files, so
+    ``outputs[o][b]`` holds the blocks (bytes, many records each) of bucket ``b`` of output ``o``, not their
+    Segments; ``records``: how many records those blocks hold."""
+
+    records: int = 0
 
 
 def blocks_of(piece: Piece) -> list[bytes]:
@@ -49,10 +55,13 @@ def pick(result: TaskResult, output: int, bucket: int) -> list[bytes]:
     return result.outputs[output][bucket]
 
 
-def stats_of(result: TaskResult) -> tuple[dict[int, tuple[int, float]], int, int, dict[int, str], bool]:
+def stats_of(result: BlockResult) -> tuple[dict[int, tuple[int, float]], int, int, dict[int, str], bool,
+                                          tuple[int, int, int]]:
     """The small part of a task's result the client gathers: (stats, spill files, spill bytes, strategies
-    ran, fused)."""
-    return result.stats, result.spill_files, result.spill_bytes, result.ran or {}, result.fused
+    ran, fused, (blocks, bytes, records) of its outputs)."""
+    blocks = [block for output in result.outputs for bucket in output for block in bucket]
+    moved = (len(blocks), sum(len(block) for block in blocks), result.records)
+    return result.stats, result.spill_files, result.spill_bytes, result.ran or {}, result.fused, moved
 
 
 def constant(value: Any) -> Any:
@@ -117,7 +126,7 @@ def _read_back(outputs: list[list[list[Segment]]]) -> list[list[list[bytes]]]:
 
 
 def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, splits: list[Any] | None,
-              inputs: list[list[Piece]], where: str) -> TaskResult:
+              inputs: list[list[Piece]], where: str) -> BlockResult:
     """Run partition ``part`` of the stage pickled in ``blob`` on the blocks of ``inputs`` (one list of pieces
     per head input) or on the source ``splits``; returns its outputs as blocks. ``template`` holds the TaskInput
     settings of the job (budget in bytes, the client's module search path). Raises the stage's own exception,
@@ -129,7 +138,9 @@ def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, s
         task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
         with task_modules(task.sys_path), task_heap():  # unpickling the spec may import the client's modules
             result = run_task(cached_spec(blob, digest, task.sys_path), task)
-        return replace(result, outputs=_read_back(result.outputs))
+        values = {f.name: getattr(result, f.name) for f in fields(TaskResult)}
+        records = sum(s.records for output in result.outputs for bucket in output for s in bucket)
+        return BlockResult(**{**values, "outputs": _read_back(result.outputs)}, records=records)
     except Exception as exc:  # noqa: BLE001 - re-raised with its location, as itself when it pickles
         raise located(exc, where, splits) from None
     finally:
