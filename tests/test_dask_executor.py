@@ -383,3 +383,33 @@ def test_the_local_cluster_listens_on_the_loopback_interface_only(tmp_path):
     addresses = done.stdout.split()
     assert len(addresses) >= 5  # scheduler, its HTTP server, and per worker at least its own and its HTTP's
     assert set(addresses) == {"0100007F"}, addresses  # 127.0.0.1, as /proc/net/tcp writes it
+
+
+QUIET = r'''
+import json
+import dask
+from pact_backend.executors.dask import QUIET_CLUSTER, DaskExecutor
+
+if __name__ == "__main__":
+    client = DaskExecutor().client  # starts meteor's local cluster
+    read = lambda: {key: dask.config.get(key) for key in QUIET_CLUSTER}
+    print(json.dumps({"workers": list(client.run(read).values()), "client": read()}))
+'''
+
+
+def test_the_local_cluster_runs_its_background_work_rarely(tmp_path):
+    """The local cluster ``--executor dask`` starts has the QUIET_CLUSTER settings in every worker (the nannies
+    hand them over; its scheduler, in the client process, reads them as it starts), so an idle second of it
+    costs little CPU; the client process keeps distributed's defaults (nothing else is reconfigured)."""
+    import dask
+    import distributed  # noqa: F401 - loads distributed's default settings
+
+    from pact_backend.executors.dask import QUIET_CLUSTER
+
+    (tmp_path / "quiet.py").write_text(QUIET)
+    done = subprocess.run([sys.executable, "quiet.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["workers"] == [QUIET_CLUSTER, QUIET_CLUSTER]
+    defaults = {key: dask.config.get(key) for key in QUIET_CLUSTER}
+    assert seen["client"] == defaults and defaults != QUIET_CLUSTER

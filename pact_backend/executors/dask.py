@@ -46,6 +46,19 @@ DEFAULT_RETRIES = 1           # extra attempts of a task that raised (a lost wor
 LOCAL_WORKERS = 2             # worker processes of the local cluster started without an address
 CONNECT_TIMEOUT = "10s"       # how long to wait for the scheduler, and then for a first worker
 
+# The local cluster's background work, made rarer (dask config keys): the event-loop tick (a diagnostic), the
+# statistical profiler sampling task threads 100 times a second, the system and memory monitors and work
+# stealing. With distributed's defaults an idle local cluster of 2 workers burns about 0.045 CPU s per
+# second (0.012 with these), paid for every second a run takes; docs/distributed.md ("How fast it is") gives
+# the same settings for a long-lived cluster.
+QUIET_CLUSTER = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing-interval": "1s",
+}
+
 _CLUSTERS: dict[tuple[int, int], Any] = {}
 _SIZES: dict[str, tuple[int, int]] = {}  # scheduler address -> largest (threads, memory limits) seen
 _CLIENTS: dict[str, Any] = {}
@@ -54,17 +67,20 @@ _LOCK = threading.Lock()
 
 def local_cluster(workers: int = LOCAL_WORKERS, threads: int = 1) -> Any:
     """The process-wide ``distributed.LocalCluster`` of ``workers`` processes with ``threads`` threads each on
-    127.0.0.1 (started on first use, ~2 s). Every port it opens is on 127.0.0.1: the scheduler's and workers'
-    HTTP servers too (a dashboard address without a host would listen on every interface)."""
+    127.0.0.1 (started on first use, ~2 s), with the settings of QUIET_CLUSTER. Every port it opens is on
+    127.0.0.1: the scheduler's and workers' HTTP servers too (a dashboard address without a host would listen
+    on every interface)."""
+    import dask
     from distributed import LocalCluster
 
     with _LOCK:
         cluster = _CLUSTERS.get((workers, threads))
         if cluster is None or cluster.status.name in ("closing", "closed", "failed"):
-            cluster = _CLUSTERS[(workers, threads)] = LocalCluster(
-                n_workers=workers, threads_per_worker=threads, processes=True, host="127.0.0.1",
-                dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
-                silence_logs=logging.CRITICAL)
+            with dask.config.set(QUIET_CLUSTER):  # read by the scheduler and nannies as they start
+                cluster = _CLUSTERS[(workers, threads)] = LocalCluster(
+                    n_workers=workers, threads_per_worker=threads, processes=True, host="127.0.0.1",
+                    dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0",
+                    silence_logs=logging.CRITICAL)
         return cluster
 
 
