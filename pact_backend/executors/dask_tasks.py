@@ -34,7 +34,6 @@ from pact_backend.runtime.stages import TaskInput, TaskResult, run_task
 Piece = tuple[Any, int | None, int | None]
 
 
-
 @dataclass
 class BlockResult(TaskResult):
     """What a task returns: the stage's own TaskResult with its outputs read back from the task's files, so
@@ -133,14 +132,15 @@ def run_stage(blob: bytes, digest: bytes, template: dict[str, Any], part: int, s
     with a note naming ``where`` (operators and partition) and the splits read."""
     run_dir = tempfile.mkdtemp(prefix="meteor-task-", dir=_scratch_root())
     try:
-        task = TaskInput(part, [], splits, run_dir, template["budget"], template["sys_path"],
-                         template["combine_threshold"])
-        task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
-        with task_modules(task.sys_path), task_heap():  # unpickling the spec may import the client's modules
-            result = run_task(cached_spec(blob, digest, task.sys_path), task)
-        values = {f.name: getattr(result, f.name) for f in fields(TaskResult)}
-        records = sum(s.records for output in result.outputs for bucket in output for s in bucket)
-        return BlockResult(**{**values, "outputs": _read_back(result.outputs)}, records=records)
+        with task_heap():
+            task = TaskInput(part, [], splits, run_dir, template["budget"], template["sys_path"],
+                             template["combine_threshold"])
+            task.inputs = [_spool(os.path.join(run_dir, f"in{i}.blk"), pieces) for i, pieces in enumerate(inputs)]
+            with task_modules(task.sys_path):  # unpickling the spec may import the client's modules
+                result = run_task(cached_spec(blob, digest, task.sys_path), task)
+            values = {f.name: getattr(result, f.name) for f in fields(TaskResult)}
+            records = sum(s.records for output in result.outputs for bucket in output for s in bucket)
+            return BlockResult(**{**values, "outputs": _read_back(result.outputs)}, records=records)
     except Exception as exc:  # noqa: BLE001 - re-raised with its location, as itself when it pickles
         raise located(exc, where, splits) from None
     finally:
