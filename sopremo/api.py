@@ -24,7 +24,8 @@ What is here, by use:
   FunctionCall Comparison And Directed ElementIn LambdaParam NestedOperator TagMapping Ternary Var``) with the helpers
   ``input_refs`` (the inputs an expression reads), ``replace_inputs`` and ``map_children``;
 - fast paths of grouping: ``compile_key`` (a key expression as straight-line code), ``compile_fold`` (the
-  per-record fold of several aggregations), ``is_aggregation_call`` and ``split_aggregation`` (an aggregation
+  per-record fold of several aggregations), ``aggregation_kind`` ('sum', 'count', 'mean' or 'generic'),
+  ``is_aggregation_call`` and ``split_aggregation`` (an aggregation
   call ``sum($g[*].x)`` taken apart), ``reads_as_sequence`` (whether an expression reads a group array only
   in ways a spilled group serves, so its contract may declare ``sequence_groups``), ``compile_batch_kernel`` / ``BatchKernel`` / ``NotFusable`` (a filter and
   fold over batches of decoded rows) and ``RowDecoder`` / ``RowBatch`` (JSON Lines decoded into such batches);
@@ -51,7 +52,7 @@ from sopremo.expressions import nodes as expressions
 from sopremo.expressions.aggregates import is_aggregation_call, split_aggregation
 from sopremo.expressions.batch_kernel import BatchKernel, NotFusable, compile_batch_kernel
 from sopremo.expressions.compiler import compile_expression, compile_predicate, evaluate_constant
-from sopremo.expressions.fused import compile_fold, compile_key
+from sopremo.expressions.fused import aggregation_kind, compile_fold, compile_key
 from sopremo.expressions.group_reads import reads_as_sequence
 from sopremo.expressions.located import error_at
 from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, Comparison, Constant, Directed, ElementIn,
@@ -113,8 +114,8 @@ __all__ = [
     "ArrayConstruction", "FunctionCall", "Comparison", "And", "Directed", "ElementIn", "LambdaParam", "NestedOperator",
     "TagMapping", "Ternary", "Var", "input_refs", "replace_inputs", "map_children",
     # fast paths of grouping
-    "compile_key", "compile_fold", "is_aggregation_call", "split_aggregation", "reads_as_sequence",
-    "compile_batch_kernel",
+    "compile_key", "compile_fold", "aggregation_kind", "is_aggregation_call", "split_aggregation",
+    "reads_as_sequence", "compile_batch_kernel",
     "BatchKernel", "NotFusable", "RowDecoder", "RowBatch",
     # values
     "MISSING", "hashable", "truthy", "to_json", "type_name", "sort_key", "less", "string_form", "cast",

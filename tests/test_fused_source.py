@@ -63,6 +63,18 @@ $r = filter $r where $r.y > 0.02;
 $g = group $r by $r.n into {n: $r[0].n, c: count($r), t: sum($r[*].y)};
 write $g to 'out.json';
 """,
+    # counts only (``FusedSource._count``): about one record per group and batch, and two count slots
+    "count only, a group per record": """
+$r = read from 'r.jsonl';
+$r = filter $r where $r.k != 'R';
+$g = group $r by $r.id into {id: $r[0].id, k: $r[0].k, c: count($r)};
+write $g to 'out.json';
+""",
+    "two counts, many groups": """
+$r = read from 'r.jsonl';
+$g = group $r by $r.x into {x: $r[0].x, d: $r[0].d, c: count($r), c2: count($r) + count($r)};
+write $g to 'out.json';
+""",
     "one global group": """
 $r = read from 'r.jsonl';
 $r = filter $r where $r.k != 'R';
@@ -180,6 +192,24 @@ def test_kernel_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch):
     assert {k: (p.first, p.accumulators) for k, p in table.items()} == {
         k: (p.first, p.accumulators) for k, p in _combine_generic(combiner, passing).items()}
     assert set(passing[0]) == {"k", "s", "d", "x", "y"}  # only the fields the script reads were decoded
+
+
+@pytest.mark.parametrize("name", ["count only, a group per record", "two counts, many groups"])
+def test_counting_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch, name):
+    """Count-only slots take the counting fold: the same Partials (first records, counts) as the combiner's."""
+    monkeypatch.setattr(JsonLines, "CHUNK", 2048)
+    _write(tmp_path / "r.jsonl", _rows(2500, seed=5))
+    monkeypatch.chdir(tmp_path)
+    combiner, fused, _ = _fused_source(SCRIPTS[name], tmp_path)
+    assert fused.counts == len(combiner.slots)
+    table: dict = {}
+    batches = list(fused.batches(None))
+    for batch in batches:
+        assert fused.fold(batch, table) is not None
+    records = [dict(r) for b in batches for r in fused.records(b)]
+    passing = [r for r in records if r.get("k") != "R"] if "filter" in SCRIPTS[name] else records
+    assert {k: (p.first, p.accumulators) for k, p in table.items()} == {
+        k: (p.first, p.accumulators) for k, p in _combine_generic(combiner, passing).items()}
 
 
 def _combine_generic(combiner, records) -> dict:
