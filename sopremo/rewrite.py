@@ -1,8 +1,10 @@
 """Logical rewrites of a Sopremo plan: an ordered list of small rules applied to a fixpoint (VLDB J. 2014, sec. 6.2).
 
 Each rule looks at one operator and its producer and returns the stream that replaces the operator's output, or
-None: calls of deterministic functions on constants become constants, selections move below pass-throughs (``union all``), record maps (``transform``), combinations (joins)
-and groupings, and a grouping switches below a combination that preserves its groups. What an operator is
+None: calls of deterministic functions on constants become constants, selections move below pass-throughs
+(``union all``), record maps (``transform``), combinations (joins) and groupings, a grouping switches below a
+combination that preserves its groups, and a record map merges into the map or combination producing its records
+(``sopremo.map_merge``). What an operator is
 comes from its declaration alone (``Operator.record_flow()``, ``sopremo.flow``), never from its verb or
 package: an operator that declares nothing is opaque and nothing moves through it. A rule fires only when
 read/write sets and copy proofs (``sopremo.readwrite``) show the result unchanged; UDF calls are opaque (they
@@ -20,6 +22,7 @@ from sopremo.expressions.nodes import (And, ArrayIndex, Comparison, Constant, Ex
                                        FieldAssignment, FunctionCall, InputRef, input_refs, map_children,
                                        replace_inputs)
 from sopremo.flow import COMBINE, GROUP, MAP, PASS, SELECT, RecordFlow, flow_of, rebuilt
+from sopremo.map_merge import merge_map_into_producer
 from sopremo.nested import with_expressions
 from sopremo.operator import JsonStream, Operator, SopremoPlan
 from sopremo.plan_pass import rewrite_pass
@@ -235,6 +238,7 @@ RULES: tuple[Callable[[Operator, dict[int, int]], JsonStream | None], ...] = (
     push_selection_below_combine,  # filter single inputs before joining them
     push_selection_below_group,    # drop whole groups before grouping when only the key decides
     push_group_below_combine,      # switch a Reduce and a Match that preserves its groups
+    merge_map_into_producer,       # a transform of a join's or transform's value: one into, fewer fields read
 )
 
 
