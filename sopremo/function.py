@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+VARIABLE = object()  # stands for an argument that is not a constant when a function is specialized
+
 
 @dataclass(frozen=True, eq=False)
 class Aggregation:
@@ -38,6 +40,9 @@ class SopremoFunction:
     same arguments always give the same value and the call has no other effect, so a call with constant
     arguments may be computed once when the plan is compiled (``sopremo.rewrite.fold_constant_calls``); off by
     default (``generateId`` and a pyudf are not). ``doc``: one line for ``meteor help`` and docs.
+    ``specialize`` (optional): called once per compiled call with the arguments' values where they are
+    constants and ``VARIABLE`` where not; returns an impl taking only the other arguments, with the same
+    results and errors (e.g. a pattern compiled once), or None to keep ``impl``.
     """
 
     name: str
@@ -48,6 +53,7 @@ class SopremoFunction:
     higher_order: bool = False
     doc: str = ""
     deterministic: bool = False
+    specialize: Callable[..., Callable[..., Any] | None] | None = None
 
     def __call__(self, *args: Any) -> Any:
         return self.impl(*args)

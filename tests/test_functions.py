@@ -134,6 +134,28 @@ def test_like():
     assert F["like"](MISSING, "x") is MISSING
 
 
+@pytest.mark.parametrize("pattern", ["hello%%", "%%special%%requests%%", "a.c", "", "(unclosed", 7])
+def test_like_with_a_constant_pattern_is_like(pattern):
+    """The specialization compiled once per call site (``specialize``) answers and fails as ``like`` does,
+    also in a compiled expression; an invalid or non-text pattern keeps ``like`` (its error per call)."""
+    from sopremo.expressions.compiler import compile_expression
+    from sopremo.expressions.nodes import Constant, FieldAccess, FunctionCall, InputRef
+    from sopremo.function import VARIABLE
+
+    special = F["like"].specialize(VARIABLE, pattern)
+    assert (special is None) == (pattern in ("(unclosed", 7))
+    call = compile_expression(FunctionCall("like", F["like"], (FieldAccess(InputRef(0), "t"), Constant(pattern))), 1)
+    for value in ["hello world", "abc", "a special x requests", "", None, MISSING, 5, [1]]:
+        outcomes = []
+        for run in (lambda: F["like"](value, pattern), lambda: call({"t": value} if value is not MISSING else {}),
+                    *([lambda: special(value)] if special else [])):
+            try:
+                outcomes.append(("value", run()))
+            except OperatorError as error:
+                outcomes.append(("error", str(error).splitlines()[0].split(": ", 1)[-1]))
+        assert all(outcome == outcomes[0] for outcome in outcomes), (value, outcomes)
+
+
 def test_length_replace_trim():
     assert F["length"]("héllo") == 5 and F["length"]([1, 2]) == 2 and F["length"]("") == 0
     with pytest.raises(OperatorError):

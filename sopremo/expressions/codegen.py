@@ -19,6 +19,7 @@ from sopremo.expressions import nodes as n
 from sopremo.expressions import runtime as rt
 from sopremo.expressions.emit_values import Code, ValueEmitters
 from sopremo.expressions.aggregates import is_aggregation_call, make_fold, split_aggregation
+from sopremo.function import VARIABLE
 from sopremo.values import MISSING, hashable, truthy
 
 SPLIT_DEPTH = 24
@@ -249,6 +250,12 @@ class Generator(ValueEmitters):
         impl = getattr(expr.function, "impl", expr.function)
         if not callable(impl):
             raise MeteorError(f"{expr.name!r} is not a function")
+        specialize = getattr(expr.function, "specialize", None)
+        if specialize is not None and any(isinstance(arg, n.Constant) for arg in expr.args):
+            special = specialize(*(arg.value if isinstance(arg, n.Constant) else VARIABLE for arg in expr.args))
+            if special is not None:  # the constants are bound into it once
+                args = ", ".join(self.emit(arg).text for arg in expr.args if not isinstance(arg, n.Constant))
+                return Code(f"{self.constant(special)}({args})")
         args = ", ".join(self.emit(arg).text for arg in expr.args)
         return Code(f"{self.constant(impl)}({args})")
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from sopremo.errors import OperatorError
 from sopremo.expressions.runtime import NUMBER_TYPES, equal
-from sopremo.function import SopremoFunction
+from sopremo.function import VARIABLE, SopremoFunction
 from sopremo.types import string_form
 from sopremo.values import MISSING, type_name
 
@@ -85,6 +85,26 @@ def like(text: Any, pattern: Any) -> bool:
     """Whether the whole text matches ``pattern``, a regular expression in which ``%%`` stands for ``.*``."""
     regex = _regex(_text(pattern, "like", "a pattern").replace("%%", ".*"))
     return regex.fullmatch(_text(text, "like")) is not None
+
+
+def like_with(text: Any, pattern: Any) -> Callable[[Any], Any] | None:
+    """``like`` specialized to a constant ``pattern`` (``text`` is ``VARIABLE``): the regular expression is
+    compiled once and a text is matched straight away; same results and errors as ``like``. None for a pattern
+    that is not a valid constant text (``like`` then raises per call, as written)."""
+    if text is not VARIABLE or type(pattern) is not str:
+        return None
+    try:
+        fullmatch = _regex(pattern.replace("%%", ".*")).fullmatch
+    except OperatorError:
+        return None
+
+    def like_pattern(value: Any) -> Any:
+        if type(value) is str:
+            return fullmatch(value) is not None
+        if value is None or value is MISSING:
+            return value
+        return _text(value, "like")  # raises: not text
+    return like_pattern
 
 
 @text_function
@@ -182,7 +202,7 @@ def text_functions() -> dict[str, SopremoFunction]:
         SopremoFunction("camelCase", camel_case, 1, 1, doc=camel_case.__doc__, deterministic=True),
         SopremoFunction("extract", extract, 2, 3, doc=extract.__doc__, deterministic=True),
         SopremoFunction("format", format_text, 1, None, doc=format_text.__doc__, deterministic=True),
-        SopremoFunction("like", like, 2, 2, doc=like.__doc__, deterministic=True),
+        SopremoFunction("like", like, 2, 2, doc=like.__doc__, deterministic=True, specialize=like_with),
         SopremoFunction("length", length, 1, 1, doc=length.__doc__, deterministic=True),
         SopremoFunction("replace", replace, 3, 3, doc=replace.__doc__, deterministic=True),
         SopremoFunction("split", split, 1, 2, doc=split.__doc__.splitlines()[0], deterministic=True),
