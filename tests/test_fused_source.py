@@ -75,6 +75,18 @@ $r = read from 'r.jsonl';
 $g = group $r by $r.x into {x: $r[0].x, d: $r[0].d, c: count($r), c2: count($r) + count($r)};
 write $g to 'out.json';
 """,
+    # counting mode (``FusedSource.raw_first``): into reads only the key of $g[0]; a string key, a number key
+    "count by a string key": """
+$r = read from 'r.jsonl';
+$r = filter $r where $r.s == 'F';
+$g = group $r by $r.k into {k: $r[0].k, c: count($r), c2: count($r)};
+write $g to 'out.json';
+""",
+    "count by a number key": """
+$r = read from 'r.jsonl';
+$g = group $r by $r.id into {c: count($r), id: $r[0].id};
+write $g to 'out.json';
+""",
     "one global group": """
 $r = read from 'r.jsonl';
 $r = filter $r where $r.k != 'R';
@@ -173,6 +185,40 @@ def test_typed_batches_answer_like_inline(tmp_path, monkeypatch, break_at, field
     assert sorted(r["g"] for r in answer) == [1, 2, 2.5]
 
 
+COUNTED = """
+$r = read from 'r.jsonl';
+$r = filter $r where $r.d >= '1993-01-01';
+$g = group $r by $r.g into {g: $r[0].g, c: count($r)};
+write $g to 'out.json';
+"""
+
+
+@pytest.mark.parametrize("break_at, value", [(None, None), (1500, None), (1500, True), (10, "1"), (2990, [1])])
+def test_counting_mode_answers_like_the_record_path(tmp_path, monkeypatch, break_at, value):
+    """Counting mode (plain counts keyed by the first raw value, in C once the key field is typed) gives the
+    record path's groups and first values (1 and 1.0 one group, shown as its first value); a key of another
+    type in any chunk (null, true, an array) turns the counts into Partials and folding goes on; "1" is a key
+    of its own."""
+    monkeypatch.setattr(JsonLines, "CHUNK", 2048)
+    rng = random.Random(5)
+    rows = [{"g": rng.choice([1.0, 1, 2, 2.5, 3]), "d": f"199{rng.randint(2, 8)}-01-01"} for _ in range(3000)]
+    if break_at is not None:
+        rows[break_at]["g"] = value
+    _write(tmp_path / "r.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    _, fused, _ = _fused_source(COUNTED, tmp_path)
+    assert fused.raw_first == "g"
+    table: dict = {}
+    for batch in fused.batches(None):
+        assert fused.fold(batch, table) is not None
+    settled = break_at is not None and type(value) not in (str, int, float)
+    assert (type(next(iter(table.values()))) is int) != settled  # still counting ("1" is its own key)
+    expected = _record_path(COUNTED, tmp_path)
+    assert _run(COUNTED, tmp_path, "process") == expected
+    assert _run(COUNTED, tmp_path, "inline") == expected
+    assert [repr(r["g"]) for r in expected] == [repr(r["g"]) for r in _run(COUNTED, tmp_path, "inline")]
+
+
 def test_kernel_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch):
     """Same accumulators to the last bit (same additions in the same order), batch after batch."""
     monkeypatch.setattr(JsonLines, "CHUNK", 4096)
@@ -194,22 +240,33 @@ def test_kernel_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch):
     assert set(passing[0]) == {"k", "s", "d", "x", "y"}  # only the fields the script reads were decoded
 
 
-@pytest.mark.parametrize("name", ["count only, a group per record", "two counts, many groups"])
+COUNTING = ["count only, a group per record", "two counts, many groups", "count by a string key",
+            "count by a number key"]
+
+
+@pytest.mark.parametrize("name", COUNTING)
 def test_counting_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch, name):
-    """Count-only slots take the counting fold: the same Partials (first records, counts) as the combiner's."""
+    """Count-only slots take the counting fold (in counting mode when into reads only the key of the first
+    record): the same groups and the same into values as the combiner's own fold."""
     monkeypatch.setattr(JsonLines, "CHUNK", 2048)
     _write(tmp_path / "r.jsonl", _rows(2500, seed=5))
     monkeypatch.chdir(tmp_path)
     combiner, fused, _ = _fused_source(SCRIPTS[name], tmp_path)
     assert fused.counts == len(combiner.slots)
+    assert (fused.raw_first is not None) == name.startswith("count by")
     table: dict = {}
     batches = list(fused.batches(None))
     for batch in batches:
         assert fused.fold(batch, table) is not None
+    fused.settle(table)
     records = [dict(r) for b in batches for r in fused.records(b)]
-    passing = [r for r in records if r.get("k") != "R"] if "filter" in SCRIPTS[name] else records
-    assert {k: (p.first, p.accumulators) for k, p in table.items()} == {
-        k: (p.first, p.accumulators) for k, p in _combine_generic(combiner, passing).items()}
+    condition = {"count only, a group per record": lambda r: r.get("k") != "R",
+                 "count by a string key": lambda r: r.get("s") == "F"}.get(name, lambda r: True)
+    generic = _combine_generic(combiner, [r for r in records if condition(r)])
+    assert list(table) == list(generic)
+    for k, partial in table.items():
+        assert combiner.finish([partial]) == combiner.finish([generic[k]])
+        assert repr(combiner.finish([partial])) == repr(combiner.finish([generic[k]]))  # 1 stays 1, 1.0 1.0
 
 
 def _combine_generic(combiner, records) -> dict:

@@ -11,12 +11,15 @@ those the combiner itself would produce, so the Reduce merges them as usual (VLD
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from sopremo.api import (MISSING, BatchKernel, NotFusable, RowBatch, RowDecoder, aggregation_kind,
-                         compile_batch_kernel)
+from sopremo.api import (MISSING, BatchKernel, FieldAccess, InputRef, NotFusable, RowBatch, RowDecoder,
+                         aggregation_kind, compile_batch_kernel)
 
 from .combine import ELEMENT, GroupCombiner, Partial
+
+_RAW_TYPES = frozenset({str, int, float})  # values whose group key (``hashable``) is the value itself
 
 
 class FusedSource:
@@ -26,13 +29,21 @@ class FusedSource:
     passing each filter (a list of ints), or None when the batch holds records rather than rows (the caller
     then feeds ``records(batch)`` through the generic chain). ``fold`` changes ``table`` only after the whole
     batch folded, so a batch that raises can be redone record by record (which raises the user-facing error).
+
+    Counting mode (``raw_first``: the key is one field, every slot counts the group and ``into`` reads nothing
+    of ``$g[0]`` but that field): while every group key is a str, int or float (its own key, ``hashable``), the
+    table holds plain counts keyed by the first raw value of each group, counted in C for batches whose key
+    field has a known type (``BatchKernel.raw_key``); ``settle(table)`` turns them into Partials with the first
+    record ``{field: first value}`` before the table is read, or before a batch with other keys is folded. A
+    table holds only counts or only Partials.
     """
 
     def __init__(self, input_format: Any, decoder: RowDecoder, kernel: BatchKernel,
                  compile_for: Callable[[tuple[str, ...], dict[str, str]], BatchKernel | None],
-                 counts: int | None = None):
+                 counts: int | None = None, raw_first: str | None = None):
         self.input_format, self.decoder = input_format, decoder
         self.counts = counts  # every slot counts the group's records: how many slots (None: other slots)
+        self.raw_first = raw_first  # see ``fold``: the key field, when it is all ``into`` reads of ``$g[0]``
         # kernels by row layout and known field types; ``kernel`` serves untyped rows in name order
         self._compile = compile_for
         self._kernels: dict[tuple, BatchKernel | None] = {(decoder.names, ()): kernel}
@@ -54,8 +65,19 @@ class FusedSource:
         kernel = self._kernel(batch) if type(batch) is RowBatch else None
         if kernel is None:
             return None
+        counting = self.raw_first is not None and (not table or type(next(iter(table.values()))) is int)
+        if counting and kernel.raw_key is not None:
+            rows, passed = kernel.select(batch)  # may raise: before the table changes
+            Counter.update(table, map(kernel.raw_key, rows))  # type: ignore[arg-type]  # in C
+            return [len(batch), *passed]
         buckets: dict[Any, list[Any]] = {}
         passed = kernel.bucketize(batch, buckets)
+        if counting and all(type(key) in _RAW_TYPES for key in buckets):  # each key is its first raw value
+            get = table.get
+            for key, rows in buckets.items():
+                table[key] = get(key, 0) + len(rows)
+            return [len(batch), *passed]
+        self.settle(table)
         if self.counts is not None:
             self._count(buckets, table, batch.layout)
             return [len(batch), *passed]
@@ -71,6 +93,14 @@ class FusedSource:
             else:
                 partial.accumulators = accumulators
         return [len(batch), *passed]
+
+    def settle(self, table: dict[Any, Any]) -> None:
+        """Turn the plain counts of the counting mode into the combiner's Partials (the runtime calls it before
+        it reads the table; ``fold`` before it folds a batch another way)."""
+        if table and type(next(iter(table.values()))) is int:
+            name, slots = self.raw_first, self.counts
+            for raw, n in table.items():
+                table[raw] = Partial({name: raw}, [n] * slots)
 
     def _count(self, buckets: dict[Any, list[Any]], table: dict[Any, Partial], layout: tuple[str, ...]) -> None:
         """Add every bucket's row count to its group's count slots in ``table``, one short step per group (a
@@ -118,5 +148,9 @@ def fuse_source(combiner: GroupCombiner, input_format: Any, selections: Sequence
 
     kernel = compile_for(decoder.names, None)
     counting = all(source is None and aggregation_kind(aggregation) == "count" for aggregation, source in slots)
+    key = combiner.key
+    by_field = isinstance(key, FieldAccess) and key.base == InputRef(0)
+    raw_first = key.name if counting and by_field and combiner.first_fields is not None and \
+        combiner.first_fields <= {key.name} else None
     return None if kernel is None else FusedSource(input_format, decoder, kernel, compile_for,
-                                                   len(slots) if counting else None)
+                                                   len(slots) if counting else None, raw_first)

@@ -14,8 +14,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from sopremo.api import (ArrayIndex, Combiner, Constant, Expression, InputRef, LambdaParam, MeteorError, Var,
-                         compile_fold, error_at, input_refs, is_aggregation_call, map_children, split_aggregation)
+from sopremo.api import (ArrayIndex, Combiner, Constant, Expression, FieldAccess, InputRef, LambdaParam, MeteorError,
+                         Var, compile_fold, error_at, input_refs, is_aggregation_call, map_children,
+                         split_aggregation)
 
 from .keys import compile_expr
 
@@ -43,6 +44,22 @@ class _Slot:
     call: Expression | None = None  # the aggregation call as bound (its origin names it in errors)
 
 
+FIRST = ArrayIndex(InputRef(0), Constant(0))  # the group's first record, $g[0]
+
+
+def first_fields(projection: Expression) -> frozenset[str] | None:
+    """The fields ``projection`` reads of the group's first record (``$g[0].name``), or None when it reads
+    that record otherwise (whole, or by a computed index)."""
+    found: set[str] = set()
+
+    def visit(expr: Expression) -> bool:
+        if isinstance(expr, FieldAccess) and expr.base == FIRST:
+            found.add(expr.name)
+            return True
+        return expr != FIRST and all(visit(child) for child in expr.children())
+    return frozenset(found) if visit(projection) else None
+
+
 def _as_variable(expr: Expression) -> Expression:
     if isinstance(expr, LambdaParam) and expr.name == ELEMENT:
         return Var(ELEMENT)
@@ -59,6 +76,7 @@ class GroupCombiner(Combiner):
         self.key = key
         self.mergeable = mergeable  # every aggregation merges partial accumulators: usable as a combiner
         rewritten = self._rewrite(projection)
+        self.first_fields = first_fields(rewritten)  # what the projection reads of the group's first record
         names = tuple(f"__aggregate{i}" for i in range(len(self.slots)))
         self.final = compile_expr(rewritten, 1, names)
         self.fused = compile_fold([(s.aggregation, s.source) for s in self.slots], ELEMENT, Partial)

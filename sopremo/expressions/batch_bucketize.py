@@ -36,8 +36,8 @@ BUCKETIZE_NAMESPACE = {"_compress": itertools.compress, "_KeyCollision": KeyColl
 
 def bucketize_source(generator: Generator, positions: dict[str, int], fields: dict[str, str],
                      known: dict[str, str], predicates: list[Expression], key: Expression | None) -> str:
-    """Source of ``_bucketize(_rows, _buckets)`` (see ``BatchKernel``); ``known``: {field variable: "number"
-    or "string"} guaranteed for every row."""
+    """Source of ``_bucketize(_rows, _buckets)`` and ``_select(_rows)`` (see ``BatchKernel``); ``known``: {field
+    variable: "number" or "string"} guaranteed for every row."""
     lines, counters = [], []
     for i, predicate in enumerate(predicates):
         hoisted = hoist(predicate, InputRef(0), fields)
@@ -52,9 +52,23 @@ def bucketize_source(generator: Generator, positions: dict[str, int], fields: di
             mask = f"[{code} for {targets} in zip({', '.join(f'map(_get{fields[n]}, _rows)' for n in names)})]"
         lines += [f"_rows = list(_compress(_rows, {mask}))", f"_n{i} = len(_rows)"]
         counters.append(f"_n{i}")
+    selecting = ("def _select(_rows):\n    " + "\n    ".join(lines + [f"return _rows, [{', '.join(counters)}]"])
+                 + "\n")
     lines += _grouping(generator, positions, fields, known, key)
     return ("def _bucketize(_rows, _buckets):\n    " + "\n    ".join(lines)
-            + f"\n    return [{', '.join(counters)}]\n")
+            + f"\n    return [{', '.join(counters)}]\n\n" + selecting)
+
+
+def raw_key_position(generator: Generator, positions: dict[str, int], fields: dict[str, str],
+                     known: dict[str, str], key: Expression | None) -> int | None:
+    """The row index of the key when the key is one field of known type (then a row's raw value is its group
+    key: ``hashable`` of a str, int or float is itself), else None."""
+    if key is None:
+        return None
+    hoisted = hoist(key, InputRef(0), fields)
+    if not isinstance(hoisted, Var) or generator.variables.get(hoisted.name) not in known:
+        return None
+    return positions[hoisted.name[len(FIELD):]]
 
 
 def _grouping(generator: Generator, positions: dict[str, int], fields: dict[str, str], known: dict[str, str],

@@ -34,13 +34,17 @@ class BatchKernel:
     ``bucketize(rows, buckets) -> [records passing filter 1, filter 2, ...]`` fills ``buckets`` {key: rows in
     input order}; ``fold(rows, accumulators) -> accumulators`` (one per slot: a number, ``[sum, count]`` for
     mean, or the aggregation's own state; the given ones are left unchanged); ``initial()`` the accumulators
-    of an empty group. ``source`` holds the generated code (for debugging).
+    of an empty group. ``source`` holds the generated code (for debugging). ``select(rows) -> (rows passing
+    every filter, [records passing filter 1, filter 2, ...])`` filters without grouping; ``raw_key`` (None
+    unless the key is one field of known type) reads a row's group key, which is that field's raw value.
     """
 
     bucketize: Callable[[list[Any], dict[Any, list[Any]]], list[int]]
     fold: Callable[[list[Any], list[Any]], list[Any]]
     initial: Callable[[], list[Any]]
     source: str
+    select: Callable[[list[Any]], tuple[list[Any], list[int]]] | None = None
+    raw_key: Callable[[Any], Any] | None = None
 
 
 def compile_batch_kernel(positions: dict[str, int], predicates: list[Expression], key: Expression | None,
@@ -53,7 +57,7 @@ def compile_batch_kernel(positions: dict[str, int], predicates: list[Expression]
 
     Raises NotFusable when an expression reads the record other than by a decoded field, or a slot other than
     ``count`` folds the record itself."""
-    from sopremo.expressions.batch_bucketize import BUCKETIZE_NAMESPACE, bucketize_source
+    from sopremo.expressions.batch_bucketize import BUCKETIZE_NAMESPACE, bucketize_source, raw_key_position
     from sopremo.expressions.batch_fold import FOLD_NAMESPACE, fold_source
 
     fields = {name: f"_f{i}" for i, name in enumerate(sorted(positions))}
@@ -68,8 +72,10 @@ def compile_batch_kernel(positions: dict[str, int], predicates: list[Expression]
     namespace.update({f"_add{i}": aggregation.add for i, (aggregation, _) in enumerate(slots)})
     generator.define(source, "_bucketize")
     initials = [aggregation.initial for aggregation, _ in slots]
+    raw = raw_key_position(generator, positions, fields, known, key)
     return BatchKernel(namespace["_bucketize"], namespace["_batch_fold"],
-                       lambda: [initial() for initial in initials], source)
+                       lambda: [initial() for initial in initials], source, namespace["_select"],
+                       None if raw is None else operator.itemgetter(raw))
 
 
 def hoist(expr: Expression, base: Expression, fields: dict[str, str]) -> Expression:
