@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import orjson
 import pytest
@@ -78,7 +79,7 @@ write $g to 'out.json';
     # counting mode (``FusedSource.raw_first``): into reads only the key of $g[0]; a string key, a number key
     "count by a string key": """
 $r = read from 'r.jsonl';
-$r = filter $r where $r.s == 'F';
+$r = filter $r where $r.s == 'F' and not like($r.d, '199[2-4]%%');
 $g = group $r by $r.k into {k: $r[0].k, c: count($r), c2: count($r)};
 write $g to 'out.json';
 """,
@@ -254,6 +255,9 @@ def test_counting_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch, n
     combiner, fused, _ = _fused_source(SCRIPTS[name], tmp_path)
     assert fused.counts == len(combiner.slots)
     assert (fused.raw_first is not None) == name.startswith("count by")
+    if name == "count by a string key":  # like() on a text field of known type: the pattern's match in C
+        typed = next(b for b in fused.batches(None) if b.types)
+        assert "is not None" in fused._kernel(typed).source and "_truthy" not in fused._kernel(typed).source
     table: dict = {}
     batches = list(fused.batches(None))
     for batch in batches:
@@ -261,7 +265,8 @@ def test_counting_folds_exactly_what_the_combiner_folds(tmp_path, monkeypatch, n
     fused.settle(table)
     records = [dict(r) for b in batches for r in fused.records(b)]
     condition = {"count only, a group per record": lambda r: r.get("k") != "R",
-                 "count by a string key": lambda r: r.get("s") == "F"}.get(name, lambda r: True)
+                 "count by a string key": lambda r: r.get("s") == "F" and not re.fullmatch("199[2-4].*", r["d"])
+                 }.get(name, lambda r: True)
     generic = _combine_generic(combiner, [r for r in records if condition(r)])
     assert list(table) == list(generic)
     for k, partial in table.items():

@@ -16,12 +16,15 @@ import collections
 import itertools
 import math
 import operator
+from typing import Any, Callable
 
 from sopremo.errors import MeteorError
 from sopremo.expressions.batch_kernel import FIELD, NotFusable, emit, hoist, var_names
 from sopremo.expressions.codegen import Generator
 from sopremo.expressions.fused import key_code
-from sopremo.expressions.nodes import And, ArrayConstruction, Comparison, Constant, Expression, InputRef, Not, Or, Var
+from sopremo.expressions.nodes import (And, ArrayConstruction, Comparison, Constant, Expression, FunctionCall, InputRef,
+                                       Not, Or, Var)
+from sopremo.function import VARIABLE
 
 _PLAIN_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 
@@ -42,7 +45,7 @@ def bucketize_source(generator: Generator, positions: dict[str, int], fields: di
     for i, predicate in enumerate(predicates):
         hoisted = hoist(predicate, InputRef(0), fields)
         names = var_names(hoisted, FIELD)
-        code = _plain(hoisted, generator.variables, known) or emit(generator, hoisted, True)
+        code = _plain(hoisted, generator.variables, known, generator.constant) or emit(generator, hoisted, True)
         if not names:
             mask = f"[{code}] * len(_rows)"
         elif len(names) == 1:
@@ -99,23 +102,45 @@ def _grouping(generator: Generator, positions: dict[str, int], fields: dict[str,
             + ["    " + line for line in reads + key_lines + [f"_k = {value}"] + append])
 
 
-def _plain(expr: Expression, variables: dict[str, str], known: dict[str, str]) -> str | None:
+def _plain(expr: Expression, variables: dict[str, str], known: dict[str, str],
+           bind: Callable[[Any], str]) -> str | None:
     """``expr`` (a filter) as plain Python comparisons of fields of known type, or None: comparisons of a
-    field with a constant of its type or of two fields of one type, and ``and`` / ``or`` / ``not`` of those
-    (Python's order and equality on two strings or two numbers are Meteor's)."""
+    field with a constant of its type or of two fields of one type, a text field matched by a function
+    specialized to a regular expression (``like`` with a constant pattern: its ``fullmatch``, bound by
+    ``bind``), and ``and`` / ``or`` / ``not`` of those (Python's order and equality on two strings or two
+    numbers are Meteor's)."""
     if isinstance(expr, (And, Or)):
-        parts = [_plain(item, variables, known) for item in expr.items]
+        parts = [_plain(item, variables, known, bind) for item in expr.items]
         joiner = " and " if isinstance(expr, And) else " or "
         return None if None in parts else "(" + joiner.join(parts) + ")"
     if isinstance(expr, Not):
-        inner = _plain(expr.operand, variables, known)
+        inner = _plain(expr.operand, variables, known, bind)
         return None if inner is None else f"(not {inner})"
+    if isinstance(expr, FunctionCall):
+        return _plain_match(expr, variables, known, bind)
     if isinstance(expr, Comparison) and expr.op in _PLAIN_COMPARISONS:
         left, right = _operand(expr.left, variables, known), _operand(expr.right, variables, known)
         if left is None or right is None or left[1] != right[1] or (left[2] and right[2]):
             return None
         return f"({left[0]} {expr.op} {right[0]})"
     return None
+
+
+def _plain_match(call: FunctionCall, variables: dict[str, str], known: dict[str, str],
+                 bind: Callable[[Any], str]) -> str | None:
+    """A call on one text field of known type whose other arguments are constants, when the function's
+    specialization to them declares ``fullmatch`` (on a text it is true exactly when ``fullmatch`` matches):
+    the match in C, no call of the function per row."""
+    specialize = getattr(call.function, "specialize", None)
+    fields = [arg for arg in call.args if not isinstance(arg, Constant)]
+    if specialize is None or len(fields) != 1 or _operand(fields[0], variables, known) is None:
+        return None
+    field, kind, _ = _operand(fields[0], variables, known)
+    special = specialize(*(arg.value if isinstance(arg, Constant) else VARIABLE for arg in call.args))
+    fullmatch = getattr(special, "fullmatch", None)
+    if kind != "string" or fullmatch is None:
+        return None
+    return f"({bind(fullmatch)}({field}) is not None)"
 
 
 def _operand(expr: Expression, variables: dict[str, str], known: dict[str, str]

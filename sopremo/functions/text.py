@@ -90,7 +90,8 @@ def like(text: Any, pattern: Any) -> bool:
 def like_with(text: Any, pattern: Any) -> Callable[[Any], Any] | None:
     """``like`` specialized to a constant ``pattern`` (``text`` is ``VARIABLE``): the regular expression is
     compiled once and a text is matched straight away; same results and errors as ``like``. None for a pattern
-    that is not a valid constant text (``like`` then raises per call, as written)."""
+    that is not a valid constant text (``like`` then raises per call, as written). Its ``fullmatch`` attribute
+    is the compiled pattern's: on a text, like is true exactly when it matches (a batch kernel calls it)."""
     if text is not VARIABLE or type(pattern) is not str:
         return None
     try:
@@ -104,6 +105,7 @@ def like_with(text: Any, pattern: Any) -> Callable[[Any], Any] | None:
         if value is None or value is MISSING:
             return value
         return _text(value, "like")  # raises: not text
+    like_pattern.fullmatch = fullmatch  # type: ignore[attr-defined]  # on a text: like is fullmatch's match
     return like_pattern
 
 
