@@ -327,3 +327,18 @@ def test_chains_that_are_not_fusable_keep_the_record_path(tmp_path, monkeypatch,
     combiner, head, chain = _combined_chain(_program(script, tmp_path))
     assert isinstance(head, pact.Source) and combiner.fuse_source(head.input_format, chain) is None
     assert _run(script, tmp_path, "process") == _record_path(script, tmp_path)
+
+
+def test_the_fold_transposes_only_up_to_the_last_field_it_reads():
+    """A group's rows are transposed lazily: the columns after the last field the fold reads are never built,
+    and the fold is that of every row, in order."""
+    from sopremo.api import compile_batch_kernel
+    from sopremo.expressions.nodes import FieldAccess, Var
+    from sopremo.functions import BUILTIN_FUNCTIONS
+    from sopremo_base.combine import ELEMENT
+
+    slots = [(BUILTIN_FUNCTIONS["sum"].aggregation, FieldAccess(Var(ELEMENT), "x"))]
+    kernel = compile_batch_kernel({"k": 0, "x": 1, "note": 2}, [], None, slots, ELEMENT, {"x": "number"})
+    assert "_islice(zip(*_rows), 2)" in kernel.source
+    rows = [("a", 0.1, "long unused text"), ("b", 0.2, "more"), ("a", 0.3, "")]
+    assert kernel.fold(rows, kernel.initial()) == [0.1 + 0.2 + 0.3]

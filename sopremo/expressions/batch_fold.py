@@ -1,9 +1,9 @@
 """The ``fold`` function of a batch kernel (``batch_kernel``): one group's rows folded column by column.
 
-The group's rows (tuples) are transposed into columns once (``zip(*rows)``, in C); each distinct element expression
-is computed once per row, as nested ``map``s of ``operator`` functions when it only applies ``+ - *`` to number
-columns and constants (Python's arithmetic on ints and floats is Meteor's), else in a comprehension of the record
-path's generated code. ``sum`` / ``mean`` over an all-number column add in C: ``sum`` with the running total as
+The group's rows (tuples) are transposed into columns once (``zip(*rows)``, in C, stopping after the last field
+the fold reads); each distinct element expression is computed once per row, as nested ``map``s of ``operator``
+functions when it only applies ``+ - *`` to number columns and constants (Python's arithmetic on ints and floats
+is Meteor's), else in a comprehension of the record path's generated code. ``sum`` / ``mean`` over an all-number column add in C: ``sum`` with the running total as
 start value, the additions of the generic fold in the same order (before Python 3.12, which made ``sum`` of
 floats compensated; there the kernel adds with ``functools.reduce``). A column is known to hold numbers when the
 decoder validated its field, else checked once. Anything else goes through the aggregation's own ``add``, as in
@@ -34,6 +34,7 @@ else:
 
 _OPERATORS = {"+": "_op_add", "-": "_op_sub", "*": "_op_mul"}
 FOLD_NAMESPACE = {"_SUM": _SUM, "_all_numbers": BASE_NAMESPACE["_NUM"].issuperset, "_repeat": itertools.repeat,
+                  "_islice": itertools.islice,
                   "_op_add": operator.add, "_op_sub": operator.sub, "_op_mul": operator.mul}
 
 
@@ -54,7 +55,9 @@ def fold_source(generator: Generator, fields: dict[str, str], positions: dict[st
         hoisted = hoist(expr, Var(element), fields)
         column = _column(generator, hoisted, fields, columns, loaded, lines)
         lines.extend(_slot_lines(i, kind, column))
-    reads = ["_cols = list(zip(*_rows))"] if loaded else []  # the rows transposed, in C
+    # the rows transposed in C, up to the last field read (zip is lazy: the columns after it are never built)
+    width = 1 + max((positions[name] for name, var in fields.items() if var in loaded), default=-1)
+    reads = [f"_cols = list(_islice(zip(*_rows), {width}))"] if loaded else []
     for name, var in fields.items():  # the columns of the fields, read first; _n<column>: all numbers
         if var in loaded:
             check = "True" if known.get(var) == "number" else f"_all_numbers(map(type, _c{var}))"
