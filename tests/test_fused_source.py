@@ -342,3 +342,23 @@ def test_the_fold_transposes_only_up_to_the_last_field_it_reads():
     assert "_islice(zip(*_rows), 2)" in kernel.source
     rows = [("a", 0.1, "long unused text"), ("b", 0.2, "more"), ("a", 0.3, "")]
     assert kernel.fold(rows, kernel.initial()) == [0.1 + 0.2 + 0.3]
+
+
+def test_a_key_of_typed_fields_is_the_raw_value():
+    """Fields the decoder typed hold strings or numbers, never booleans, each its own ``hashable``: the kernel
+    keys groups by the raw values (1 and 1.0 one group, as ``hashable`` has them) without calling it."""
+    from sopremo.api import compile_batch_kernel
+    from sopremo.expressions.nodes import ArrayConstruction, FieldAccess, InputRef
+    from sopremo.values import hashable
+
+    key = ArrayConstruction((FieldAccess(InputRef(0), "g"), FieldAccess(InputRef(0), "s")))
+    typed = compile_batch_kernel({"g": 0, "s": 1}, [], key, [], "e", {"g": "number", "s": "string"})
+    untyped = compile_batch_kernel({"g": 0, "s": 1}, [], key, [], "e", {})
+    assert "_hashable" not in typed.source and "_hashable" in untyped.source
+    rows = [(1, "a"), (1.0, "a"), (2.5, "a"), (1, "b")]
+    typed_buckets: dict = {}
+    untyped_buckets: dict = {}
+    typed.bucketize(rows, typed_buckets)
+    untyped.bucketize(rows, untyped_buckets)
+    assert typed_buckets == untyped_buckets
+    assert typed_buckets[hashable([1, "a"])] == rows[:2] and len(typed_buckets) == 3

@@ -82,8 +82,8 @@ def _grouping(generator: Generator, positions: dict[str, int], fields: dict[str,
     hoisted = hoist(key, InputRef(0), fields)
     items = hoisted.items if isinstance(hoisted, ArrayConstruction) else (hoisted,)
     plain = all(isinstance(item, Var) and generator.variables.get(item.name) in known for item in items)
-    try:
-        key_lines, value = key_code(generator, hoisted)
+    try:  # fields of known types hold strings or numbers (never booleans): each its own ``hashable``
+        key_lines, value = key_code(generator, hoisted, scalar=plain)
     except MeteorError:
         raise NotFusable(str(key)) from None
     if generator.records:

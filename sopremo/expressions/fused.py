@@ -127,11 +127,13 @@ def compile_key(expr: Expression, fallback: Callable[[Any], Any]) -> Callable[[A
     return function
 
 
-def key_code(generator: Generator, expr: Expression) -> tuple[list[str], str]:
+def key_code(generator: Generator, expr: Expression, scalar: bool = False) -> tuple[list[str], str]:
     """(statements, value): Python source computing ``hashable(expr)`` with ``generator``'s names in scope; the
-    statements bind ``_k0``, ``_k1``, ... (one per item of an array key) and the value builds the key from them."""
+    statements bind ``_k0``, ``_k1``, ... (one per item of an array key) and the value builds the key from them.
+    ``scalar``: every item is known to be a string or a number other than a boolean, its own ``hashable``."""
     items = expr.items if isinstance(expr, ArrayConstruction) else (expr,)
     lines = [f"_k{i} = {generator.emit(item).text}" for i, item in enumerate(items)]
-    plain = [f"(_k{i} if type(_k{i}) is str else _hashable(_k{i}))" for i in range(len(items))]
+    plain = [f"_k{i}" if scalar else f"(_k{i} if type(_k{i}) is str else _hashable(_k{i}))"
+             for i in range(len(items))]
     value = f"({_RANK_ARRAY!r}, ({', '.join(plain)},))" if isinstance(expr, ArrayConstruction) else plain[0]
     return lines, value
