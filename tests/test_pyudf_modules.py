@@ -4,6 +4,7 @@ every executor (worker processes import it too)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import os
 
 def tag(text):
     """The text marked, with the process that ran it."""
-    return {"t": text + "!", "pid": os.getpid()}
+    return {"t": text + "!", "parent": os.getppid()}
 '''
 
 
@@ -41,8 +42,9 @@ def test_module_next_to_the_script_and_next_to_an_included_file(tmp_path):
     records = json.loads((elsewhere / "out.json").read_text())
     assert [r["a"]["t"] for r in records] == [f"w{i}!" for i in range(400)]
     assert [r["b"] for r in records] == [f"W{i}" for i in range(400)]
-    pids = {r["a"]["pid"] for r in records}
-    assert len(pids) == 2  # both worker processes imported the module from the script's directory
+    # worker processes (children of meteor, not of this test) imported the module from the script's directory;
+    # which of the two runs the tasks is the pool's business (a worker slow to start may get none)
+    assert {r["a"]["parent"] for r in records}.isdisjoint({os.getpid()})
 
 
 def test_a_module_found_nowhere_is_an_error_at_the_pyudf(tmp_path):
