@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from meteor.deep_stack import TOO_DEEP
+from meteor.entry import resume_gc
 from sopremo.errors import MeteorError, MeteorWarning
 
 
@@ -127,6 +128,8 @@ def main(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is None:
         from meteor import repl
 
+        resume_gc()  # a session processes data for as long as it lasts
+
         if sys.stdin.isatty():
             sys.exit(repl.run_repl())
         script = sys.stdin.read()
@@ -193,6 +196,7 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
             explain_plan(plan, not no_optimize, runner)
             click.echo(f"{script}: ok ({len(plan.sinks)} output(s))", err=True)
             return
+        resume_gc()  # start-up ends here: the data is processed with the garbage collector on
         result = engine.run(compilation, runner)
         if not quiet:
             for line in sink_summary(plan, result):

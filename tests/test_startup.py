@@ -191,3 +191,34 @@ def test_the_quick_table_is_lark_s_own_table_and_parses_alike():
     text = ("using ie;\n$a = read from 'in.json';\n$b = filter $a where $a.x > 1 and not ($a.y in [1, 2]);\n"
             "$c = group $b by $b.k into { k: $b[0].k, n: count($b), s: sum($b[*].x) };\nwrite $c to 'out.json';\n")
     assert quick.parse(text) == lark_own.parse(text) == built.parse(text)
+
+
+# ---- the garbage collector during start-up ---------------------------------------------------------------------
+
+def test_a_run_processes_its_data_with_the_collector_on_and_start_up_frozen(tmp_path):
+    (tmp_path / "in.json").write_text(json.dumps([{"x": i} for i in range(5)]))
+    (tmp_path / "s.meteor").write_text(SCRIPT)
+    code = ("import gc, sys\nfrom sopremo import engine\nfrom meteor.entry import main\nseen = []\n"
+            "original = engine.run\n"
+            "def run(*args, **kwargs):\n    seen.append((gc.isenabled(), gc.get_freeze_count()))\n"
+            "    return original(*args, **kwargs)\n"
+            "engine.run = run\nsys.argv = ['meteor', 'run', '-q', 's.meteor']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "enabled, frozen = seen[0]\nassert enabled and frozen > 10000, seen\nprint('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    assert json.loads((tmp_path / "out.json").read_text()) == [{"x": i} for i in range(2, 5)]
+
+
+def test_pausing_the_collector_leaves_a_caller_s_choice_and_forked_children_alone(tmp_path):
+    code = ("import gc, os\nfrom meteor.entry import pause_gc, resume_gc\n"
+            "pause_gc()\nassert not gc.isenabled()\n"
+            "read, write = os.pipe()\npid = os.fork()\n"
+            "if pid == 0:\n    os.write(write, b'1' if gc.isenabled() else b'0')\n    os._exit(0)\n"
+            "os.waitpid(pid, 0)\nassert os.read(read, 1) == b'1', 'a forked child runs without the collector'\n"
+            "assert not gc.isenabled()\nresume_gc()\nassert gc.isenabled()\n"
+            "gc.disable()\npause_gc()\nresume_gc()\nassert not gc.isenabled(), 'turned on what the caller turned off'\n"
+            "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
