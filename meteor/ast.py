@@ -8,8 +8,10 @@ expressions (``sopremo.expressions.nodes``) and operators. Operator calls keep t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from sopremo.quick_dataclass import dataclass
 
 
 @dataclass(frozen=True)

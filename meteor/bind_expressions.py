@@ -7,12 +7,13 @@ checked) and ``fn`` definitions are inlined with their arguments substituted (VL
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from meteor import ast
 from meteor.errors import did_you_mean
 from sopremo.expressions import nodes as ex
+from sopremo.quick_dataclass import dataclass
 from sopremo.registry import suggest
 
 MAX_INLINE_DEPTH = 64

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from meteor.errors import MeteorBindError, MeteorFrontendError, source_line
+from sopremo.quick_dataclass import dataclass
 
 # comments and strings (skipped: an include inside them is text), and the include itself
 _TOKENS = re.compile(r"//[^\n]*|/\*.*?\*/|'[^']*'|\"[^\"]*\"|(?<![\w$])include\s+('[^']*'|\"[^\"]*\")", re.S)

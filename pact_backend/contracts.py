@@ -24,11 +24,12 @@ UDF shapes (every UDF may emit 0..n records by returning or yielding an iterable
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, Iterable, Iterator, Mapping, Protocol
 
 from pact_backend.combiners import Combiner, FunctionCombiner, FusedSource
 from pact_backend.keys import GroupOrder, Key, KeyFunction, group_order_of, key_function, order_function
+from pact_backend.quick_dataclass import dataclass
 
 _ids = itertools.count(1)
 

@@ -22,9 +22,10 @@ import json
 import os
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pact_backend.quick_dataclass import dataclass
 
 GROUPS = ("meteor.executors", "meteor.packages")
 _FORMAT = "meteor-entry-points-1"

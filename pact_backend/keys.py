@@ -8,8 +8,9 @@ the runtime calls ``fn``. Contracts store every key they are given (a Key or a p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Hashable
+
+from pact_backend.quick_dataclass import dataclass
 
 KeyFunction = Callable[[Any], Any]
 

@@ -9,9 +9,10 @@ contracts, broadcast the second input of a Cross, gather into a single-file sink
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pact_backend.contracts import CoGroup, Contract, Cross, Map, Match, PactPlan, Reduce, Sink, Source, Union
+from pact_backend.quick_dataclass import dataclass
 
 # Ship strategies of a channel (how records move from the producer's partitions to the consumer's).
 FORWARD = "forward"                  # partition i -> partition i (same DOP, no shipping)

@@ -12,12 +12,12 @@ it cannot execute (``check_supported``) instead of running it another way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from pact_backend.chaining import decide_execution
 from pact_backend.contracts import PactPlan
 from pact_backend.optimizer import optimize as choose_strategies
 from pact_backend.physical import LOCAL_STRATEGIES, SHIP_STRATEGIES, PhysicalPlan, default_physical
+from pact_backend.quick_dataclass import dataclass
 
 
 class UnsupportedPlan(ValueError):

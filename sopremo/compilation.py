@@ -9,7 +9,7 @@ program (``sopremo.engine``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
@@ -18,6 +18,7 @@ from sopremo.decompose import decompose
 from sopremo.decorrelate import decorrelate
 from sopremo.operator import SopremoPlan
 from sopremo.projection import Fields, source_fields
+from sopremo.quick_dataclass import dataclass
 from sopremo.rewrite import rewrite
 from sopremo.to_pact import PactContext, translate
 

@@ -14,7 +14,6 @@ mean(N[*].q)``), which is then computed once per join key instead of once per re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from sopremo.expressions.nodes import (And, ArrayProjection, Comparison, Constant, CopyFields, DataSetRef,
                                        ElementRef, Expression, FieldAssignment, FunctionCall, InputRef, Lambda,
@@ -22,6 +21,7 @@ from sopremo.expressions.nodes import (And, ArrayProjection, Comparison, Constan
 from sopremo.flow import MAP, SELECT, RecordFlow, flow_of
 from sopremo.nested import enclosing_inputs, nested_nodes, outer_levels, substitute_refs
 from sopremo.operator import JsonStream, Operator
+from sopremo.quick_dataclass import dataclass
 
 
 def conjuncts(expr: Expression) -> list[Expression]:

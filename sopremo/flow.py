@@ -31,10 +31,10 @@ does not fire. A declaration describes an operator with one output; operators wi
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from sopremo.expressions.nodes import Expression
+from sopremo.quick_dataclass import dataclass
 
 PASS = "pass"
 SELECT = "select"

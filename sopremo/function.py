@@ -8,8 +8,9 @@ can compute ``sum($g[*].x)`` in one pass and, when algebraic, pre-aggregate in a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
+
+from sopremo.quick_dataclass import dataclass
 
 VARIABLE = object()  # stands for an argument that is not a constant when a function is specialized
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import difflib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+
+from sopremo.quick_dataclass import dataclass
 
 if TYPE_CHECKING:
     from sopremo.flow import RecordFlow

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterable
 
 from pact_backend.entry_points import EntryPoint, entry_points
 from sopremo.function import SopremoFunction
+from sopremo.quick_dataclass import dataclass
 from sopremo.registry import UnknownNameError, suggest
 
 ENTRY_POINT_GROUP = "meteor.packages"

@@ -10,7 +10,6 @@ output fields it defines; ``origin`` proves that an output field is an unchanged
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from dataclasses import fields as dc_fields
 from typing import Callable, Mapping
 
@@ -19,6 +18,7 @@ from sopremo.expressions.nodes import (And, ArrayConstruction, ArrayIndex, Array
                                        InputRef, NestedOperator, Not, ObjectConstruction, Or, input_refs,
                                        replace_inputs)
 from sopremo.flow import RecordFlow
+from sopremo.quick_dataclass import dataclass
 
 WHOLE = None  # marker in a read set: the whole record of that input is read
 

@@ -9,13 +9,14 @@ executor computes it once. ``to_pact`` runs the whole pipeline for callers that 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from pact_backend import contracts as pact
 from sopremo.decompose import PlanError
 from sopremo.flow import SELECT, flow_of
 from sopremo.operator import ElementaryOperator, Operator, SopremoPlan
+from sopremo.quick_dataclass import dataclass
 
 
 @dataclass

@@ -18,7 +18,6 @@ output is replaced.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 from pact_backend.errors import shown_path
@@ -28,6 +27,7 @@ from sopremo.expressions.nodes import (ArrayConstruction, ArrayIndex, ArrayProje
 from sopremo.io.operators import Source
 from sopremo.nested import property_expressions
 from sopremo.operator import Operator, SopremoPlan
+from sopremo.quick_dataclass import dataclass
 from sopremo.readwrite import reads
 
 SHOWN_FIELDS = 8

@@ -16,7 +16,6 @@ are found in the package registry by their Meteor verb, so this layer imports no
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 from sopremo.correlation import Correlation, conjunction
@@ -27,6 +26,7 @@ from sopremo.flow import COMBINE, GROUP, MAP, ROLES, SELECT, RecordFlow, flow_of
 from sopremo.functions import BUILTIN_FUNCTIONS
 from sopremo.nested import expression_values, expressions_in, substitute_refs
 from sopremo.operator import JsonStream, Operator
+from sopremo.quick_dataclass import dataclass
 
 
 # ---- the operators that may hold nested values -------------------------------------------------------------------

@@ -10,12 +10,12 @@ of a lost worker; a task that was running at ``ALLOWED_LOSSES + 1`` worker death
 from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from dataclasses import dataclass
 from typing import Any
 
 from pact_backend.executors.pool import TaskPool, WorkerPool, discard_pool, unpack
 from pact_backend.executors.stage_graph import Stage
 from pact_backend.progress import NoProgress
+from pact_backend.quick_dataclass import dataclass
 from pact_backend.runtime.stages import TaskInput, TaskResult
 
 POLL_SECONDS = 0.2   # the scheduler wakes at least this often, so an interrupt is seen at once

@@ -7,11 +7,12 @@ runs its step plan once per superstep through the executor's ``run`` and puts th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable
 
 from pact_backend import contracts as pact
 from pact_backend.io.memory import MemoryInput
+from pact_backend.quick_dataclass import dataclass
 
 PARTIAL, SOLUTION, WORKSET = "partial solution", "solution set", "workset"
 

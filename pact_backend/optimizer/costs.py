@@ -8,11 +8,11 @@ groups once per producer partition (the combiner pre-aggregates before shipping)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from pact_backend import contracts as pact
 from pact_backend.optimizer.estimates import Sized
 from pact_backend.optimizer.strategies import LOCALS, SHIPS
+from pact_backend.quick_dataclass import dataclass
 
 DEFAULT_MEMORY = 512 * 1024 * 1024  # bytes per contract instance when the caller sets no budget
 UNKNOWN_BYTES = 64 * 1024 * 1024    # what an unknown input is assumed to weigh

@@ -14,7 +14,6 @@ Costs are network + disk bytes (``costs``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pact_backend import contracts as pact
@@ -23,6 +22,7 @@ from pact_backend.optimizer import costs
 from pact_backend.physical import sink_dop
 from pact_backend.optimizer.estimates import Sized, estimate
 from pact_backend.optimizer.properties import SINGLE, StreamProperties, after_ship, key_token, output_properties
+from pact_backend.quick_dataclass import dataclass
 
 RANGE_SORT_BYTES = 16 * 1024 * 1024  # a global sort of at least this many estimated bytes runs on key ranges
 TOPK_RANGE_SHARE = 0.5  # ... with a limit, if the first records its input partitions keep are this share of it

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import itertools
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 import orjson
 
 from pact_backend import contracts as pact
 from pact_backend.physical import Estimate
+from pact_backend.quick_dataclass import dataclass
 
 SAMPLE_SIZE = 100
 DEFAULT_SELECTIVITY = 0.5     # a Map / Match residual we cannot measure

@@ -11,11 +11,11 @@ the new name; any other UDF output is unpartitioned and unordered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Hashable
 
 from pact_backend import contracts as pact
 from pact_backend.physical import BROADCAST, FORWARD, GATHER, HASH_PARTITION, RANGE_PARTITION
+from pact_backend.quick_dataclass import dataclass
 
 # Partitioning kinds (global properties).
 ANY = "any"                  # records spread over the partitions in no known way

@@ -9,10 +9,10 @@ strategy that needs its input sorted costs nothing extra when the input already 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from pact_backend import physical as ph
+from pact_backend.quick_dataclass import dataclass
 
 
 def _spill(bytes_: float, memory: float) -> float:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import errno
 import os
 import pickle
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
+from pact_backend.quick_dataclass import dataclass
 from pact_backend.runtime.memory import SLOT, deep_size
 
 BLOCK_RECORDS = 4096        # records per block of a single-bucket writer or a spill run

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import field
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend import physical as ph
 
 GroupOrder = tuple[Callable[[Any], Any], bool]
+from pact_backend.quick_dataclass import dataclass
 from pact_backend.runtime.groups import SpilledGroup, collect_group, release
 from pact_backend.runtime.memory import SizeEstimator, group_limit
 from pact_backend.runtime.partition import canonical_bytes

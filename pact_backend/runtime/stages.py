@@ -10,13 +10,14 @@ source -> map -> combine -> partition in one task). ``StageSpec`` is shipped (cl
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from operator import itemgetter
 from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
 from pact_backend.errors import UserError
 from pact_backend.physical import NONE
+from pact_backend.quick_dataclass import dataclass
 from pact_backend.runtime import record_origin
 from pact_backend.runtime.blocks import BucketWriter, Segment, read_records
 from pact_backend.runtime.collector import task_collection

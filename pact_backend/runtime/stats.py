@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import chain, islice
 from operator import length_hint
 from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
+
+from pact_backend.quick_dataclass import dataclass
 
 
 class Meter:

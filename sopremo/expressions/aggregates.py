@@ -9,7 +9,6 @@ replaced by a placeholder parameter), then folds that expression over the base w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from pact_backend.runtime.groups import SpilledGroup
@@ -17,6 +16,7 @@ from sopremo.errors import MeteorError, OperatorError
 from sopremo.expressions.nodes import (ArrayProjection, ElementRef, Expression, FunctionCall, Lambda, LambdaParam,
                                        map_children)
 from sopremo.function import Aggregation
+from sopremo.quick_dataclass import dataclass
 from sopremo.values import MISSING, type_name
 
 

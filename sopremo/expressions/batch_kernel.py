@@ -13,12 +13,12 @@ only ever applied to batches carrying those types.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from sopremo.errors import MeteorError
 from sopremo.expressions.codegen import Generator
 from sopremo.expressions.nodes import Expression, FieldAccess, Var, map_children
+from sopremo.quick_dataclass import dataclass
 
 FIELD = "__row field "  # prefix of the Var standing for a field of the row (read once)
 

@@ -8,12 +8,12 @@ inlined with type guards, everything else calls ``sopremo.expressions.runtime`` 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from sopremo.errors import MeteorError
 from sopremo.expressions import nodes as n
 from sopremo.expressions.render import render
+from sopremo.quick_dataclass import dataclass
 from sopremo.types import caster
 from sopremo.values import hashable
 

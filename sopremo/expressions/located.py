@@ -16,13 +16,13 @@ the task that ran it finds the file and line it was read from (``pact_backend.ru
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from pact_backend.runtime.groups import SpilledGroup
 from sopremo.errors import MeteorError, caret_lines
 from sopremo.expressions import nodes as n
+from sopremo.quick_dataclass import dataclass
 
 OPEN, MID, CLOSE = "\x02", "\x03", "\x04"
 _MARKS = re.compile("(\x02[0-9]+\x03|\x04)")

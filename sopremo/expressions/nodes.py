@@ -12,8 +12,10 @@ visited by the innermost ``ArrayProjection``. ``LambdaParam(name)`` is a paramet
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any, Callable, Iterator
+
+from sopremo.quick_dataclass import dataclass
 
 
 @dataclass(frozen=True)
