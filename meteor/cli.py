@@ -7,53 +7,18 @@ shows the Python traceback too. Internal errors always show their traceback.
 from __future__ import annotations
 
 import sys
-import time
-import traceback
-import warnings
 from typing import Any
 
 import click
 
-from meteor.deep_stack import TOO_DEEP
 from meteor.entry import resume_gc
-from sopremo.errors import MeteorError, MeteorWarning
+from meteor.run_command import (COMMAND_TOTAL, DASK_ADDRESS_VARIABLE, fail, parse_params, run_script, setup_warnings,
+                                sink_summary)
+from sopremo.errors import MeteorError
+
+__all__ = ["COMMAND_TOTAL", "main", "sink_summary"]
 
 
-def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``name=value`` pairs to constants; values are JSON when they parse as JSON (integers of any size exact,
-    as in data files), else plain strings."""
-    import msgspec
-
-    params: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name.isidentifier():
-            raise click.BadParameter(f"expected name=value, got {pair!r}", param_hint="--param")
-        try:
-            params[name] = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
-            params[name] = raw
-    return params
-
-
-def _fail(exc: BaseException, debug: bool) -> None:
-    if debug:
-        traceback.print_exception(exc)
-    click.echo(f"error: {TOO_DEEP if isinstance(exc, RecursionError) else exc}", err=True)
-    for note in getattr(exc, "__notes__", ()):  # where a distributed task failed (operator, partition, file)
-        click.echo(f"  {note}", err=True)
-    sys.exit(1)
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """MeteorWarnings as ``warning: ...`` lines on stderr; other warnings as Python shows them."""
-    if issubclass(category, MeteorWarning):
-        click.echo(f"warning: {message}", err=True)
-    else:
-        _python_showwarning(message, category, filename, lineno, file, line)
-
-
-_python_showwarning = warnings.showwarning
 _params_option = click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
                               help="Define the constant NAME in the script (repeatable).")
 _debug_option = click.option("--debug", is_flag=True, help="Show Python tracebacks of user errors.")
@@ -70,7 +35,7 @@ def _executor_options(command: Any) -> Any:
                           "(one process; the default when the inputs are below 1 MB and --parallelism is not "
                           "given), dask (a Dask cluster, see --address and docs/distributed.md), or another "
                           "installed executor (meteor.executors)."),
-        click.option("--address", default=None, metavar="tcp://HOST:8786", envvar="METEOR_DASK_ADDRESS",
+        click.option("--address", default=None, metavar="tcp://HOST:8786", envvar=DASK_ADDRESS_VARIABLE,
                      help="Scheduler of the Dask cluster for --executor dask (default: $METEOR_DASK_ADDRESS, "
                           "else a local cluster of 2 worker processes)."),
         click.option("--parallelism", type=click.IntRange(min=1), default=None, metavar="N",
@@ -123,8 +88,7 @@ def main(ctx: click.Context) -> None:
 
     Without a command: an interactive REPL on a terminal; a script piped to stdin runs statement by statement.
     """
-    warnings.showwarning = _show_warning
-    warnings.simplefilter("always", MeteorWarning)
+    setup_warnings()
     if ctx.invoked_subcommand is None:
         from meteor import repl
 
@@ -136,26 +100,6 @@ def main(ctx: click.Context) -> None:
         if script.strip():
             sys.exit(repl.run_stream(script.splitlines(keepends=True)))
         click.echo(ctx.get_help())
-
-
-# the last line of --stats; the table's last row is the run alone (RunStats.table)
-COMMAND_TOTAL = "meteor run in all (compile, plan and run; wall clock):"
-
-
-def sink_summary(plan: Any, result: Any) -> list[str]:
-    """One line per sink of ``plan`` after the run ``result`` (RunStats): ``wrote N record(s) to PATH (S s)``,
-    PATH relative to the working directory when it lies below it, S the seconds of the run that wrote it (the
-    sinks of a script are written by one run, so they share it)."""
-    import os
-
-    lines = []
-    for sink, entry in zip(plan.sinks, result.sinks()):
-        path = sink.path
-        if os.path.isabs(path) and not os.path.relpath(path).startswith(".."):
-            path = os.path.relpath(path) + ("/" if path.endswith("/") else "")
-        count = entry.records_out
-        lines.append(f"wrote {count} record{'' if count == 1 else 's'} to {path} ({result.seconds:.3f} s)")
-    return lines
 
 
 @main.command()
@@ -176,46 +120,8 @@ def run(script: str, params: tuple[str, ...], stats: bool, dry_run: bool, debug:
         no_optimize: bool = False, executor: str | None = None, parallelism: int | None = None,
         memory: str | None = None, address: str | None = None, quiet: bool = False) -> None:
     """Run a Meteor SCRIPT on the embedded engine."""
-    from meteor import api
-    from sopremo.package import PackageError
-
-    typos: list[Any] = []
-    try:
-        started = time.perf_counter()
-        plan = api.compile_file(script, _parse_params(params))
-        runner = api.make_executor(executor, parallelism, memory, address, quiet=quiet or dry_run, plan=plan)
-        from sopremo import engine
-
-        compilation = api.compile_plan(plan, runner, not no_optimize)
-        typos = engine.find_typos(compilation)
-        if strict:
-            engine.raise_typos(typos)
-        if dry_run:
-            from meteor.explain import explain_plan
-
-            explain_plan(plan, not no_optimize, runner)
-            click.echo(f"{script}: ok ({len(plan.sinks)} output(s))", err=True)
-            return
-        resume_gc()  # start-up ends here: the data is processed with the garbage collector on
-        result = engine.run(compilation, runner)
-        if not quiet:
-            for line in sink_summary(plan, result):
-                click.echo(line, err=True)
-        if stats:
-            for iteration in result.iterations:
-                click.echo(iteration.table() + "\n", err=True)
-            click.echo(result.table(), err=True)
-            click.echo(f"{COMMAND_TOTAL} {time.perf_counter() - started:.3f} s", err=True)
-    except (MeteorError, PackageError, RecursionError) as exc:
-        _warn_typos([] if strict else typos)
-        _fail(exc, debug)
-    _warn_typos(typos)
-
-
-def _warn_typos(typos: list[Any]) -> None:
-    """Each typo (sopremo.typos) as a ``warning:`` after the run, where the user looks last."""
-    for typo in typos:
-        warnings.warn(typo.format(), MeteorWarning)
+    run_script(script, params, stats, dry_run, debug, strict, no_optimize, executor, parallelism, memory, address,
+               quiet)
 
 
 @main.command()
@@ -244,11 +150,11 @@ def explain(script: str, params: tuple[str, ...], debug: bool, no_optimize: bool
             runner = api.make_executor(executor, parallelism, memory, address, quiet=True)
             _explain_program(script, fmt, not no_optimize, runner, debug)
             return
-        plan = api.compile_file(script, _parse_params(params))
+        plan = api.compile_file(script, parse_params(params))
         runner = api.make_executor(executor, parallelism, memory, address, quiet=True, plan=plan)
         click.echo(explain_script(plan, fmt, optimize=not no_optimize, executor=runner))
     except (MeteorError, PackageError, RecursionError) as exc:
-        _fail(exc, debug)
+        fail(exc, debug)
 
 
 def _is_program_function(target: str) -> bool:
@@ -265,7 +171,7 @@ def _explain_program(target: str, fmt: str, optimize: bool, runner: Any, debug: 
     try:
         click.echo(explain_program(target, runner, fmt, optimize))
     except ProgramNotFound as exc:
-        _fail(exc, debug)
+        fail(exc, debug)
 
 
 @main.command()
@@ -292,7 +198,7 @@ def help_(name: tuple[str, ...]) -> None:
     try:
         click.echo(help_text(" ".join(name), packages) if name else overview(packages))
     except HelpError as exc:
-        _fail(exc, False)
+        fail(exc, False)
 
 
 if __name__ == "__main__":  # pragma: no cover - ``python -m meteor.cli`` is the console script

@@ -25,6 +25,7 @@ import gc
 import os
 import signal
 import sys
+from typing import Callable
 
 INTERRUPTED = 130
 TERMINATED = 143
@@ -103,14 +104,22 @@ def main() -> None:
         signal.signal(signal.SIGINT, _on_sigint)
         sys.unraisablehook = _quiet_interrupts(sys.unraisablehook)
     try:
-        from meteor.cli import main as commands
         from meteor.deep_stack import call_deep
+        from meteor.run_command import quick_run
+
+        args = sys.argv[1:]
+        quick = quick_run(args)  # `meteor run [flags] SCRIPT` needs no option parser: click is not loaded
+        if quick is None:
+            from meteor.cli import main as commands
 
         if _MAIN["sigint"]:  # a Ctrl-C the import system swallowed
             raise KeyboardInterrupt
 
         interactive = len(sys.argv) <= 1 and sys.stdin is not None and sys.stdin.isatty()
-        status = invoke(commands, sys.argv[1:]) if interactive else call_deep(invoke, commands, sys.argv[1:])
+        if quick is not None:
+            status = call_deep(run_quick, quick)
+        else:
+            status = invoke(commands, args) if interactive else call_deep(invoke, commands, args)
     except KeyboardInterrupt:
         _leave("interrupted", INTERRUPTED)
     except Terminated:
@@ -146,12 +155,33 @@ def invoke(commands, args: list[str]) -> int:
         click.echo("Aborted!", err=True)
         return 1
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return _status(exc)
     except OSError as exc:
-        if exc.errno != errno.EPIPE:
-            raise
-        _silence_broken_pipe()
-        return 1
+        return _broken_pipe(exc)
+
+
+def run_quick(call: Callable[[], None]) -> int:
+    """The exit status of ``call``, a command line that ``meteor.run_command.quick_run`` runs without click, as
+    ``invoke`` reports the same command run through click; KeyboardInterrupt propagates."""
+    try:
+        call()
+        return 0
+    except SystemExit as exc:
+        return _status(exc)
+    except OSError as exc:
+        return _broken_pipe(exc)
+
+
+def _status(exc: SystemExit) -> int:
+    return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+
+
+def _broken_pipe(exc: OSError) -> int:
+    """Status 1 for a closed stdout pipe (EPIPE), whose final flush is silenced; other errors propagate."""
+    if exc.errno != errno.EPIPE:
+        raise exc
+    _silence_broken_pipe()
+    return 1
 
 
 def _silence_broken_pipe() -> None:

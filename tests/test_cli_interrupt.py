@@ -91,26 +91,33 @@ def test_ctrl_c_while_starting_up_is_one_line(tmp_path):
     assert_interrupted(tmp_path, process)
 
 
-def test_a_ctrl_c_the_import_system_swallowed_still_ends_the_run(tmp_path):
+@pytest.mark.parametrize("module, runner, argv", [
+    ("meteor.cli", "invoke", ["meteor", "run", "--param", "a=1", "s.meteor"]),  # a command line for click
+    ("meteor.run_command", "run_quick", ["meteor", "run", "s.meteor"]),  # one meteor.run_command runs itself
+])
+def test_a_ctrl_c_the_import_system_swallowed_still_ends_the_run(tmp_path, module, runner, argv):
     """CPython reports an exception raised in a callback of the import system as "Exception ignored in ..." and
     goes on: a Ctrl-C landing there must neither be lost nor print that report. Simulated by delivering SIGINT
-    from a weakref callback (where the interpreter swallows it) while main() imports the command line."""
-    code = """if True:
+    from a weakref callback (where the interpreter swallows it) while main() imports the module that runs the
+    command line (click's, or meteor.run_command's for a plain ``meteor run SCRIPT``)."""
+    code = f"""if True:
         import os, signal, sys, types, weakref
         import meteor.entry as entry
         class Anchor: pass
         held = [Anchor()]
         keep = weakref.ref(held[0], lambda ref: os.kill(os.getpid(), signal.SIGINT))
-        def attribute(name):  # `from meteor.cli import main` asks for `main` here
+        def attribute(name):  # `from {module} import ...` asks for the names here
             held.clear()  # the callback's KeyboardInterrupt is swallowed: "Exception ignored in ..."
+            if name == "quick_run":
+                return lambda args: (lambda: None) if "--param" not in args else None
             return lambda *args: None
-        cli = types.ModuleType("meteor.cli")
-        cli.__getattr__ = attribute
-        sys.modules["meteor.cli"] = cli
-        def invoke(commands, args):
+        fake = types.ModuleType("{module}")
+        fake.__getattr__ = attribute
+        sys.modules["{module}"] = fake
+        def runner(*args):
             raise AssertionError("the run went on after Ctrl-C")
-        entry.invoke = invoke
-        sys.argv = ["meteor", "run", "s.meteor"]
+        entry.{runner} = runner
+        sys.argv = {argv!r}
         entry.main()
     """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)

@@ -3,14 +3,17 @@
 A trivial ``meteor run`` should answer faster than ``python -c "import duckdb; duckdb.sql('select 1')"``; the
 measurements are in docs/benchmarks.md ("Start-up"). What makes it quick is checked here on the modules a
 process loads and the processes it starts: the command line loads no engine before it has a script to run,
-a run on small inputs starts no worker processes, lark is loaded without ``regex``, explanations' renderers
-and the iteration driver load only when used, and entry points come from a cache that is safe and current.
+a plain ``meteor run SCRIPT`` loads no click (and answers as click would), a run on small inputs starts no
+worker processes, lark is loaded without ``regex``, explanations' renderers and the iteration driver load only
+when used, entry points come from a cache that is safe and current, and start-up runs without the cyclic
+garbage collector, which is back (with start-up's objects frozen) when data is processed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +57,8 @@ def test_a_run_on_small_inputs_starts_no_worker_process(tmp_path):
             "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n")
     loaded = _loaded_after(code, tmp_path, {"XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert json.loads((tmp_path / "out.json").read_text()) == [{"x": i} for i in range(2, 5)]
+    # `meteor run [flags] SCRIPT` needs no option parser: click is not loaded (meteor/run_command.py)
+    assert _tops(loaded, "click") == set()
     # no pool was made: the modules that start worker processes were never loaded
     assert _tops(loaded, "multiprocessing", "concurrent.futures.process", "cloudpickle") == set()
     # nor what only explanations, iterations, other formats or a registry scan need
@@ -222,3 +227,60 @@ def test_pausing_the_collector_leaves_a_caller_s_choice_and_forked_children_alon
             "print('ok')\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+# ---- meteor run without click ----------------------------------------------------------------------------------
+
+QUICK_OR_CLICK = """if True:
+    import sys
+    from meteor import entry
+    mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "click":  # what the command line did before meteor.run_command.quick_run: always click
+        from meteor.cli import main as commands
+        from meteor.deep_stack import call_deep
+        status = call_deep(entry.invoke, commands, args)
+    else:
+        from meteor.run_command import quick_run
+        assert quick_run(args) is not None, args
+        sys.argv = ["meteor", *args]
+        entry.main()
+    sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("args, script", [
+    (["run", "s.meteor"], SCRIPT),
+    (["run", "-q", "--stats", "s.meteor"], SCRIPT),
+    (["run", "--dry-run", "--no-optimize", "s.meteor"], SCRIPT),
+    (["run", "s.meteor", "--strict"], "$a = read from 'in.json';\nwrite $a.qtty to 'out.json';\n"),
+    (["run", "s.meteor"], "$a = read from 'in.json';\nwrite $a.qtty to 'out.json';\n"),
+    (["run", "s.meteor"], "$a = reed from 'in.json';\n"),
+    (["run", "--debug", "s.meteor"], "$a = reed from 'in.json';\n"),
+    (["run", "s.meteor"], "$a = read from 'missing.json';\nwrite $a to 'out.json';\n"),
+    (["run", "missing.meteor"], SCRIPT),
+])
+def test_a_plain_run_without_click_answers_as_click_does(tmp_path, args, script):
+    (tmp_path / "in.json").write_text(json.dumps([{"x": i} for i in range(5)]))
+    (tmp_path / "s.meteor").write_text(script)
+    answers = []
+    for mode in ("click", "quick"):
+        done = subprocess.run([sys.executable, "-c", QUICK_OR_CLICK, mode, *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+        out = tmp_path / "out.json"
+        written = out.read_text() if out.exists() else None
+        out.unlink(missing_ok=True)
+        stderr = re.sub(r"\(\d+\.\d+ s\)|\d+\.\d{3}( s)?", "T", done.stderr)  # times differ
+        stderr = re.sub(r'  File "[^"]*", line \d+, in \w+\n.*\n(\s*\^+\n)?', "", stderr)  # frames differ
+        answers.append((done.returncode, done.stdout, stderr, written))
+    assert answers[0] == answers[1]
+    assert answers[0][0] in (0, 1) and ("Traceback" in answers[0][2]) == ("--debug" in args)
+
+
+@pytest.mark.parametrize("args", [["run"], ["run", "--help"], ["run", "-p", "a=1", "s.meteor"], ["run", "-qq", "s"],
+                                  ["run", "--", "s"], ["run", "-q", "-q", "s"], ["run", "a", "b"], ["run", "."],
+                                  ["explain", "s"], ["--version"], [], ["run", "--executor", "inline", "s"]])
+def test_every_other_command_line_goes_to_click(tmp_path, monkeypatch, args):
+    from meteor.run_command import quick_run
+
+    monkeypatch.chdir(tmp_path)
+    assert quick_run(args) is None
