@@ -25,7 +25,7 @@ try:
 except ImportError:
     from hashlib import blake2b
 
-from meteor.lark_runtime import VERSION, Lark, QuickTableParser, Rule, TerminalDef
+from meteor.lark_runtime import VERSION, Lark, LazyContextualLexer, QuickTableParser, Rule, TerminalDef, quick_memo
 
 _FORMAT = "meteor-parser-1"
 _warned: set[str] = set()
@@ -107,8 +107,10 @@ def _load(path: Path) -> Lark | None:
         tables = _PlainData(io.BytesIO(blob)).load()
         if tables.get("format") != _FORMAT:
             return None
-        # how Lark's standalone parsers load, with the parse table rebuilt quickly (QuickTableParser)
-        return Lark._load_from_dict(tables["data"], tables["memo"], _plugins={"LALR_Parser": QuickTableParser})
+        # how Lark's standalone parsers load, with the rules and terminals (quick_memo) and the parse table
+        # (QuickTableParser) rebuilt quickly, and each state's lexer made when first used (LazyContextualLexer)
+        return Lark._load_from_dict(tables["data"], quick_memo(tables["memo"]),
+                                    _plugins={"LALR_Parser": QuickTableParser, "ContextualLexer": LazyContextualLexer})
     except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never fatal
         return None
 

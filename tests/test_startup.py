@@ -198,6 +198,42 @@ def test_the_quick_table_is_lark_s_own_table_and_parses_alike():
     assert quick.parse(text) == lark_own.parse(text) == built.parse(text)
 
 
+def test_the_quick_loader_makes_lark_s_own_objects_and_lexers():
+    from meteor.grammar import full_grammar
+    from meteor.lark_runtime import Lark, LazyContextualLexer, Rule, TerminalDef, quick_memo
+    from sopremo.package import PACKAGES
+    from sopremo.scope import Scope
+
+    scope = Scope(PACKAGES)
+    scope.use("cleansing")
+    built = Lark(full_grammar(scope), parser="lalr", lexer="contextual", propagate_positions=True,
+                 maybe_placeholders=False)
+    data, memo = built.memo_serialize([TerminalDef, Rule])
+    own = Lark._load_from_dict(data, memo)
+    quick = Lark._load_from_dict(data, quick_memo(memo), _plugins={"ContextualLexer": LazyContextualLexer})
+    assert quick.rules == own.rules and [r.options.__dict__ for r in quick.rules] == \
+           [r.options.__dict__ for r in own.rules]
+    assert [(t.name, t.pattern, t.priority) for t in quick.terminals] == \
+           [(t.name, t.pattern, t.priority) for t in own.terminals] != []  # TerminalDef has no ==
+    own_lexer, quick_lexer = own.parser.lexer, quick.parser.lexer
+    assert isinstance(quick_lexer, LazyContextualLexer) and len(quick_lexer.lexers) == 0  # none made yet
+    text = ("using cleansing;\n$a = read from 'in.json';\n$b = filter $a where $a.x > 1 and not ($a.y in [1, 2]);"
+            "\n$c = group $b by $b.k into { k: $b[0].k, n: count($b) };\nwrite $c to 'out.json';\n")
+    assert quick.parse(text) == own.parse(text) == built.parse(text)
+    assert 0 < len(quick_lexer.lexers) < len(own_lexer.lexers)  # only the states the text reached
+    for state, lexer in quick_lexer.lexers.items():
+        assert [t.name for t in lexer.terminals] == [t.name for t in own_lexer.lexers[state].terminals]
+    assert [t.name for t in quick_lexer.root_lexer.terminals] == [t.name for t in own_lexer.root_lexer.terminals]
+    for bad in ("$a = read from 'x.json'\nwrite $a to;", "$a = filter $b where $b.x >;", "$a = #;"):
+        errors = []
+        for parser in (quick, own):
+            try:
+                parser.parse(bad)
+            except Exception as exc:  # noqa: BLE001 - compared
+                errors.append((type(exc).__name__, str(exc)))
+        assert len(errors) == 2 and errors[0] == errors[1]
+
+
 # ---- the garbage collector during start-up ---------------------------------------------------------------------
 
 def test_a_run_processes_its_data_with_the_collector_on_and_start_up_frozen(tmp_path):
