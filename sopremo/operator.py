@@ -12,7 +12,6 @@ Operators are connected through ``JsonStream`` values (an operator and one of it
 
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
@@ -136,6 +135,8 @@ class Operator:
             if words in spec.all_words:
                 return spec
         known = [w for spec in cls.properties for w in spec.all_words]
+        import difflib  # here: only a misspelled word needs it, not every start-up
+
         close = difflib.get_close_matches(words, known, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
         raise PropertyError(f"operator {cls.verb!r} has no property {words!r}{hint}", words)

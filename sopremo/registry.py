@@ -9,7 +9,6 @@ suggestions.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -27,6 +26,8 @@ class UnknownNameError(LookupError):
 def suggest(name: str, known: list[str] | set[str], n: int = 3) -> list[str]:
     """Up to ``n`` known names closest to ``name`` (case-insensitive difflib ratio >= 0.6)."""
     lowered = {k.lower(): k for k in known}
+    import difflib  # here: only a misspelled name needs it, not every start-up
+
     close = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
     return [lowered[c] for c in close]
 

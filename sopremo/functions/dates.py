@@ -10,7 +10,6 @@ Month and year arithmetic clamps to the last day of the month (``add_months('202
 
 from __future__ import annotations
 
-import calendar
 import functools
 import re
 from datetime import date, timedelta
@@ -50,6 +49,8 @@ def _shift_months(start: date, months: int, function: str) -> str:
     to_year, to_month = divmod(start.year * 12 + start.month - 1 + months, 12)
     if not 1 <= to_year <= 9999:
         raise OperatorError(f"{function}(): {_format(start)} moved by {months} months leaves the years 1-9999")
+    import calendar  # here: its import (locale) is a millisecond of every start-up
+
     last = calendar.monthrange(to_year, to_month + 1)[1]
     return _format(date(to_year, to_month + 1, min(start.day, last)))
 
