@@ -66,6 +66,20 @@ def test_a_run_on_small_inputs_starts_no_worker_process(tmp_path):
                  "pact_backend.io.sql", "pact_backend.io.binary", "regex", "dask") == set()
 
 
+def test_a_run_with_warm_caches_loads_only_what_it_uses(tmp_path):
+    (tmp_path / "in.json").write_text(json.dumps([{"x": i} for i in range(5)]))
+    (tmp_path / "s.meteor").write_text(SCRIPT)
+    code = ("import sys\nfrom meteor.entry import main\nsys.argv = ['meteor', 'run', '-q', 's.meteor']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    _loaded_after(code, tmp_path, env)  # the first run fills the parser and entry-point caches
+    loaded = _loaded_after(code, tmp_path, env)
+    assert "lark" in loaded and "meteor.parser_cache" in loaded  # the probe saw the run
+    # no command-line library (click), no scan of the installation (importlib.metadata, email), nothing that
+    # only a misspelled name (difflib), month arithmetic (calendar) or a host name (socket) needs
+    assert _tops(loaded, "click", "importlib.metadata", "email", "difflib", "calendar", "socket") == set()
+
+
 def test_small_inputs_run_inline_by_default_and_larger_ones_on_worker_processes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     script = tmp_path / "s.meteor"
