@@ -1,7 +1,8 @@
 """The ``meteor`` command line: ``meteor run``, ``meteor explain``, ``meteor packages``, ``meteor help``.
 
 User errors (bad script, bad data, missing files) print one clear message and exit with status 1; ``--debug``
-shows the Python traceback too. Internal errors always show their traceback.
+shows the Python traceback too. Internal errors always show their traceback. What ``meteor run`` does lives in
+meteor/run_command.py, which also runs plain ``meteor run [flags] SCRIPT`` command lines without loading click.
 """
 
 from __future__ import annotations

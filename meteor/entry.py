@@ -124,11 +124,11 @@ def main() -> None:
         _leave("interrupted", INTERRUPTED)
     except Terminated:
         _leave("terminated", TERMINATED)
-    _exit_quickly()
+    _freeze_before_exit()
     sys.exit(status)
 
 
-def _exit_quickly() -> None:
+def _freeze_before_exit() -> None:
     """Freeze every object before the interpreter exits, so its final collections do not traverse the heap
     (objects are still released and exit handlers run as usual; only cyclic garbage is left to the OS)."""
     gc.freeze()
