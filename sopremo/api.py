@@ -38,6 +38,9 @@ What is here, by use:
 - formats: ``DataFormat``, ``FileInput``, ``FileOutput``, ``RecordWriter``, ``encode_json``, and the built-in
   formats ``FORMATS`` (registered by ``base``);
 - user errors (printed without a traceback): ``MeteorError``, ``OperatorError``, ``DataError``.
+- ``dataclass``: the decorator sopremo's own classes (expression nodes, contracts, AST) are made with
+  (``sopremo.quick_dataclass``, start-up); a dataclass subclass of one of them must use it too (the
+  standard decorator refuses a frozen subclass of it).
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ from sopremo.io.base import DataFormat, FileInput, FileOutput, RecordWriter, enc
 from sopremo.operator import (BINDING, CONSTANT, EXPRESSION, INPUT, INPUTS, OPERATORS, CompositeOperator,
                               ElementaryOperator, JsonStream, Operator, PropertyError, PropertySpec)
 from sopremo.package import PackageError, SopremoPackage
+from sopremo.quick_dataclass import dataclass
 from sopremo.to_pact import PactContext
 from sopremo.types import cast, string_form
 from sopremo.values import MISSING, hashable, sort_key, to_json, truthy, type_name
@@ -107,6 +111,7 @@ __all__ = [
     "EXPRESSION", "CONSTANT", "INPUTS", "BINDING", "OPERATORS", "INPUT", "RecordFlow",
     # PACT contracts
     "Map", "Reduce", "Match", "Cross", "CoGroup", "Union", "Hints", "Key", "Combiner", "FusedSource", "PactContext",
+    "dataclass",
     "contract_args", "operator_class",
     # expressions
     "compile_expression", "compile_predicate", "evaluate_constant", "render", "expressions", "error_at",

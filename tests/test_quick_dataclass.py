@@ -264,3 +264,24 @@ def test_options_and_bases_it_does_not_handle_go_to_the_standard_decorator():
         b: int = 0
 
     assert Derived(1, 2) == Derived(1, 2) and Derived.__dataclass_params__.frozen  # made by dataclasses
+
+
+def test_a_package_subclasses_an_expression_node_with_the_decorator_of_sopremo_api():
+    """A package author's frozen node class over one of ours: made with ``sopremo.api.dataclass`` it works;
+    with the standard decorator Python refuses it (the reason the API exports the decorator)."""
+    import dataclasses
+
+    from sopremo.api import Constant, dataclass as api_dataclass
+
+    @api_dataclass(frozen=True)
+    class Tagged(Constant):
+        tag: str = "t"
+
+    node = Tagged(1, tag="x")
+    assert (node.value, node.tag) == (1, "x") and node == Tagged(1, tag="x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        node.tag = "y"
+    with pytest.raises(TypeError, match="cannot inherit frozen dataclass from a non-frozen one"):
+        @dataclasses.dataclass(frozen=True)
+        class Standard(Constant):
+            tag: str = "t"
