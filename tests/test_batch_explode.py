@@ -16,7 +16,7 @@ from pact_backend import contracts as pact
 from pact_backend.io import JsonLines
 from sopremo.errors import MeteorError
 from sopremo_base.batch_explode import ExpandingSource
-from sopremo_base.combine import Partial
+from sopremo_base.combine import GroupCombiner, Partial
 
 WORDS = "the a cat dog ran saw and away big small red blue one two three four five".split()
 
@@ -42,9 +42,9 @@ def _articles(n: int, seed: int = 5) -> list[dict]:
     return rows
 
 
-def _run(script: str, tmp_path, executor: str = "process") -> list:
-    run_plan(compile_script(script, path=str(tmp_path / "s.meteor")), executor=executor, parallelism=2,
-             quiet=True)
+def _run(script: str, tmp_path, executor: str = "process", optimize: bool = True) -> list:
+    run_plan(compile_script(script, path=str(tmp_path / "s.meteor")), optimize=optimize, executor=executor,
+             parallelism=2, quiet=True)
     return sorted(json.loads((tmp_path / "out.json").read_text()), key=lambda r: json.dumps(r, sort_keys=True))
 
 
@@ -89,9 +89,43 @@ def test_projected_words_grouped_by_a_field_count_like_python(tmp_path, monkeypa
                             "by $w.word into { word: $w[0].word, count: count($w)" + also + " }")
     fused = _fused(script, tmp_path)
     assert isinstance(fused, ExpandingSource) and fused.counts_only == (also == "")
+    assert fused.identity == (also == "")  # counted by the word itself: no object built per word
     expected = Counter(word for row in rows for word in row["text"].lower().split())
     answer = _run(script, tmp_path)
     assert {r["word"]: (r["count"], r.get("n", r["count"])) for r in answer} == {w: (n, n) for w, n in expected.items()}
+
+
+ELEMENT_ONLY = [
+    # (into of the split, group key, into of the group, counted per distinct element without projecting)
+    ("{ word: $a[0], one: 1 }", "$w.word", "{ word: $w[0].word, one: $w[0].one, count: count($w) }", True),
+    ("{ word: $a[0] }", "length($w.word)", "{ size: length($w[0].word), first: $w[0].word, count: count($w) }",
+     True),
+    ("{ word: $a[0], at: $a[1] }", "$w.word", "{ word: $w[0].word, at: $w[0].at, count: count($w) }", False),
+    ("{ w: { word: $a[0] } }", "$w.w.word", "{ word: $w[0].w.word, count: count($w) }", True),
+]
+
+
+@pytest.mark.parametrize("into, key, group_into, element_only", ELEMENT_ONLY)
+def test_keys_through_the_projection_give_the_record_paths_answer(tmp_path, monkeypatch, into, key, group_into,
+                                                                  element_only):
+    """A group key that reads the projected word object only where the projection put the element is computed
+    from the element (once per distinct element and chunk, the object built once per group); a projection
+    that reads the index, the array or the record is built per element. Every form answers as the record path
+    (fusion refused, and no optimizer) does, first records included."""
+    monkeypatch.setattr(JsonLines, "CHUNK", 1024)
+    rows = _articles(700, seed=11)
+    _write(tmp_path / "r.jsonl", rows)
+    monkeypatch.chdir(tmp_path)
+    script = WORD_COUNT.replace("on split(lower_case($a.text));", f"on split(lower_case($a.text)) into {into};")
+    script = script.replace("by $w into { word: $w[0], count: count($w) }", f"by {key} into {group_into}")
+    fused = _fused(script, tmp_path)
+    assert isinstance(fused, ExpandingSource) and (fused.element_key is not None) == element_only
+    answer = _run(script, tmp_path)
+    assert answer == _run(script, tmp_path, "inline")
+    words = [w for row in rows for w in row["text"].lower().split()]
+    assert sum(r["count"] for r in answer) == len(words)
+    monkeypatch.setattr(GroupCombiner, "fuse_source", lambda self, input_format, selections: None)
+    assert answer == _run(script, tmp_path) == _run(script, tmp_path, "inline", optimize=False)
 
 
 MIXED = """
