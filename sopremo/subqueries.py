@@ -171,18 +171,40 @@ def scalar_to_grouped_join(op: Operator) -> JsonStream | None:
         corr = _groupable(op, flow, node)
         if corr is None:
             continue
+        records, reduce = _own_conditions_first(op, flow, corr.index)
         if corr.residual:
             replacement = FunctionCall("filter", BUILTIN_FUNCTIONS["filter"],
                                        (Slot(), as_lambda(corr.residual, PARAM)))
-            pairs = grouped_join(op.inputs[corr.index], corr, [InputRef(0)], [Constant([])], op)
+            pairs = grouped_join(records, corr, [InputRef(0)], [Constant([])], op, reduce)
             return over_pairs(op, corr.index, pairs, [(node, replacement)])
         same = [n for n in nested_in(op) if n is node or _groupable(op, flow, n) == corr]
         uses = [use_of(holding(op, n)[1], n) for n in same]
         values = [replace_node(use, n, InputRef(0)) for use, n in zip(uses, same)]
         defaults = [_empty_value(use, n) for use, n in zip(uses, same)]
-        pairs = grouped_join(op.inputs[corr.index], corr, values, defaults, op)
+        pairs = grouped_join(records, corr, values, defaults, op, reduce)
         return over_pairs(op, corr.index, pairs, [(use, Slot(k + 1)) for k, use in enumerate(uses)])
     return None
+
+
+def _own_conditions_first(op: Operator, flow: RecordFlow, index: int) -> tuple[JsonStream, bool]:
+    """Input ``index`` of ``op`` for a grouped join, and whether the join should reduce the nested source to the
+    keys of those records (``sopremo.unnesting.key_reduced``). When ``op``'s where has conjuncts reading only
+    that input's records (a filter's, or an inner join's: ``$p.p_brand == 'Brand#23'`` in TPC-H Q17), the records
+    are filtered by them first and the reduction pays: the aggregate is computed for the keys of the few records
+    that can pass instead of for every key of the source. The conjuncts stay in ``op`` too (true there again),
+    so an outer join's ON, which keeps failing records, is never touched: it gets the input as it is."""
+    records = op.inputs[index]
+    if flow.kind == SELECT:
+        where = flow.predicate
+    elif flow.kind == COMBINE and not set(flow.preserved):
+        where = flow.condition
+    else:
+        return records, False
+    local = [c for c in conjuncts(where) if _reads_only(c, index)] if where is not None else []
+    if not local:
+        return records, False
+    condition = conjunction([replace_inputs(c, {index: InputRef(0)}) for c in local])
+    return base_operator("filter", [records], records.operator.display_name(), op, condition=condition).output(), True
 
 
 def _groupable(op: Operator, flow: RecordFlow, node: Expression) -> Correlation | None:

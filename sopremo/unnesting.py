@@ -6,6 +6,7 @@
 - ``grouped_join``: ``[record, value]`` pairs, where value is computed once per correlation key by a ``group``
   of the nested filter's source and brought to the records by a left outer ``join`` (a scalar subquery as a
   grouped join; records without partners get the value of an empty nested result, so ``count`` gives 0);
+  ``key_reduced`` first semi joins the source with the records when these are few (the magic set);
 - ``over_pairs``: the operator that held the nested value, rewired to read those pairs.
 
 ``holder_flow`` and its kin say where nested values may stand and how to rewrite the operator holding one: by
@@ -128,17 +129,21 @@ def semi_join(records: JsonStream, corr: Correlation, negate: bool, template: Op
 
 
 def grouped_join(records: JsonStream, corr: Correlation, values: list[Expression], defaults: list[Expression],
-                 template: Operator) -> JsonStream:
+                 template: Operator, reduce: bool = False) -> JsonStream:
     """``[record, value1, value2, ...]`` for every record of ``records``: each value (over ``InputRef(0)`` = the
     array of the source records whose inner keys equal the record's outer keys) computed by one group per key,
-    its default where no source record matches."""
+    its default where no source record matches. ``reduce``: the source is first semi joined with ``records`` on
+    the keys (``key_reduced``), so that only the keys some record asks for are grouped."""
     first = ArrayIndex(InputRef(0), Constant(0))
     keys = corr.inner_keys
     key = keys[0] if len(keys) == 1 else ArrayConstruction(keys)
     entries = [FieldAssignment(f"key{j}", replace_inputs(k, {0: first})) for j, k in enumerate(keys)]
     names = ["value"] if len(values) == 1 else [f"value{j}" for j in range(len(values))]
     entries += [FieldAssignment(name, value) for name, value in zip(names, values)]
-    group = base_operator("group", [filtered(corr, template)], _name(corr.source), template,
+    source = filtered(corr, template)
+    if reduce:
+        source = key_reduced(source, records, corr, template)
+    group = base_operator("group", [source], _name(corr.source), template,
                           keys=(key,), projection=ObjectConstruction(tuple(entries)))
     condition = conjunction([Comparison("==", replace_inputs(o, {corr.index: InputRef(0)}),
                                         FieldAccess(InputRef(1), f"key{j}")) for j, o in enumerate(corr.outer_keys)])
@@ -146,6 +151,28 @@ def grouped_join(records: JsonStream, corr: Correlation, values: list[Expression
                                              for name, default in zip(names, defaults))))
     join = base_operator("join", [records, group.output()], _name(records), template,
                          condition=condition, preserve=(0,), projection=pair)
+    return join.output()
+
+
+def key_reduced(source: JsonStream, records: JsonStream, corr: Correlation, template: Operator) -> JsonStream:
+    """The records of ``source`` (the nested filter's filtered source) whose inner keys equal the outer keys of
+    some record of ``records`` (input ``corr.index`` of the enclosing operator): the outer keys made distinct by
+    a group, then an equi join ``join $m in source, $d in keys where $m.k1 == $d.key0 and ... into $m``. The
+    grouped join then groups only the keys a record asks for instead of all of them: the magic set, or sideways
+    information passing, of a decorrelated aggregate (Seshadri et al., SIGMOD 1996; Neumann and Kemper, BTW
+    2015). An equi join (not a semi join's ``in``) so that the few distinct keys are a broadcast hash table the
+    big source probes; it compares keys as the grouped join does (null matches null, a missing key matches
+    nothing, and its group would have joined no record)."""
+    first = ArrayIndex(InputRef(0), Constant(0))
+    outer = [replace_inputs(k, {corr.index: InputRef(0)}) for k in corr.outer_keys]
+    key = outer[0] if len(outer) == 1 else ArrayConstruction(tuple(outer))
+    entries = tuple(FieldAssignment(f"key{j}", replace_inputs(k, {0: first})) for j, k in enumerate(outer))
+    keys = base_operator("group", [records], _name(records), template, keys=(key,),
+                         projection=ObjectConstruction(entries))
+    condition = conjunction([Comparison("==", replace_inputs(k, {0: InputRef(0)}),
+                                        FieldAccess(InputRef(1), f"key{j}")) for j, k in enumerate(corr.inner_keys)])
+    join = base_operator("join", [source, keys.output()], _name(source), template,
+                         condition=condition, projection=InputRef(0))
     return join.output()
 
 

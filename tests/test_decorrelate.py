@@ -163,3 +163,81 @@ def test_text_report_shows_the_plan_before_and_after(data):
         < text.index("== PACT program ==")
     assert "where: $customers.id not in $orders[*].cust" in text
     assert "where: $customers.id not in [$orders.cust]" in text
+
+
+def test_own_conditions_reduce_the_grouped_aggregate_to_the_keys_asked_for(data):
+    """TPC-H Q17's shape: the join's conditions on the correlated input filter it first, and the nested source
+    is reduced to the distinct keys of those records (an equi join with a group of the keys) before the
+    aggregate per key: the magic set of the decorrelated aggregate."""
+    plan = explained(data, "$r = join $c in $customers, $o in $orders where $c.id == $o.cust and $c.city != 'Rome' "
+                           "and $o.total > 0.5 * mean((filter $p in $orders where $p.cust == $c.id)[*].total) "
+                           "into {$c.city, $o.total};")
+    ops = operators(plan["decorrelated"])
+    assert ops[:4] == [
+        ("filter", {"where": "$customers.city != 'Rome'"}),
+        ("group", {"by": "($customers.id)", "into": "{key0: $customers[0].id}"}),
+        ("join", {"where": "$orders.cust == $customers.key0", "into": "$orders"}),
+        ("group", {"by": "($orders.cust)", "into": "{key0: $orders[0].cust, value: (0.5 * mean($orders[*].total))}"})]
+    assert ops[4][0] == "join" and ops[4][1]["preserve"] == "(0)"
+
+
+def test_no_own_conditions_no_reduction(data):
+    plan = explained(data, "$r = join $c in $customers, $o in $orders where $c.id == $o.cust "
+                           "and $o.total > 0.5 * mean((filter $p in $orders where $p.cust == $c.id)[*].total) "
+                           "into {$c.city, $o.total};")
+    assert [op for op, _ in operators(plan["decorrelated"])] == ["group", "join", "join"]
+
+
+# Edge data for the reduction: a key with no partner, null keys on both sides (null matches null, as a join key),
+# missing keys on both sides (matching nothing), several partners per key, an array key compared whole.
+PARTS = [{"k": 1, "brand": "A"}, {"k": 2, "brand": "A"}, {"k": 3, "brand": "B"}, {"k": None, "brand": "A"},
+         {"brand": "A"}, {"k": [1, 2], "brand": "A"}, {"k": 4, "brand": "A"}, {"k": 1, "brand": "A"}]
+LINES = [{"k": 1, "q": 10}, {"k": 1, "q": 2}, {"k": 1, "q": 3}, {"k": 3, "q": 7}, {"k": 3, "q": 1},
+         {"k": None, "q": 4}, {"k": None, "q": 1}, {"q": 5}, {"q": 9}, {"k": [1, 2], "q": 6}, {"k": [1, 2], "q": 2},
+         {"k": 4, "q": 1}, {"k": 5, "q": 8}]
+
+
+def _run(data: Path, script: str, *flags: str) -> list:
+    (data / "parts.json").write_text(json.dumps(PARTS))
+    (data / "lines.json").write_text(json.dumps(LINES))
+    (data / "s.meteor").write_text("$parts = read from 'parts.json';\n$lines = read from 'lines.json';\n" + script
+                                   + "\nwrite $r to 'out.json';\n")
+    result = CliRunner().invoke(main, ["run", "s.meteor", "-q", *flags])
+    assert result.exit_code == 0, result.output
+    return sorted(json.dumps(r, sort_keys=True) for r in json.loads((data / "out.json").read_text()))
+
+
+def _key_equal(a: dict, b: dict) -> bool:
+    """Join-key equality: a missing key matches nothing, null matches null, arrays compare whole."""
+    return "k" in a and "k" in b and a["k"] == b["k"]
+
+
+@pytest.mark.parametrize("executor", ["inline", "process"])
+def test_reduced_join_answers_as_the_unreduced_one(data, executor):
+    """Q17's shape over the edge data, reduced (the brand condition sits in the join's where) against the same
+    query with the condition applied after the join (nothing to reduce by) and against plain Python."""
+    mean = "0.5 * mean((filter $x in $lines where $x.k == $p.k)[*].q)"
+    reduced = _run(data, f"$r = join $l in $lines, $p in $parts where $p.k == $l.k and $p.brand == 'A' "
+                         f"and $l.q > {mean} into {{k: $l.k, q: $l.q}};", "--executor", executor)
+    unreduced = _run(data, f"$j = join $l in $lines, $p in $parts where $p.k == $l.k and $l.q > {mean} "
+                           f"into {{k: $l.k, q: $l.q, brand: $p.brand}};\n"
+                           f"$a = filter $y in $j where $y.brand == 'A';\n"
+                           f"$r = transform $x in $a into {{k: $x.k, q: $x.q}};",
+                     "--executor", executor)
+    expected = []
+    for p in PARTS:
+        partners = [l for l in LINES if _key_equal(l, p)]
+        if p["brand"] == "A" and partners:
+            avg = sum(l["q"] for l in partners) / len(partners)
+            expected += [json.dumps({"k": l["k"], "q": l["q"]}, sort_keys=True) for l in partners if l["q"] > 0.5 * avg]
+    assert reduced == unreduced == sorted(expected)
+    assert len(expected) >= 4
+
+
+def test_reduced_filter_counts_no_partner_as_zero(data):
+    """A filter holding a count: a part of the wanted brand with no line keeps its count 0 after the reduction."""
+    got = _run(data, "$r = filter $p in $parts where $p.brand == 'A' "
+                     "and count(filter $x in $lines where $x.k == $p.k) < 3;", "--executor", "inline")
+    expected = sorted(json.dumps(p, sort_keys=True) for p in PARTS
+                      if p["brand"] == "A" and sum(_key_equal(l, p) for l in LINES) < 3)
+    assert got == expected and any("k" in json.loads(p) and json.loads(p)["k"] == 2 for p in got)
