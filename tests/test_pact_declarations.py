@@ -154,3 +154,22 @@ def test_inline_runs_keys_and_group_orders_given_as_keys():
     out = sink(reduce)
     InlineExecutor().run(pact.PactPlan([out]))
     assert sorted(out.output_format.records)[0] == (0, [294, 287])
+
+
+def test_a_join_with_a_reduce_unique_on_its_key_has_the_other_inputs_records():
+    """A Match or CoGroup with an input that is a Reduce copying its group key into the field joined on (kept
+    keys) meets at most one partner per record: its estimate is the other input's records, not the larger's."""
+    from pact_backend.optimizer.estimates import estimate
+    few, many = Sized(Estimate(20.0, 200.0), None, []), Sized(Estimate(5000.0, 50000.0), None, [])
+    grouped = pact.Reduce("g", [source()], key=pact.Key(lambda r: r["a"], "$0.a"), udf=iter,
+                          hints=pact.Hints(kept_keys={"$0.a": "$0.key0"}))
+    on_key = (pact.Key(lambda r: r["k"], "$0.k"), pact.Key(lambda r: r["key0"], "$0.key0"))
+    for kind in (pact.Match, pact.CoGroup):
+        joined = estimate(kind("j", [source(), grouped], keys=on_key, udf=iter), [few, many])
+        assert joined.estimate.records == 20.0 and "input 1 has one record per key" in joined.notes[0]
+    other_key = (on_key[0], pact.Key(lambda r: r["v"], "$0.v"))
+    assert estimate(pact.Match("j", [source(), grouped], keys=other_key, udf=iter), [few, many]).estimate.records \
+        == 5000.0
+    plain = pact.Reduce("g", [source()], key=pact.Key(lambda r: r["a"], "$0.a"), udf=iter)
+    assert estimate(pact.Match("j", [source(), plain], keys=on_key, udf=iter), [few, many]).estimate.records \
+        == 5000.0

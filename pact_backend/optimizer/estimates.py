@@ -191,8 +191,29 @@ def _derive(c: pact.Contract, inputs: list[Sized]) -> Sized:
     if isinstance(c, pact.Cross):
         records = _product(left.estimate.records, right.estimate.records)
         return Sized(Estimate(records, _scale(records, width)), None, ["cartesian product"])
+    unique = [i for i in (0, 1) if _unique_on_key(c, i)]
+    if len(unique) == 1:
+        other = 1 - unique[0]
+        records = inputs[other].estimate.records
+        return Sized(Estimate(records, _scale(records, width)), None,
+                     [f"input {other}'s records (input {unique[0]} has one record per key)"])
     records = _max(left.estimate.records, right.estimate.records)
     return Sized(Estimate(records, _scale(records, width)), None, ["larger input's records (key-foreign key)"])
+
+
+def _unique_on_key(c: pact.Contract, index: int) -> bool:
+    """Whether input ``index`` of the Match or CoGroup ``c`` holds at most one record per key of ``c``: it is a
+    Reduce whose output copies its group key into the field ``c`` keys it on (``Hints.kept_keys``; a grouped
+    join of a decorrelated aggregate). Every record of the other input then meets at most one partner: the
+    output has about the other input's records (exactly, for a left outer join), not the larger input's."""
+    keys = getattr(c, "keys", None)
+    if not isinstance(c, (pact.Match, pact.CoGroup)) or keys is None or index >= len(c.inputs):
+        return False
+    source = c.inputs[index]
+    if not isinstance(source, pact.Reduce) or source.key is None or source.limit is not None:
+        return False
+    description = keys[index].description
+    return description is not None and description in source.hints.kept_keys.values()
 
 
 def _scale(value: float | None, factor: float) -> float | None:
