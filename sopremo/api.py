@@ -22,7 +22,8 @@ What is here, by use:
   Meteor text); the node classes in ``expressions``, the ones packages build and inspect most also by name
   (``Expression InputRef FieldAccess ArrayIndex Constant ObjectConstruction FieldAssignment ArrayConstruction
   FunctionCall Comparison And Directed ElementIn LambdaParam NestedOperator TagMapping Ternary Var``) with the helpers
-  ``input_refs`` (the inputs an expression reads), ``replace_inputs`` and ``map_children``;
+  ``input_refs`` (the inputs an expression reads), ``replace_inputs``, ``map_children`` and ``reads`` (the
+  top-level fields of each input an expression reads, ``sopremo.readwrite``);
 - fast paths of grouping: ``compile_key`` (a key expression as straight-line code), ``compile_fold`` (the
   per-record fold of several aggregations), ``aggregation_kind`` ('sum', 'count', 'mean' or 'generic'),
   ``is_aggregation_call`` and ``split_aggregation`` (an aggregation
@@ -74,6 +75,7 @@ from sopremo.operator import (BINDING, CONSTANT, EXPRESSION, INPUT, INPUTS, OPER
                               ElementaryOperator, JsonStream, Operator, PropertyError, PropertySpec)
 from sopremo.package import PackageError, SopremoPackage
 from sopremo.quick_dataclass import dataclass
+from sopremo.readwrite import reads
 from sopremo.to_pact import PactContext
 from sopremo.types import cast, string_form
 from sopremo.values import MISSING, hashable, sort_key, to_json, truthy, type_name
@@ -117,7 +119,7 @@ __all__ = [
     "compile_expression", "compile_predicate", "evaluate_constant", "render", "expressions", "error_at",
     "Expression", "InputRef", "FieldAccess", "ArrayIndex", "Constant", "ObjectConstruction", "FieldAssignment",
     "ArrayConstruction", "FunctionCall", "Comparison", "And", "Directed", "ElementIn", "LambdaParam", "NestedOperator",
-    "TagMapping", "Ternary", "Var", "input_refs", "replace_inputs", "map_children",
+    "TagMapping", "Ternary", "Var", "input_refs", "replace_inputs", "map_children", "reads",
     # fast paths of grouping
     "compile_key", "compile_fold", "aggregation_kind", "is_aggregation_call", "split_aggregation",
     "reads_as_sequence", "compile_batch_kernel",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sopremo.api import (EXPRESSION, INPUTS, And, ArrayConstruction, Comparison, CompositeOperator, ElementIn,
                          Expression, InputRef, JsonStream, PropertyError, PropertySpec, RecordFlow, expressions,
-                         input_refs, replace_inputs)
+                         input_refs, reads, replace_inputs)
 
 from . import package
 from .join_internal import JoinProjection, SemiJoin, SetMembers, TwoSourceJoin
@@ -76,6 +76,16 @@ def record_reads(expr: Expression | None) -> set[int]:
     if isinstance(expr, InputRef):
         return {expr.index}
     return set().union(*(record_reads(child) for child in expr.children()))
+
+
+def _right_fields(residual: Expression | None) -> frozenset[str] | None:
+    """The top-level fields a semi/anti join's residual (over InputRef(0) = left, InputRef(1) = right record)
+    reads of the right record; None (keep it whole) without a residual, or when it reads the whole record or
+    calls a function that may read anything."""
+    if residual is None:
+        return None
+    found = reads(residual)
+    return None if found.unknown else found.fields.get(1, frozenset())
 
 
 def analyse(where: Expression | None, needed: set[int] | frozenset[int] = frozenset()) -> JoinConditions:
@@ -195,7 +205,7 @@ class Join(CompositeOperator):
             residual = None if semi.residual is None else \
                 replace_inputs(semi.residual, {i: InputRef(0), j: InputRef(1)})
             members = internal(SetMembers, [streams[j]], self, f"members{j}", collection=to_slot(semi.collection, j),
-                               with_records=residual is not None)
+                               with_records=residual is not None, fields=_right_fields(residual))
             step = internal(SemiJoin, [streams[i], members.output()], self,
                             f"{'anti' if semi.negate else 'semi'}{i}", element=to_slot(semi.element, i),
                             negate=semi.negate, residual=residual)
