@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from sopremo.api import (EXPRESSION, INPUTS, And, ArrayConstruction, Comparison, CompositeOperator, ElementIn,
                          Expression, InputRef, JsonStream, PropertyError, PropertySpec, RecordFlow, expressions,
-                         input_refs, reads, replace_inputs)
+                         input_refs, map_children, reads, replace_inputs)
 
 from . import package
 from .join_internal import JoinProjection, SemiJoin, SetMembers, TwoSourceJoin
@@ -78,14 +78,29 @@ def record_reads(expr: Expression | None) -> set[int]:
     return set().union(*(record_reads(child) for child in expr.children()))
 
 
-def _right_fields(residual: Expression | None) -> frozenset[str] | None:
-    """The top-level fields a semi/anti join's residual (over InputRef(0) = left, InputRef(1) = right record)
-    reads of the right record; None (keep it whole) without a residual, or when it reads the whole record or
-    calls a function that may read anything."""
+def _right_fields(residual: Expression | None) -> tuple[str, ...] | None:
+    """The top-level fields (sorted) a semi/anti join's residual (over InputRef(0) = left, InputRef(1) = right
+    record) reads of the right record; None (ship it whole) without a residual, or when it reads the whole
+    record or calls a function that may read anything."""
     if residual is None:
         return None
     found = reads(residual)
-    return None if found.unknown else found.fields.get(1, frozenset())
+    fields = None if found.unknown else found.fields.get(1, frozenset())
+    return None if fields is None else tuple(sorted(fields))
+
+
+def _over_values(residual: Expression | None, fields: tuple[str, ...] | None) -> Expression | None:
+    """``residual`` reading the values SetMembers ships of the right record instead of the record: with one
+    field, ``$b.f`` -> the value (InputRef(1)); with several, ``$b.f`` -> item k of the list of values."""
+    if residual is None or fields is None:
+        return residual
+
+    def swap(expr: Expression) -> Expression:
+        if isinstance(expr, expressions.FieldAccess) and expr.base == InputRef(1):
+            return InputRef(1) if len(fields) == 1 else \
+                expressions.ArrayIndex(InputRef(1), expressions.Constant(fields.index(expr.name)))
+        return map_children(expr, swap)
+    return swap(residual)
 
 
 def analyse(where: Expression | None, needed: set[int] | frozenset[int] = frozenset()) -> JoinConditions:
@@ -204,11 +219,12 @@ class Join(CompositeOperator):
             i, j = semi.left, semi.right
             residual = None if semi.residual is None else \
                 replace_inputs(semi.residual, {i: InputRef(0), j: InputRef(1)})
+            fields = _right_fields(residual)
             members = internal(SetMembers, [streams[j]], self, f"members{j}", collection=to_slot(semi.collection, j),
-                               with_records=residual is not None, fields=_right_fields(residual))
+                               with_records=residual is not None, fields=fields)
             step = internal(SemiJoin, [streams[i], members.output()], self,
                             f"{'anti' if semi.negate else 'semi'}{i}", element=to_slot(semi.element, i),
-                            negate=semi.negate, residual=residual)
+                            negate=semi.negate, residual=_over_values(residual, fields))
             streams[i] = step.output()
         remaining = [k for k in range(n) if k not in conditions.consumed]
         stream, theta, steps = self._chain(streams, remaining, conditions)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
-from sopremo.api import MISSING, CoGroup, Cross, ElementaryOperator, Expression, Key, Map, Match, hashable, render, truthy
+from sopremo.api import (MISSING, CoGroup, Cross, ElementaryOperator, Expression, FieldAccess, InputRef, Key, Map, Match,
+                         hashable, render, truthy)
 
 from .batch_probe import RowProbe
 from .keys import compile_expr, constant_key, contract_args, join_key_function, to_slot
@@ -186,26 +187,27 @@ def _pairs(combine: Callable) -> Callable[[Any, Any], Iterable[tuple]]:
 class SetMembers(ElementaryOperator):
     """Map: the members of ``collection`` per record (an array contributes its elements, a missing value none);
     ``with_records``: ``(member, record)`` pairs instead, for a semi/anti join with a residual condition.
-    ``fields`` (with records only): the top-level fields the residual reads of the record, the only ones the
-    pair keeps of an object record (a field the record lacks stays absent); None keeps the whole record.
+    ``fields`` (with records only): the top-level fields the residual reads of the record, in order; the pair
+    then holds, instead of the record, the value of its one field or the list of the values of its fields
+    (MISSING where the record has none, as ``$b.f`` reads it), and the residual reads those
+    (``Join._over_values``). None keeps the whole record.
 
     Feeds the right side of a semi/anti join: ``$a.x in $b.ids`` asks whether some ``$b`` has ``$a.x`` among
-    its ``ids`` (or equal to it, when ``ids`` is no array). Projecting the pair's record to what the residual
-    reads is projection pushdown through the semi join's CoGroup (VLDB J. 2014, sec. 7): TPC-H Q21's NOT
-    EXISTS ships and groups every lineitem, of which the residual ``l2.l_suppkey != l1.l_suppkey`` reads one
-    field.
+    its ``ids`` (or equal to it, when ``ids`` is no array). Shipping only what the residual reads is projection
+    pushdown through the semi join's CoGroup (VLDB J. 2014, sec. 7): TPC-H Q21's EXISTS and NOT EXISTS ship
+    and group every lineitem, of which the residual ``l2.l_suppkey != l1.l_suppkey`` reads one field.
     """
 
     verb = ""
 
     def __init__(self, inputs: list, *, collection: Expression, with_records: bool = False,
-                 fields: frozenset[str] | None = None):
+                 fields: tuple[str, ...] | None = None):
         super().__init__(inputs)
         self.collection, self.with_records, self.fields = collection, with_records, fields
 
     def to_contract(self, inputs: list[Any], ctx: Any) -> Map:
         collection, with_records = compile_expr(self.collection, 1), self.with_records
-        keep = _projector(self.fields) if with_records else None
+        keep = _values_of(self.fields) if with_records else None
 
         def members(records: Iterator[Any]) -> Iterable[Any]:
             for record in records:
@@ -221,17 +223,15 @@ class SetMembers(ElementaryOperator):
         return Map(udf=members, **contract_args(self, inputs))
 
 
-def _projector(fields: frozenset[str] | None) -> Callable[[Any], Any] | None:
-    """A function keeping only ``fields`` of an object record (other values pass unchanged); None for None."""
+def _values_of(fields: tuple[str, ...] | None) -> Callable[[Any], Any] | None:
+    """A function giving a record's field (one name) or the list of its fields' values, each as ``$r.name``
+    evaluates it (MISSING where absent); None for None."""
     if fields is None:
         return None
-    names = tuple(sorted(fields))
-
-    def keep(record: Any) -> Any:
-        if not isinstance(record, dict):
-            return record
-        return {name: record[name] for name in names if name in record}
-    return keep
+    getters = [compile_expr(FieldAccess(InputRef(0), name), 1) for name in fields]
+    if len(getters) == 1:
+        return getters[0]
+    return lambda record: [get(record) for get in getters]
 
 
 def member_key(pair: tuple) -> Any:
@@ -243,6 +243,8 @@ class SemiJoin(ElementaryOperator):
     """CoGroup: the left records whose ``element`` is (semi) or is not (anti, ``negate``) among the right members;
     with a ``residual`` condition (over InputRef(0) = left record, InputRef(1) = right record), among the
     members of right records for which it holds: EXISTS / NOT EXISTS (SELECT ... WHERE x = y AND residual).
+    InputRef(1) is whatever SetMembers pairs with the member: the record, or the values of the fields the
+    residual reads (then the residual reads those values, ``Join._over_values``).
 
     In: left records, right members (pairs with their records when there is a residual); out: left records.
     """
