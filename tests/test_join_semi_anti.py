@@ -65,6 +65,21 @@ def test_q21_exists_and_not_exists_with_correlated_conditions_match_duckdb(lines
         select o, q from l a where exists (select * from l b where b.o = a.o and b.q > a.q + 40)""")
 
 
+def test_explain_names_the_fields_a_semi_join_ships_of_its_filtering_input(tmp_path):
+    # the members of $b travel with the one field the residual reads ($b.s), TPC-H Q21's l2.l_suppkey; a
+    # residual reading $b whole ships the whole record (no field list)
+    from meteor.api import compile_file
+    from meteor.explain import explain
+    script = tmp_path / "q.meteor"
+    script.write_text("$l = read from 'lines.jsonl';"
+                      "$r = join $a in $l, $b in $l where $a.o in $b.o and $a.s != $b.s into $a;"
+                      "$w = join $a in $l, $b in $l where $a.o not in $b.o and $a != $b into $a;"
+                      "write $r to 'r.json'; write $w to 'w.json';")
+    text = explain(compile_file(script))
+    assert "$r/members1[s] udf=members" in text
+    assert "$w/members1 udf=members" in text
+
+
 def test_a_semi_join_reads_as_missing_and_an_anti_join_field_is_refused(tmp_path, monkeypatch):
     from meteor.api import run_file
     monkeypatch.chdir(tmp_path)

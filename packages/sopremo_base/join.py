@@ -220,8 +220,10 @@ class Join(CompositeOperator):
             residual = None if semi.residual is None else \
                 replace_inputs(semi.residual, {i: InputRef(0), j: InputRef(1)})
             fields = _right_fields(residual)
-            members = internal(SetMembers, [streams[j]], self, f"members{j}", collection=to_slot(semi.collection, j),
-                               with_records=residual is not None, fields=fields)
+            shipped = "" if fields is None else f"[{','.join(fields)}]"  # explain names what travels
+            members = internal(SetMembers, [streams[j]], self, f"members{j}{shipped}",
+                               collection=to_slot(semi.collection, j), with_records=residual is not None,
+                               fields=fields)
             step = internal(SemiJoin, [streams[i], members.output()], self,
                             f"{'anti' if semi.negate else 'semi'}{i}", element=to_slot(semi.element, i),
                             negate=semi.negate, residual=_over_values(residual, fields))
