@@ -25,7 +25,7 @@ from itertools import compress
 from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
-from pact_backend.runtime.filtered_source import filtered_records
+from pact_backend.runtime.filtered_source import filtered_records, leading_hooks, select_batch, timed_batches
 from pact_backend.runtime.spill import build_table, grace_hash_join, probe_table
 from pact_backend.runtime.stats import Meter
 
@@ -38,9 +38,7 @@ def probed_plan(kind: str, head: dict[str, Any], chain: list[tuple[int, Any]], h
     probe hook; else (None, 0)."""
     if kind != "source":
         return None, 0
-    count = 0
-    while count < len(hooks) and hooks[count] is not None:
-        count += 1
+    count = leading_hooks(hooks)
     if count >= len(chain):
         return None, 0
     hook = getattr(chain[count][1], "batch_probe", None)
@@ -67,37 +65,16 @@ def probed_matches(plan: Any, match: Any, splits: list[Any] | None, build: Itera
         return
     source, selected = meters[0], meters[1:]
     clock, spent = perf_counter, 0.0
-    for split in (splits if splits is not None else [None]):
-        batches = iter(plan.batches(split))
-        while True:
-            start = clock()
-            batch = next(batches, None)
-            read = clock()
-            source.seconds += read - start
-            spent += read - start
-            if batch is None:
-                break
-            try:
-                done = plan.rows(batch)
-            except Exception:  # noqa: BLE001 - redone record by record, which raises the user-facing error
-                done = None
-            if done is None:
-                records = list(plan.records(batch))
-                source.records += len(records)
-                for udf, meter in zip(udfs, selected):
-                    records = list(udf(iter(records)))
-                    meter.records += len(records)
-                out = list(probe_table(records, table, probe_key, match.udf, side == 0))
-            else:
-                rows, passed = done
-                source.records += len(batch)
-                for meter, count in zip(selected, passed):
-                    meter.records += count
-                out = _probe_rows(plan, batch, rows, table, match.udf, side == 0)
-            spent += clock() - read
-            for meter in selected:
-                meter.seconds = spent
-            yield from out
+    for batch, read, took in timed_batches(plan, splits, source):
+        rows, records = select_batch(plan.rows, plan, batch, udfs, source, selected)
+        if records is not None:
+            out = list(probe_table(records, table, probe_key, match.udf, side == 0))
+        else:
+            out = _probe_rows(plan, batch, rows, table, match.udf, side == 0)
+        spent += took + clock() - read
+        for meter in selected:
+            meter.seconds = spent
+        yield from out
 
 
 def _probe_rows(plan: Any, batch: Any, rows: list[Any], table: dict[Any, list[Any]],
